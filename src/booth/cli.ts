@@ -1,0 +1,59 @@
+// `cabine start` runs the booth; `cabine devices` lists the devices and their state.
+import type { Command } from 'commander';
+import { createLogger, silentLogger } from '../log.ts';
+import { buildBooth } from './compose.ts';
+import { configFromOptions, type BoothCliOptions } from './options.ts';
+
+export function registerBoothCommands(program: Command): void {
+  program
+    .command('start')
+    .description('run the booth (with --sim: every device simulated, no hardware or broker needed)')
+    .option('--sim', 'simulated devices')
+    .option('-c, --config <file>', 'config file (YAML or JSON)')
+    .action(async (opts: BoothCliOptions) => {
+      const config = configFromOptions(opts);
+      const logger = createLogger({ level: config.log.level });
+      const booth = await buildBooth(config, logger);
+      await booth.start();
+      logger.info(
+        { boothId: config.booth.id, dataDir: config.data.dir, simulated: config.hal.simulated, devices: booth.devices.length },
+        'ready',
+      );
+      await new Promise<void>((resolve) => {
+        const stop = (signal: NodeJS.Signals) => {
+          logger.info({ signal }, 'stopping');
+          resolve();
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await booth.stop();
+      logger.info('stopped');
+      logger.flush();
+    });
+
+  program
+    .command('devices')
+    .description('list each device, its driver (real or simulated) and its state')
+    .option('--sim', 'simulated devices')
+    .option('-c, --config <file>', 'config file (YAML or JSON)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: BoothCliOptions & { json?: boolean }) => {
+      const config = configFromOptions(opts);
+      const booth = await buildBooth(config, silentLogger());
+      try {
+        await booth.start();
+        const rows = booth.devices.map((d) => ({ name: d.name, driver: d.driver, simulated: d.simulated, ...d.status() }));
+        if (opts.json) {
+          process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+        } else {
+          for (const row of rows) {
+            const kind = row.simulated ? 'simulated' : 'real';
+            process.stdout.write(`${row.name.padEnd(13)} ${row.driver.padEnd(28)} ${kind.padEnd(9)} ${row.health}${row.detail ? `: ${row.detail}` : ''}\n`);
+          }
+        }
+      } finally {
+        await booth.stop();
+      }
+    });
+}

@@ -1,0 +1,21 @@
+// Building the six devices of the booth from config: the only place drivers are created.
+// Each device is real or simulated as config says; a real driver on a machine without the
+// hardware ends in an `absent`/`fault` state rather than failing the whole booth.
+import type { Config } from '../config/schema.ts';
+import type { Device } from '../hal/device.ts';
+import type { Logger } from '../log.ts';
+
+export interface BoothDevices {
+  all: Device[];
+  close(): Promise<void>;
+}
+
+export async function createDevices(_config: Config, _logger: Logger): Promise<BoothDevices> {
+  const all: Device[] = [];
+  return {
+    all,
+    async close() {
+      for (const device of [...all].reverse()) await device.stop().catch(() => undefined);
+    },
+  };
+}

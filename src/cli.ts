@@ -1,0 +1,38 @@
+// The `cabine` command. Each area of the product registers its own subcommands
+// (`register*Commands(program)`) so this file stays a table of contents.
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { registerBoothCommands } from './booth/cli.ts';
+import { registerConfigCommands } from './config/cli.ts';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('cabine')
+    .description('Cabine: firmware of an e-photo ID booth (photo + signature + ANTS code)')
+    .version(version(), '-V, --version')
+    .showHelpAfterError()
+    .exitOverride();
+  registerBoothCommands(program);
+  registerConfigCommands(program);
+  return program;
+}
+
+/** Runs the CLI; errors end the process with a message, never a stack trace for bad input. */
+export async function main(argv: readonly string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with exit code 0.
+      process.exitCode = err.exitCode;
+      return;
+    }
+    process.stderr.write(`cabine: ${(err as Error).message}\n`);
+    process.exitCode = typeof (err as { exitCode?: unknown }).exitCode === 'number' ? (err as { exitCode: number }).exitCode : 1;
+  }
+}
