@@ -31,7 +31,8 @@ export interface Device {
   /** `fault` when the device fails, `recovered` when it answers properly again. */
   on(event: 'fault', listener: (fault: DeviceFault) => void): this;
   on(event: 'recovered', listener: (device: string) => void): this;
-  off(event: 'fault' | 'recovered', listener: (...args: never[]) => void): this;
+  off(event: 'fault', listener: (fault: DeviceFault) => void): this;
+  off(event: 'recovered', listener: (device: string) => void): this;
 }
 
 /**
