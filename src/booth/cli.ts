@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { createLogger, silentLogger } from '../log.ts';
 import { buildBooth } from './compose.ts';
+import { createSystemdNotifier } from './systemd.ts';
 import { configFromOptions, type BoothCliOptions } from './options.ts';
 
 export function registerBoothCommands(program: Command): void {
@@ -19,6 +20,12 @@ export function registerBoothCommands(program: Command): void {
         { boothId: config.booth.id, dataDir: config.data.dir, simulated: config.hal.simulated, devices: booth.devices.length },
         'ready',
       );
+      const systemd = createSystemdNotifier(logger);
+      await systemd.ready(`booth ${config.booth.id} ready`);
+      // The watchdog is fed only while the main loop keeps ticking (1 s period).
+      const watchdog = systemd.watchdogIntervalMs
+        ? setInterval(() => void systemd.watchdog(booth.lastTick(), 5000), systemd.watchdogIntervalMs)
+        : undefined;
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals) => {
           logger.info({ signal }, 'stopping');
@@ -27,7 +34,10 @@ export function registerBoothCommands(program: Command): void {
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
+      if (watchdog) clearInterval(watchdog);
+      await systemd.stopping();
       await booth.stop();
+      systemd.close();
       logger.info('stopped');
       logger.flush();
     });
