@@ -1,6 +1,6 @@
 // The libcamera addon (compiled at install where libcamera's headers exist) and the frame
 // conversion from camera pixel formats to RGB.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { frameToRgb, type RawFrame } from '../../src/hal/camera/frame-format.ts';
 import { loadLibcameraAddon } from '../../src/hal/camera/libcamera-addon.ts';
@@ -57,7 +57,7 @@ function makeYuv(format: 'YUV420' | 'NV12', limited: boolean, stride: number): R
   return { data, width, height, stride, format, colorSpace: limited ? 'SMPTE170M' : 'sYCC' };
 }
 
-function assertClose(t: typeof import("tap").default, rgb: Buffer, tolerance: number, label: string) {
+function assertClose(t: Test, rgb: Buffer, tolerance: number, label: string) {
   let worst = 0;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
