@@ -15,6 +15,12 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/ui/public/**/*.js'],
+    languageOptions: {
+      globals: { document: 'readonly', window: 'readonly', WebSocket: 'readonly', location: 'readonly', fetch: 'readonly', URL: 'readonly', Intl: 'readonly', setTimeout: 'readonly' },
+    },
+  },
+  {
     files: ['bin/**/*.js', 'tools/**/*.js', 'native/**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', Buffer: 'readonly' } },
   },

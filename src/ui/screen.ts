@@ -1,0 +1,74 @@
+// What the customer's screen shows, as data: the booth publishes a ScreenState, the page
+// renders it, and the page sends back CustomerActions. Both are validated with zod at the
+// edge (the page is a browser: its messages are external input).
+import { z } from 'zod';
+
+export const languages = ['fr', 'en', 'es', 'de', 'ar'] as const;
+export type Language = (typeof languages)[number];
+
+export const screenNames = ['attract', 'capture', 'review', 'signature', 'payment', 'printing', 'done', 'fault', 'closed'] as const;
+export type ScreenName = (typeof screenNames)[number];
+
+export interface CheckView {
+  id: string;
+  pass: boolean;
+  /** Message key of the hint (i18n `hint.<check id>`), shown when the check fails. */
+  hint?: string;
+}
+
+export interface ScreenState {
+  screen: ScreenName;
+  lang: Language;
+  priceCents: number;
+  /** The one guidance hint that matters now (message key), or "hold still". */
+  hint?: string;
+  /** Live guidance: all checks pass and the shutter is about to fire. */
+  ready?: boolean;
+  /** Retake screen: the validation result, check by check. */
+  checks?: CheckView[];
+  retakesLeft?: number;
+  /** Last captured photo, as a data URL (review screen). */
+  photo?: string;
+  /** Signature strokes being drawn, in panel units normalised to 0..1. */
+  strokes?: { x: number; y: number }[][];
+  dueCents?: number;
+  paidCents?: number;
+  /** Coins larger than what remains are refused: no change is given. */
+  noChange?: boolean;
+  /** Credit left by a previous customer, applied to this session. */
+  storedCreditCents?: number;
+  /** Printing progress 0..1. */
+  progress?: number;
+  code?: string;
+  /** QR code of the code, as an SVG string. */
+  qrSvg?: string;
+  expires?: string;
+  /** Fault screen: message key (e.g. fault.paper) and whether coins were returned. */
+  fault?: { key: string; refundedCents?: number };
+  /** Seconds left before the current step times out; set when the warning is due. */
+  timeoutWarning?: number;
+  /** A message the voice says now (message key); also shown as a subtitle. */
+  say?: string;
+}
+
+export const customerActionSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('start') }),
+  z.object({ type: z.literal('language'), lang: z.enum(languages) }),
+  z.object({ type: z.literal('accept-photo') }),
+  z.object({ type: z.literal('retake') }),
+  z.object({ type: z.literal('signature-clear') }),
+  z.object({ type: z.literal('signature-done') }),
+  z.object({ type: z.literal('cancel') }),
+  z.object({ type: z.literal('still-here') }),
+  z.object({ type: z.literal('finish') }),
+]);
+export type CustomerAction = z.infer<typeof customerActionSchema>;
+
+/** Where the screen gets its state and sends the customer's actions (the session flow). */
+export interface ScreenSource {
+  current(): ScreenState;
+  subscribe(listener: (state: ScreenState) => void): () => void;
+  act(action: CustomerAction): void;
+  /** Live preview frames (JPEG) while capturing, if the camera provides them. */
+  subscribePreview?(listener: (jpeg: Buffer) => void): () => void;
+}

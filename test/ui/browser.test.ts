@@ -1,0 +1,80 @@
+// The customer's screen in a real browser (Debian's Chromium driven by playwright-core):
+// every screen rendered in French and in Arabic (right to left), clicks turned into actions,
+// screenshots saved to docs/screens/ for operators and reviewers.
+import t from 'tap';
+import { existsSync, mkdirSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import QRCode from 'qrcode';
+import { silentLogger } from '../../src/log.ts';
+import type { CustomerAction, ScreenSource, ScreenState } from '../../src/ui/screen.ts';
+import { createUiServer } from '../../src/ui/server.ts';
+
+const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+const shots = new URL('../../docs/screens/', import.meta.url).pathname;
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath!,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+t.test('every screen, in French and Arabic', { skip: chromiumPath ? false : 'chromium not installed' }, async (t) => {
+  mkdirSync(shots, { recursive: true });
+  let state: ScreenState = { screen: 'attract', lang: 'fr', priceCents: 800 };
+  const listeners = new Set<(s: ScreenState) => void>();
+  const actions: CustomerAction[] = [];
+  const source: ScreenSource = {
+    current: () => state,
+    subscribe: (l) => (listeners.add(l), () => listeners.delete(l)),
+    act: (a) => actions.push(a),
+  };
+  const ui = createUiServer({ port: 0, source, logger: silentLogger() });
+  await ui.start();
+  t.teardown(() => ui.stop());
+  const browser = await launchChromium();
+  t.teardown(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(ui.url);
+
+  const code = '9CAB7K2MXQ4RZ8TW3HNP5D';
+  const qrSvg = await QRCode.toString(code, { type: 'svg', margin: 1 });
+  const show = async (next: ScreenState, name: string) => {
+    state = next;
+    for (const l of listeners) l(next);
+    // Page-side expressions as strings: this file is type-checked without the DOM library.
+    await page.waitForFunction(`document.body.dataset.screen === ${JSON.stringify(next.screen)}`);
+    await page.waitForFunction(`document.documentElement.lang === ${JSON.stringify(next.lang)}`);
+    await page.screenshot({ path: `${shots}${name}.png` });
+  };
+
+  for (const lang of ['fr', 'ar'] as const) {
+    const base = { lang, priceCents: 800 };
+    await show({ ...base, screen: 'attract' }, `${lang}-1-attract`);
+    t.equal(await page.getAttribute('html', 'dir'), lang === 'ar' ? 'rtl' : 'ltr');
+    await show({ ...base, screen: 'capture', hint: 'face.small' }, `${lang}-2-capture`);
+    t.match(await page.textContent('#capture-hint'), lang === 'fr' ? /Approchez-vous/ : /اقترب/);
+    await show({ ...base, screen: 'review', retakesLeft: 2, checks: [
+      { id: 'face.count', pass: true }, { id: 'face.height', pass: true }, { id: 'mouth.closed', pass: false, hint: 'mouth.closed' },
+      { id: 'glasses.glare', pass: false, hint: 'glasses.glare' }, { id: 'background.plain', pass: true }, { id: 'sharpness', pass: true },
+    ] }, `${lang}-3-review`);
+    t.equal(await page.locator('#checks li.fail').count(), 2, 'failed checks marked with a symbol and a word, not colour alone');
+    await show({ ...base, screen: 'signature', strokes: [[{ x: 0.1, y: 0.6 }, { x: 0.2, y: 0.3 }, { x: 0.3, y: 0.7 }, { x: 0.45, y: 0.35 }], [{ x: 0.5, y: 0.6 }, { x: 0.8, y: 0.5 }]] }, `${lang}-4-signature`);
+    await show({ ...base, screen: 'payment', dueCents: 300, paidCents: 500, noChange: true }, `${lang}-5-payment`);
+    t.equal(await page.isVisible('#no-change'), true, '"no change given" shown');
+    t.equal(await page.isVisible('#payment-cancel'), false, 'no cancel once money is in');
+    await show({ ...base, screen: 'printing', progress: 0.6 }, `${lang}-6-printing`);
+    await show({ ...base, screen: 'done', code, qrSvg, expires: '2027-05-23T10:00:00Z' }, `${lang}-7-done`);
+    t.equal((await page.textContent('#code'))?.trim(), '9CAB 7K2M XQ4R Z8TW 3HNP 5D', 'code in groups of four');
+    await show({ ...base, screen: 'fault', fault: { key: 'fault.paper', refundedCents: 400 } }, `${lang}-8-fault`);
+    await show({ ...base, screen: 'signature', timeoutWarning: 12 }, `${lang}-9-timeout-warning`);
+    t.equal(await page.isVisible('#timeout'), true);
+  }
+
+  // Clicks become actions.
+  await show({ screen: 'attract', lang: 'fr', priceCents: 800 }, 'fr-1-attract');
+  await page.click('button[data-action="start"]');
+  await page.click('nav button[data-lang="de"]');
+  await new Promise((r) => setTimeout(r, 200));
+  t.same(actions, [{ type: 'start' }, { type: 'language', lang: 'de' }]);
+});
