@@ -2,7 +2,9 @@
 // every screen rendered in French and in Arabic (right to left), clicks turned into actions,
 // screenshots saved to docs/screens/ for operators and reviewers.
 import t from 'tap';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import QRCode from 'qrcode';
 import { silentLogger } from '../../src/log.ts';
@@ -10,7 +12,8 @@ import type { CustomerAction, ScreenSource, ScreenState } from '../../src/ui/scr
 import { createUiServer } from '../../src/ui/server.ts';
 
 const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-const shots = new URL('../../docs/screens/', import.meta.url).pathname;
+// `npm run screenshots` refreshes docs/screens/; a plain test run writes to a temp dir.
+const shots = process.env.CABINE_SCREENSHOTS === 'docs' ? new URL('../../docs/screens/', import.meta.url).pathname : mkdtempSync(join(tmpdir(), 'cabine-screens-')) + '/';
 
 export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
