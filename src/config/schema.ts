@@ -78,6 +78,10 @@ export const configSchema = z
         interruptLine: z.number().int().min(0).max(57).default(22).describe('BCM line of the touch interrupt'),
         width: z.number().int().positive().default(800).describe('Panel width in controller units'),
         height: z.number().int().positive().default(480).describe('Panel height in controller units'),
+        pollMs: z.number().int().min(5).max(1000).default(20).describe('Polling fallback period while signing, used when the interrupt line is quiet'),
+        jitter: z.number().min(0).max(50).default(2).describe('Pen movements shorter than this (controller units) are jitter and dropped'),
+        palmArea: z.number().int().min(0).max(15).default(0).describe('Reported touch area (0-15) from which a contact is a palm (0: rule off)'),
+        palmWeight: z.number().int().min(0).max(255).default(0).describe('Reported touch weight (0-255) from which a contact is a palm (0: rule off)'),
       })
       .strict()
       .prefault({}),
@@ -85,6 +89,10 @@ export const configSchema = z
       .object({
         driver: z.enum(['auto', 'libcamera', 'rpicam', 'sim']).default('auto').describe('Camera driver'),
         source: z.string().optional().describe('Folder of photos served by the simulated camera (default: bundled fixtures)'),
+        previewFps: z.number().min(1).max(60).default(15).describe('Preview frame rate (frames of 640x480 RGB)'),
+        stillWidth: z.number().int().min(640).max(9152).default(2592).describe('Still (full-resolution) width in pixels'),
+        stillHeight: z.number().int().min(480).max(6944).default(1944).describe('Still (full-resolution) height in pixels'),
+        jpegQuality: z.number().int().min(50).max(100).default(92).describe('JPEG quality of stills'),
       })
       .strict()
       .prefault({}),
@@ -126,6 +134,9 @@ export const configSchema = z
         signatureTimeoutSeconds: seconds(120, 'Signature step timeout'),
         paymentTimeoutSeconds: seconds(180, 'Payment step timeout (credit is kept as stored credit)'),
         warnBeforeTimeoutSeconds: seconds(15, 'The screen warns this long before a timeout fires'),
+        reviewTimeoutSeconds: seconds(60, 'How long the photo review (accept or retake) waits for the customer'),
+        doneSeconds: seconds(60, 'How long the code stays on screen after a completed session'),
+        retrySeconds: seconds(30, 'Retry period of a paid session blocked by a fault (printer, disk)'),
       })
       .strict()
       .prefault({}),
