@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { registerBoothCommands } from './booth/cli.ts';
 import { registerConfigCommands } from './config/cli.ts';
+import { registerCodeCommands } from './codes/cli.ts';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerBoothCommands(program);
   registerConfigCommands(program);
+  registerCodeCommands(program);
   return program;
 }
 
