@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { registerBoothCommands } from './booth/cli.ts';
 import { registerConfigCommands } from './config/cli.ts';
 import { registerCodeCommands } from './codes/cli.ts';
+import { registerConsoleCommands } from './console/cli.ts';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerBoothCommands(program);
   registerConfigCommands(program);
   registerCodeCommands(program);
+  registerConsoleCommands(program);
   return program;
 }
 

@@ -124,6 +124,9 @@ export const configSchema = z
           .optional()
           .describe('IPP URI of the printer (absent in --sim: simulated printer writing jobs to data.dir)'),
         jobTimeoutSeconds: seconds(120, 'How long a print job may take before it is considered failed'),
+        pollSeconds: seconds(5, 'Printer state poll period (paper, jam, offline...)'),
+        requestTimeoutSeconds: seconds(10, 'Timeout of one IPP request to the printer'),
+        retries: z.number().int().min(0).max(10).default(2).describe('Retries of a printer status request after a network error'),
       })
       .strict()
       .prefault({}),
@@ -170,6 +173,8 @@ export const configSchema = z
         pinHash: z.string().optional().describe('scrypt hash of the technician PIN (set by `cabine console --set-pin`)'),
         socket: z.string().optional().describe('Unix socket of the booth control API (default data.dir/cabine.sock)'),
         idleTimeoutSeconds: seconds(600, 'Console session idle timeout'),
+        freeFailures: z.number().int().min(1).max(20).default(3).describe('Wrong PINs allowed before the console locks'),
+        lockoutSeconds: seconds(30, 'First console lockout after too many wrong PINs; each further failure doubles it (at most 1 h)'),
       })
       .strict()
       .prefault({}),

@@ -1,0 +1,36 @@
+// Changing one key of the booth's config file (YAML or JSON) in place: comments and the
+// other keys kept, the result validated against the schema before it is written, written
+// to a temporary file, fsynced and renamed over the old one (a power cut leaves the old or
+// the new file, never half of one).
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { Document, parseDocument } from 'yaml';
+import { validateConfig } from '../config/load.ts';
+
+export function writeConfigKey(file: string, key: string, value: unknown): void {
+  const exists = existsSync(file);
+  const text = exists ? readFileSync(file, 'utf8') : '';
+  const doc = exists && text.trim() ? parseDocument(text) : new Document({});
+  if (doc.errors.length) throw new Error(`config file ${file} is not valid YAML/JSON: ${doc.errors[0]!.message}`);
+  const current: unknown = doc.toJS();
+  if (current !== null && (typeof current !== 'object' || Array.isArray(current))) throw new Error(`config file ${file} must hold a mapping of sections`);
+  doc.setIn(key.split('.'), value);
+  // The whole file must still be a valid config: never write a file the booth would refuse.
+  validateConfig(doc.toJS(), `config file ${file}`);
+  const mode = exists ? statSync(file).mode & 0o777 : 0o640;
+  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
+  const fd = openSync(tmp, 'w', mode);
+  try {
+    writeSync(fd, doc.toString());
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+  const dirFd = openSync(dirname(file), 'r');
+  try {
+    fsyncSync(dirFd);
+  } finally {
+    closeSync(dirFd);
+  }
+}
