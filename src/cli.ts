@@ -6,6 +6,7 @@ import { registerBoothCommands } from './booth/cli.ts';
 import { registerConfigCommands } from './config/cli.ts';
 import { registerCodeCommands } from './codes/cli.ts';
 import { registerConsoleCommands } from './console/cli.ts';
+import { registerPaymentCommands } from './payment/cli.ts';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerConfigCommands(program);
   registerCodeCommands(program);
   registerConsoleCommands(program);
+  registerPaymentCommands(program);
   return program;
 }
 

@@ -1,0 +1,355 @@
+// The payment desk: what the session flow calls (it implements flows' PaymentPort), on top of
+// the ledger and the coin acceptor. Rules:
+// - the acceptor accepts coins only while a payment is open, still due, the booth can deliver
+//   (`canDeliver`, checked on every change and every `healthCheckMs`) and the acceptor is
+//   healthy; otherwise every coin is inhibited;
+// - a coin is journaled (ledger, one durable transaction) before it is announced; a coin that
+//   arrives with no payment open becomes stored credit;
+// - without a working hopper, coins larger than what remains are inhibited ("no change
+//   given"); with one, coins whose surplus it can pay back, and the surplus is paid at settle;
+// - a session that ends unserved leaves its credit as stored credit, usable by the next
+//   session for `storedCreditMinutes`, then expired (counted in the cash box, reported).
+import { EventEmitter } from 'node:events';
+import type { CoinAcceptorDevice, CoinCreditEvent, HopperDevice } from '../hal/coin-acceptor/index.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import type { Store } from '../store/db.ts';
+import { planAcceptance } from './coins.ts';
+import { openLedger, type CashboxLine, type Ledger, type StoredCredit } from './ledger.ts';
+
+/** A coin credited to a session (same shape as flows' CoinCredit). */
+export interface SessionCoinCredit {
+  sessionId: string;
+  coinId: string;
+  cents: number;
+}
+
+export type CanDeliver = () => { ok: true } | { ok: false; reason: string };
+
+export interface PaymentEvent {
+  type: 'coin.credited' | 'payment.paid' | 'credit.stored' | 'credit.applied' | 'credit.expired' | 'change.paid' | 'change.unpaid' | 'payment.alarm';
+  severity: 'info' | 'warning' | 'error';
+  message: string;
+  sessionId?: string;
+  cents?: number;
+  data?: Record<string, unknown>;
+  at: string;
+}
+
+export interface PaymentState {
+  sessionId: string | null;
+  dueCents: number;
+  creditCents: number;
+  remainingCents: number;
+  /** Coins the acceptor takes now. */
+  accepting: string[];
+  /** Why no coin is taken (null while accepting). */
+  inhibitedBecause: string | null;
+  /** Coins larger than the remainder are refused: the screen says "no change given". */
+  noChange: boolean;
+  storedCreditCents: number;
+}
+
+export interface PaymentDeskOptions {
+  store: Store;
+  acceptor: CoinAcceptorDevice;
+  canDeliver: CanDeliver;
+  storedCreditMinutes: number;
+  logger?: Logger;
+  /** How often the booth's health is re-checked while a payment is open (ms). */
+  healthCheckMs?: number;
+  now?: () => Date;
+}
+
+export class PaymentDesk extends EventEmitter {
+  readonly ledger: Ledger;
+  private readonly acceptor: CoinAcceptorDevice;
+  private readonly hopper: HopperDevice | undefined;
+  private readonly canDeliver: CanDeliver;
+  private readonly minutes: number;
+  private readonly log: Logger;
+  private readonly healthCheckMs: number;
+  private readonly now: () => Date;
+  private active: { sessionId: string; dueCents: number } | undefined;
+  private wanted: string[] = [];
+  private because: string | null = 'no payment open';
+  private noChange = true;
+  private applying: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly creditListeners = new Set<(credit: SessionCoinCredit) => void>();
+  private readonly onDeviceChange = () => void this.refresh();
+
+  constructor(options: PaymentDeskOptions) {
+    super();
+    this.ledger = openLedger(options.store);
+    this.acceptor = options.acceptor;
+    this.hopper = options.acceptor.hopper;
+    this.canDeliver = options.canDeliver;
+    this.minutes = options.storedCreditMinutes;
+    this.log = (options.logger ?? silentLogger()).child({ module: 'payment' });
+    this.healthCheckMs = options.healthCheckMs ?? 1000;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Attaches the ledger to the acceptor. Call before `acceptor.start()`. */
+  start(): void {
+    this.acceptor.setCreditSink(
+      (credit) => this.record(credit),
+      (serial) => this.ledger.lastCounter(serial),
+    );
+    this.acceptor.on('fault', this.onDeviceChange);
+    this.acceptor.on('recovered', this.onDeviceChange);
+    this.acceptor.on('alarm', (alarm) => this.publish({ type: 'payment.alarm', severity: 'warning', message: alarm.message, data: { kind: alarm.kind } }));
+    for (const p of this.ledger.uncertainPayouts()) {
+      this.publish({
+        type: 'payment.alarm',
+        severity: 'error',
+        sessionId: p.sessionId,
+        message: `a payout of ${p.coins} coins was interrupted by a restart: not repeated, check the hopper`,
+        data: { payoutId: p.id },
+      });
+    }
+    this.expire();
+    this.timer = setInterval(() => {
+      this.expire();
+      if (this.active) void this.refresh();
+    }, this.healthCheckMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.active = undefined;
+    this.acceptor.off('fault', this.onDeviceChange);
+    this.acceptor.off('recovered', this.onDeviceChange);
+    await this.refresh().catch(() => undefined);
+    this.acceptor.setCreditSink(undefined);
+  }
+
+  // ---- PaymentPort (src/flows/ports.ts) ---------------------------------------------------
+
+  async open(sessionId: string, dueCents: number): Promise<{ appliedCreditCents: number }> {
+    this.expire();
+    const { appliedCents, uses, created } = this.ledger.open(sessionId, dueCents, this.now());
+    if (created && appliedCents > 0) {
+      this.publish({ type: 'credit.applied', severity: 'info', sessionId, cents: appliedCents, message: `${appliedCents} cents of stored credit applied`, data: { uses } });
+    }
+    const s = this.ledger.session(sessionId);
+    if (s?.state === 'open') {
+      this.active = { sessionId, dueCents: s.dueCents };
+      await this.refresh().catch((err: Error) => this.log.warn({ err: err.message }, 'acceptor not enabled'));
+    }
+    return { appliedCreditCents: appliedCents };
+  }
+
+  async inhibit(): Promise<void> {
+    this.active = undefined;
+    await this.refresh();
+  }
+
+  onCredit(listener: (credit: SessionCoinCredit) => void): () => void {
+    this.creditListeners.add(listener);
+    return () => this.creditListeners.delete(listener);
+  }
+
+  async sessionCreditCents(sessionId: string): Promise<number> {
+    return this.ledger.session(sessionId)?.creditCents ?? 0;
+  }
+
+  /** The session is served: `cents` spent; any surplus is paid back by the hopper or kept as credit. */
+  async settle(sessionId: string, cents: number): Promise<void> {
+    if (this.active?.sessionId === sessionId) await this.inhibit();
+    const { surplusCents, changed } = this.ledger.settle(sessionId, cents, this.now());
+    if (!changed || surplusCents <= 0) return;
+    await this.giveChange(sessionId, surplusCents);
+  }
+
+  /** The session's due amount is spent (idempotent): `settle` at its price. */
+  async markSpent(sessionId: string): Promise<void> {
+    const s = this.ledger.session(sessionId);
+    if (!s) throw new Error(`no payment for session ${sessionId}`);
+    await this.settle(sessionId, s.dueCents);
+  }
+
+  /** The session ends unserved: its credit is stored for the next customer (no refund). */
+  async keepAsCredit(sessionId: string): Promise<{ refundedCents: number }> {
+    if (this.active?.sessionId === sessionId) await this.inhibit();
+    const { storedCents, changed } = this.ledger.keep(sessionId, this.now(), this.minutes);
+    if (changed && storedCents > 0) {
+      this.publish({
+        type: 'credit.stored',
+        severity: 'info',
+        sessionId,
+        cents: storedCents,
+        message: `${storedCents} cents left by an unserved session, usable for ${this.minutes} min`,
+      });
+    }
+    return { refundedCents: 0 };
+  }
+
+  // ---- screen, console, fleet -------------------------------------------------------------
+
+  state(): PaymentState {
+    const s = this.active ? this.ledger.session(this.active.sessionId) : undefined;
+    const credit = s?.creditCents ?? 0;
+    const due = s?.dueCents ?? 0;
+    return {
+      sessionId: s?.sessionId ?? null,
+      dueCents: due,
+      creditCents: credit,
+      remainingCents: Math.max(0, due - credit),
+      accepting: [...this.acceptor.acceptance()],
+      inhibitedBecause: this.because,
+      noChange: this.noChange,
+      storedCreditCents: this.storedCreditCents(),
+    };
+  }
+
+  storedCreditCents(): number {
+    return this.ledger.availableCredit(this.now()).reduce((a, c) => a + c.leftCents, 0);
+  }
+
+  storedCredit(): StoredCredit[] {
+    return this.ledger.availableCredit(this.now());
+  }
+
+  cashbox(): CashboxLine[] {
+    return this.ledger.cashbox();
+  }
+
+  emptyCashbox(): { totalCents: number; counts: CashboxLine[] } {
+    return this.ledger.emptyCashbox(this.now());
+  }
+
+  /**
+   * Recomputes which coins to accept and applies it (the composition root calls it when the
+   * booth's health changes; the desk also checks every `healthCheckMs` while a payment is open).
+   */
+  refresh(): Promise<void> {
+    const run = this.applying.then(() => this.apply());
+    this.applying = run.catch(() => undefined);
+    return run;
+  }
+
+  // ---- internals --------------------------------------------------------------------------
+
+  private async apply(): Promise<void> {
+    const hopperCoin = this.hopper && this.hopper.status().health === 'ok' ? this.hopper.coin() : undefined;
+    let coins: string[] = [];
+    let because: string | null = null;
+    const active = this.active;
+    const s = active ? this.ledger.session(active.sessionId) : undefined;
+    if (!active || !s || s.state !== 'open') because = 'no payment open';
+    else if (s.creditCents >= s.dueCents) because = 'paid';
+    else {
+      const health = this.canDeliver();
+      const device = this.acceptor.status();
+      if (!health.ok) because = `the booth cannot deliver: ${health.reason}`;
+      else if (device.health !== 'ok') because = `coin acceptor ${device.health}${device.detail ? `: ${device.detail}` : ''}`;
+      else {
+        const plan = planAcceptance(this.acceptor.coinTable(), s.dueCents - s.creditCents, hopperCoin?.valueCents);
+        coins = plan.coins;
+        if (coins.length === 0) because = 'no coin in the acceptor table fits';
+      }
+    }
+    if (because !== this.because) this.log.info({ because, coins }, because ? 'coins inhibited' : 'coins accepted');
+    this.because = because;
+    this.noChange = hopperCoin === undefined;
+    const same = coins.length === this.wanted.length && coins.every((c, i) => c === this.wanted[i]) && this.sameAsDevice(coins);
+    this.wanted = coins;
+    if (same) return;
+    this.emit('state', this.state());
+    if (this.acceptor.status().health !== 'ok' && coins.length === 0) return; // it inhibits itself on reconnection
+    await this.acceptor.setAcceptance(coins);
+    this.emit('state', this.state());
+  }
+
+  private sameAsDevice(coins: string[]): boolean {
+    const applied = this.acceptor.acceptance();
+    return applied.length === coins.length && coins.every((c) => applied.includes(c));
+  }
+
+  /** The credit sink: journals the coin; throws (coin kept by the driver) if it cannot. */
+  private record(credit: CoinCreditEvent): void {
+    const recorded = this.ledger.recordCoin(
+      { coin: credit.coin, cents: credit.valueCents, channel: credit.channel, counter: credit.counter, serial: credit.serial, at: credit.at },
+      this.minutes,
+    );
+    // Announced after the commit, outside the driver's call: a listener's failure can never
+    // make the driver believe the coin was not recorded.
+    setImmediate(() => this.announce(recorded.sessionId, recorded.coinId, recorded.cents, recorded.coin));
+  }
+
+  private announce(sessionId: string | null, coinId: string, cents: number, coin: string): void {
+    if (sessionId === null) {
+      this.publish({ type: 'credit.stored', severity: 'warning', cents, message: `coin ${coin} arrived with no payment open: kept as stored credit`, data: { coinId } });
+      return;
+    }
+    const s = this.ledger.session(sessionId);
+    this.publish({
+      type: 'coin.credited',
+      severity: 'info',
+      sessionId,
+      cents,
+      message: `${coin} credited`,
+      data: { coinId, coin, creditCents: s?.creditCents, dueCents: s?.dueCents },
+    });
+    for (const listener of this.creditListeners) {
+      try {
+        listener({ sessionId, coinId, cents });
+      } catch (err) {
+        this.log.error({ err: (err as Error).message }, 'credit listener failed');
+      }
+    }
+    if (s && s.state === 'open' && s.creditCents >= s.dueCents) {
+      this.publish({ type: 'payment.paid', severity: 'info', sessionId, cents: s.creditCents, message: `session paid (${s.creditCents} of ${s.dueCents} cents)` });
+    }
+    if (this.active?.sessionId === sessionId) void this.refresh().catch((err: Error) => this.log.warn({ err: err.message }, 'acceptance not updated'));
+  }
+
+  private async giveChange(sessionId: string, surplusCents: number): Promise<void> {
+    const coin = this.hopper && this.hopper.status().health === 'ok' ? this.hopper.coin() : undefined;
+    const count = coin ? Math.min(255, Math.floor(surplusCents / coin.valueCents)) : 0;
+    let unpaidCents = surplusCents;
+    if (coin && this.hopper && count > 0) {
+      const payout = this.ledger.beginPayout(sessionId, coin.coin, count, coin.valueCents, this.now());
+      let paid = 0;
+      try {
+        const result = await this.hopper.dispense(count);
+        paid = result.paid;
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'change not paid');
+      }
+      this.ledger.endPayout(payout, paid);
+      unpaidCents = surplusCents - paid * coin.valueCents;
+      if (paid > 0) this.publish({ type: 'change.paid', severity: 'info', sessionId, cents: paid * coin.valueCents, message: `${paid} x ${coin.coin} paid as change` });
+    }
+    if (unpaidCents > 0) {
+      this.ledger.storeCredit(coin ? 'unpaid-change' : 'surplus', sessionId, unpaidCents, this.now(), this.minutes);
+      this.publish({
+        type: coin ? 'change.unpaid' : 'credit.stored',
+        severity: coin ? 'warning' : 'info',
+        sessionId,
+        cents: unpaidCents,
+        message: `${unpaidCents} cents overpaid kept as stored credit for ${this.minutes} min`,
+      });
+    }
+  }
+
+  private expire(): void {
+    for (const c of this.ledger.expireCredit(this.now())) {
+      this.publish({
+        type: 'credit.expired',
+        severity: 'info',
+        cents: c.leftCents,
+        message: `${c.leftCents} cents of stored credit expired unused (stored ${c.storedAt})`,
+        data: { creditId: c.id, origin: c.origin, ...(c.sessionId ? { fromSession: c.sessionId } : {}) },
+      });
+    }
+  }
+
+  private publish(event: Omit<PaymentEvent, 'at'>): void {
+    const full: PaymentEvent = { ...event, at: this.now().toISOString() };
+    this.log.info({ event: full.type, cents: full.cents, sessionId: full.sessionId }, full.message);
+    this.emit('event', full);
+  }
+}

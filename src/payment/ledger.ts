@@ -1,0 +1,314 @@
+// The payment ledger: every coin, every session's due and credit, stored credit with its
+// expiry, hopper payouts and the cash-box counters, in SQLite (owner `payment`). Each coin is
+// one IMMEDIATE transaction (WAL, synchronous=FULL): it is durable before anyone is told.
+// The acceptor's event counter is stored in the same transaction as the coin, so after a
+// crash the driver resumes exactly where the ledger stopped counting: no coin twice, none lost.
+import type { Store } from '../store/db.ts';
+
+const MIGRATIONS = [
+  `CREATE TABLE payment_sessions (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     session_id TEXT NOT NULL UNIQUE,
+     due_cents INTEGER NOT NULL,
+     applied_cents INTEGER NOT NULL DEFAULT 0,
+     state TEXT NOT NULL CHECK (state IN ('open', 'settled', 'kept')),
+     spent_cents INTEGER,
+     opened_at TEXT NOT NULL,
+     closed_at TEXT
+   );
+   CREATE TABLE payment_coins (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     session_id TEXT,
+     coin TEXT NOT NULL,
+     cents INTEGER NOT NULL CHECK (cents > 0),
+     channel INTEGER NOT NULL,
+     counter INTEGER NOT NULL,
+     acceptor_serial TEXT NOT NULL,
+     at TEXT NOT NULL
+   );
+   CREATE INDEX payment_coins_session ON payment_coins(session_id);
+   CREATE TABLE payment_acceptors (
+     serial TEXT PRIMARY KEY,
+     counter INTEGER NOT NULL,
+     at TEXT NOT NULL
+   );
+   CREATE TABLE payment_credit (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     origin TEXT NOT NULL CHECK (origin IN ('walk-away', 'surplus', 'coin', 'unpaid-change')),
+     session_id TEXT,
+     cents INTEGER NOT NULL,
+     left_cents INTEGER NOT NULL,
+     stored_at TEXT NOT NULL,
+     expires_at TEXT NOT NULL,
+     state TEXT NOT NULL DEFAULT 'available' CHECK (state IN ('available', 'used', 'expired'))
+   );
+   CREATE TABLE payment_credit_uses (
+     credit_id INTEGER NOT NULL REFERENCES payment_credit(id),
+     session_id TEXT NOT NULL,
+     cents INTEGER NOT NULL,
+     at TEXT NOT NULL
+   );
+   CREATE TABLE payment_payouts (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     session_id TEXT NOT NULL,
+     coin TEXT NOT NULL,
+     coins INTEGER NOT NULL,
+     coin_cents INTEGER NOT NULL,
+     paid_coins INTEGER,
+     state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'uncertain')),
+     at TEXT NOT NULL
+   );
+   CREATE TABLE payment_cashbox (
+     coin TEXT PRIMARY KEY,
+     count INTEGER NOT NULL,
+     cents INTEGER NOT NULL
+   );
+   CREATE TABLE payment_cashbox_emptied (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     at TEXT NOT NULL,
+     total_cents INTEGER NOT NULL,
+     counts TEXT NOT NULL
+   );`,
+];
+
+export interface RecordedCoin {
+  coinId: string;
+  sessionId: string | null;
+  cents: number;
+  coin: string;
+  /** Stored credit this coin became (no payment open). */
+  storedCreditId?: number;
+}
+
+export interface CoinRecord {
+  coin: string;
+  cents: number;
+  channel: number;
+  counter: number;
+  serial: string;
+  at: string;
+}
+
+export interface StoredCredit {
+  id: number;
+  origin: string;
+  sessionId: string | null;
+  cents: number;
+  leftCents: number;
+  storedAt: string;
+  expiresAt: string;
+}
+
+export interface CashboxLine {
+  coin: string;
+  count: number;
+  cents: number;
+}
+
+export interface SessionPayment {
+  sessionId: string;
+  dueCents: number;
+  appliedCents: number;
+  coinCents: number;
+  creditCents: number;
+  state: 'open' | 'settled' | 'kept';
+  spentCents: number | null;
+}
+
+export interface Ledger {
+  recordCoin(coin: CoinRecord, creditMinutes: number): RecordedCoin;
+  lastCounter(serial: string): number | undefined;
+  /** The open payment the next coin goes to (the most recently opened). */
+  currentSession(): string | null;
+  session(sessionId: string): SessionPayment | undefined;
+  /** Opens (once) and applies available stored credit, oldest first. */
+  open(sessionId: string, dueCents: number, now: Date): { appliedCents: number; uses: { creditId: number; cents: number }[]; created: boolean };
+  /** Marks the session served; `surplusCents` is what it paid beyond `spentCents`. */
+  settle(sessionId: string, spentCents: number, now: Date): { surplusCents: number; changed: boolean };
+  /** Ends the session unserved: its whole credit becomes stored credit. */
+  keep(sessionId: string, now: Date, creditMinutes: number): { storedCents: number; changed: boolean };
+  storeCredit(origin: 'surplus' | 'unpaid-change', sessionId: string, cents: number, now: Date, creditMinutes: number): number;
+  expireCredit(now: Date): StoredCredit[];
+  availableCredit(now: Date): StoredCredit[];
+  beginPayout(sessionId: string, coin: string, coins: number, coinCents: number, now: Date): number;
+  endPayout(id: number, paidCoins: number): void;
+  /** Payouts left pending by a crash: marked uncertain (never paid twice), returned. */
+  uncertainPayouts(): { id: number; sessionId: string; coins: number; coinCents: number }[];
+  cashbox(): CashboxLine[];
+  emptyCashbox(now: Date): { totalCents: number; counts: CashboxLine[] };
+}
+
+const iso = (d: Date) => d.toISOString();
+const plusMinutes = (d: Date, m: number) => new Date(d.getTime() + m * 60_000).toISOString();
+
+export function openLedger(store: Store): Ledger {
+  store.migrate('payment', MIGRATIONS);
+  const db = store.db;
+  const q = {
+    current: db.prepare<[], { session_id: string }>("SELECT session_id FROM payment_sessions WHERE state = 'open' ORDER BY seq DESC LIMIT 1"),
+    insertCoin: db.prepare<[string | null, string, number, number, number, string, string]>(
+      'INSERT INTO payment_coins (session_id, coin, cents, channel, counter, acceptor_serial, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    upsertCounter: db.prepare<[string, number, string]>(
+      'INSERT INTO payment_acceptors (serial, counter, at) VALUES (?, ?, ?) ON CONFLICT(serial) DO UPDATE SET counter = excluded.counter, at = excluded.at',
+    ),
+    counter: db.prepare<[string], { counter: number }>('SELECT counter FROM payment_acceptors WHERE serial = ?'),
+    cashbox: db.prepare<[string, number]>(
+      'INSERT INTO payment_cashbox (coin, count, cents) VALUES (?, 1, ?) ON CONFLICT(coin) DO UPDATE SET count = count + 1, cents = cents + excluded.cents',
+    ),
+    insertCredit: db.prepare<[string, string | null, number, number, string, string]>(
+      'INSERT INTO payment_credit (origin, session_id, cents, left_cents, stored_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    session: db.prepare<[string], { session_id: string; due_cents: number; applied_cents: number; state: 'open' | 'settled' | 'kept'; spent_cents: number | null }>(
+      'SELECT session_id, due_cents, applied_cents, state, spent_cents FROM payment_sessions WHERE session_id = ?',
+    ),
+    coinSum: db.prepare<[string], { s: number | null }>('SELECT SUM(cents) AS s FROM payment_coins WHERE session_id = ?'),
+    insertSession: db.prepare<[string, number, string]>("INSERT INTO payment_sessions (session_id, due_cents, state, opened_at) VALUES (?, ?, 'open', ?)"),
+    setApplied: db.prepare<[number, string]>('UPDATE payment_sessions SET applied_cents = ? WHERE session_id = ?'),
+    close: db.prepare<[string, number | null, string, string]>('UPDATE payment_sessions SET state = ?, spent_cents = ?, closed_at = ? WHERE session_id = ?'),
+    available: db.prepare<[string], { id: number; origin: string; session_id: string | null; cents: number; left_cents: number; stored_at: string; expires_at: string }>(
+      "SELECT * FROM payment_credit WHERE state = 'available' AND expires_at > ? ORDER BY id",
+    ),
+    expired: db.prepare<[string], { id: number; origin: string; session_id: string | null; cents: number; left_cents: number; stored_at: string; expires_at: string }>(
+      "SELECT * FROM payment_credit WHERE state = 'available' AND expires_at <= ? ORDER BY id",
+    ),
+    setCreditState: db.prepare<[string, number, number]>('UPDATE payment_credit SET state = ?, left_cents = ? WHERE id = ?'),
+    use: db.prepare<[number, string, number, string]>('INSERT INTO payment_credit_uses (credit_id, session_id, cents, at) VALUES (?, ?, ?, ?)'),
+    beginPayout: db.prepare<[string, string, number, number, string]>(
+      "INSERT INTO payment_payouts (session_id, coin, coins, coin_cents, state, at) VALUES (?, ?, ?, ?, 'pending', ?)",
+    ),
+    endPayout: db.prepare<[number, number]>("UPDATE payment_payouts SET state = 'done', paid_coins = ? WHERE id = ?"),
+    pendingPayouts: db.prepare<[], { id: number; session_id: string; coins: number; coin_cents: number }>(
+      "SELECT id, session_id, coins, coin_cents FROM payment_payouts WHERE state = 'pending'",
+    ),
+    uncertain: db.prepare<[number]>("UPDATE payment_payouts SET state = 'uncertain' WHERE id = ?"),
+    cashboxAll: db.prepare<[], CashboxLine>('SELECT coin, count, cents FROM payment_cashbox ORDER BY coin'),
+    cashboxClear: db.prepare('DELETE FROM payment_cashbox'),
+    emptied: db.prepare<[string, number, string]>('INSERT INTO payment_cashbox_emptied (at, total_cents, counts) VALUES (?, ?, ?)'),
+  };
+  const toCredit = (r: { id: number; origin: string; session_id: string | null; cents: number; left_cents: number; stored_at: string; expires_at: string }): StoredCredit => ({
+    id: r.id,
+    origin: r.origin,
+    sessionId: r.session_id,
+    cents: r.cents,
+    leftCents: r.left_cents,
+    storedAt: r.stored_at,
+    expiresAt: r.expires_at,
+  });
+
+  const ledger: Ledger = {
+    recordCoin(coin, creditMinutes) {
+      return store.transaction(() => {
+        const sessionId = q.current.get()?.session_id ?? null;
+        const id = Number(q.insertCoin.run(sessionId, coin.coin, coin.cents, coin.channel, coin.counter, coin.serial, coin.at).lastInsertRowid);
+        q.upsertCounter.run(coin.serial, coin.counter, coin.at);
+        q.cashbox.run(coin.coin, coin.cents);
+        const recorded: RecordedCoin = { coinId: `coin-${id}`, sessionId, cents: coin.cents, coin: coin.coin };
+        if (sessionId === null) {
+          const at = new Date(coin.at);
+          recorded.storedCreditId = Number(q.insertCredit.run('coin', null, coin.cents, coin.cents, iso(at), plusMinutes(at, creditMinutes)).lastInsertRowid);
+        }
+        return recorded;
+      });
+    },
+    lastCounter(serial) {
+      return q.counter.get(serial)?.counter;
+    },
+    currentSession() {
+      return q.current.get()?.session_id ?? null;
+    },
+    session(sessionId) {
+      const row = q.session.get(sessionId);
+      if (!row) return undefined;
+      const coinCents = q.coinSum.get(sessionId)?.s ?? 0;
+      return {
+        sessionId,
+        dueCents: row.due_cents,
+        appliedCents: row.applied_cents,
+        coinCents,
+        creditCents: row.applied_cents + coinCents,
+        state: row.state,
+        spentCents: row.spent_cents,
+      };
+    },
+    open(sessionId, dueCents, now) {
+      return store.transaction(() => {
+        const existing = q.session.get(sessionId);
+        if (existing) return { appliedCents: existing.applied_cents, uses: [], created: false };
+        q.insertSession.run(sessionId, dueCents, iso(now));
+        let need = dueCents;
+        const uses: { creditId: number; cents: number }[] = [];
+        for (const credit of q.available.all(iso(now))) {
+          if (need <= 0) break;
+          const take = Math.min(need, credit.left_cents);
+          need -= take;
+          const left = credit.left_cents - take;
+          q.setCreditState.run(left === 0 ? 'used' : 'available', left, credit.id);
+          q.use.run(credit.id, sessionId, take, iso(now));
+          uses.push({ creditId: credit.id, cents: take });
+        }
+        const applied = dueCents - need;
+        q.setApplied.run(applied, sessionId);
+        return { appliedCents: applied, uses, created: true };
+      });
+    },
+    settle(sessionId, spentCents, now) {
+      return store.transaction(() => {
+        const s = ledger.session(sessionId);
+        if (!s) throw new Error(`no payment for session ${sessionId}`);
+        if (s.state !== 'open') return { surplusCents: 0, changed: false };
+        if (spentCents > s.creditCents) throw new Error(`session ${sessionId} has ${s.creditCents} cents of credit, cannot spend ${spentCents}`);
+        q.close.run('settled', spentCents, iso(now), sessionId);
+        return { surplusCents: s.creditCents - spentCents, changed: true };
+      });
+    },
+    keep(sessionId, now, creditMinutes) {
+      return store.transaction(() => {
+        const s = ledger.session(sessionId);
+        if (!s || s.state !== 'open') return { storedCents: 0, changed: false };
+        q.close.run('kept', null, iso(now), sessionId);
+        if (s.creditCents > 0) q.insertCredit.run('walk-away', sessionId, s.creditCents, s.creditCents, iso(now), plusMinutes(now, creditMinutes));
+        return { storedCents: s.creditCents, changed: true };
+      });
+    },
+    storeCredit(origin, sessionId, cents, now, creditMinutes) {
+      return Number(q.insertCredit.run(origin, sessionId, cents, cents, iso(now), plusMinutes(now, creditMinutes)).lastInsertRowid);
+    },
+    expireCredit(now) {
+      return store.transaction(() => {
+        const rows = q.expired.all(iso(now));
+        for (const r of rows) q.setCreditState.run('expired', r.left_cents, r.id);
+        return rows.map(toCredit);
+      });
+    },
+    availableCredit(now) {
+      return q.available.all(iso(now)).map(toCredit);
+    },
+    beginPayout(sessionId, coin, coins, coinCents, now) {
+      return Number(q.beginPayout.run(sessionId, coin, coins, coinCents, iso(now)).lastInsertRowid);
+    },
+    endPayout(id, paidCoins) {
+      q.endPayout.run(paidCoins, id);
+    },
+    uncertainPayouts() {
+      return store.transaction(() => {
+        const rows = q.pendingPayouts.all();
+        for (const r of rows) q.uncertain.run(r.id);
+        return rows.map((r) => ({ id: r.id, sessionId: r.session_id, coins: r.coins, coinCents: r.coin_cents }));
+      });
+    },
+    cashbox() {
+      return q.cashboxAll.all();
+    },
+    emptyCashbox(now) {
+      return store.transaction(() => {
+        const counts = q.cashboxAll.all();
+        const totalCents = counts.reduce((a, c) => a + c.cents, 0);
+        q.emptied.run(iso(now), totalCents, JSON.stringify(counts));
+        q.cashboxClear.run();
+        return { totalCents, counts };
+      });
+    },
+  };
+  return ledger;
+}
