@@ -7,6 +7,7 @@ import { registerConfigCommands } from './config/cli.ts';
 import { registerCodeCommands } from './codes/cli.ts';
 import { registerConsoleCommands } from './console/cli.ts';
 import { registerPaymentCommands } from './payment/cli.ts';
+import { registerVisionCommands } from './vision/cli.ts';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerCodeCommands(program);
   registerConsoleCommands(program);
   registerPaymentCommands(program);
+  registerVisionCommands(program);
   return program;
 }
 

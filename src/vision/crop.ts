@@ -1,0 +1,72 @@
+// The 35x45 mm photo cut from a capture: levelled (the eye line made horizontal), the face
+// (chin to crown) at 34 mm, the crown 3 mm under the top edge, centred on the face's midline;
+// written as the e-photo (600 dpi sRGB JPEG) and the print-size photo (300 dpi, for the board).
+// Where the window reaches past the capture (a customer sitting very close), the edge pixels
+// are repeated (the backdrop continues) rather than scaling the face away from 34 mm.
+import sharp from 'sharp';
+import type { FaceAnalysis, Point, RgbImage } from './analysis.ts';
+import { faceFrame, headExtent } from './geometry.ts';
+import { PHOTO } from './limits.ts';
+
+export interface CroppedPhoto {
+  /** 35x45 mm at PHOTO.ephotoDpi (827x1063), sRGB JPEG with its density set. */
+  ephoto: Buffer;
+  /** 35x45 mm at PHOTO.printDpi (413x531), sRGB JPEG. */
+  print: Buffer;
+  /** The window cut from the (levelled) capture, for the record. */
+  window: { x: number; y: number; width: number; height: number; rotationDeg: number };
+}
+
+export const pixelsFor = (mm: number, dpi: number) => Math.round((mm / 25.4) * dpi);
+
+/** Rotates a point about the image centre the way sharp.rotate(angle) does (canvas expanded). */
+function rotatePoint(p: Point, w: number, h: number, deg: number): { p: Point; w: number; h: number } {
+  const a = (deg * Math.PI) / 180;
+  const cos = Math.cos(a);
+  const sin = Math.sin(a);
+  const nw = Math.abs(w * cos) + Math.abs(h * sin);
+  const nh = Math.abs(w * sin) + Math.abs(h * cos);
+  const x = p[0] - w / 2;
+  const y = p[1] - h / 2;
+  return { p: [x * cos - y * sin + nw / 2, x * sin + y * cos + nh / 2], w: nw, h: nh };
+}
+
+export async function cropToPhoto(image: RgbImage, face: FaceAnalysis, options: { quality?: number } = {}): Promise<CroppedPhoto> {
+  const quality = options.quality ?? 95;
+  const roll = faceFrame(face).rollDeg;
+  const head = headExtent(face);
+  // Level the eye line: rotate by −roll. In the levelled image the head axis is vertical.
+  const rot = -roll;
+  const chin = rotatePoint(head.chin, image.width, image.height, rot);
+  const crown = rotatePoint(head.crown, image.width, image.height, rot);
+  const pxPerMm = (chin.p[1] - crown.p[1]) / PHOTO.faceMm;
+  const height = Math.round(PHOTO.heightMm * pxPerMm);
+  const width = Math.round(PHOTO.widthMm * pxPerMm);
+  const cx = (chin.p[0] + crown.p[0]) / 2;
+  const x = Math.round(cx - width / 2);
+  const y = Math.round(crown.p[1] - PHOTO.crownMarginMm * pxPerMm);
+  const rotated = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .rotate(rot, { background: { r: 0, g: 0, b: 0 } })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  // Pad by repeating the edges where the window leaves the image.
+  const left = Math.max(0, -x);
+  const top = Math.max(0, -y);
+  const right = Math.max(0, x + width - rotated.info.width);
+  const bottom = Math.max(0, y + height - rotated.info.height);
+  let pipeline = sharp(rotated.data, { raw: { width: rotated.info.width, height: rotated.info.height, channels: 3 } });
+  if (left || top || right || bottom) {
+    const padded = await pipeline.extend({ left, top, right, bottom, extendWith: 'copy' }).raw().toBuffer({ resolveWithObject: true });
+    pipeline = sharp(padded.data, { raw: { width: padded.info.width, height: padded.info.height, channels: 3 } });
+  }
+  const window = await pipeline.extract({ left: x + left, top: y + top, width, height }).raw().toBuffer({ resolveWithObject: true });
+  const out = (dpi: number) =>
+    sharp(window.data, { raw: { width: window.info.width, height: window.info.height, channels: 3 } })
+      .resize({ width: pixelsFor(PHOTO.widthMm, dpi), height: pixelsFor(PHOTO.heightMm, dpi), fit: 'fill', kernel: 'lanczos3' })
+      .withIccProfile('srgb')
+      .withMetadata({ density: dpi })
+      .jpeg({ quality, chromaSubsampling: '4:4:4' })
+      .toBuffer();
+  const [ephoto, print] = await Promise.all([out(PHOTO.ephotoDpi), out(PHOTO.printDpi)]);
+  return { ephoto, print, window: { x, y, width, height, rotationDeg: rot } };
+}

@@ -1,0 +1,64 @@
+// Every limit the ANTS checks apply, in one table, each with where it comes from. The official
+// sheet (shared/seeds/003: "Quelle photo fournir pour un titre d'identité", service-public.fr,
+// 2022) is the authority; where it says only "correct" or "no", the limit comes from ICAO Doc
+// 9303 part 3 / ISO/IEC 19794-5 (and its successor ISO/IEC 39794-5) or from a physical
+// argument written next to it. docs/vision.md prints this table.
+
+export interface Limit {
+  value: number;
+  unit: string;
+  source: string;
+}
+
+const L = (value: number, unit: string, source: string): Limit => ({ value, unit, source });
+
+export const PHOTO = {
+  /** The photo: 35 x 45 mm (sheet). */
+  widthMm: 35,
+  heightMm: 45,
+  /** Where the crop puts the chin-to-crown height (the middle of 32-36 mm, issue 6). */
+  faceMm: 34,
+  /** Crown (hair excluded) below the top edge in the crop: leaves 8 mm under the chin, eyes at 55 % of the height. */
+  crownMarginMm: 3,
+  /** E-photo: 600 dpi sRGB JPEG (no published ANTS figure; ISO/IEC 39794-5 asks ≥ 300 ppi for printed-photo scans). */
+  ephotoDpi: 600,
+  /** Print on the 10x15 board: the printer's 300 dpi. */
+  printDpi: 300,
+} as const;
+
+export const LIMITS = {
+  faceHeightMinMm: L(32, 'mm', 'sheet: face 3.2-3.6 cm from chin to crown, hair excluded'),
+  faceHeightMaxMm: L(36, 'mm', 'sheet: face 3.2-3.6 cm from chin to crown, hair excluded'),
+  faceCentreMaxOffsetPct: L(5, '% of width', 'ISO/IEC 19794-5 (full frontal geometry): face midline within 45-55 % of the width'),
+  eyeLineMinPct: L(50, '% of height from the bottom', 'ISO/IEC 19794-5 (full frontal geometry): eye line between 50 and 70 % of the height'),
+  eyeLineMaxPct: L(70, '% of height from the bottom', 'ISO/IEC 19794-5 (full frontal geometry): eye line between 50 and 70 % of the height'),
+  yawMaxDeg: L(5, '°', 'ISO/IEC 19794-5 (frontal pose): yaw and pitch within ±5°'),
+  pitchMaxDeg: L(5, '°', 'ISO/IEC 19794-5 (frontal pose): yaw and pitch within ±5°'),
+  rollMaxDeg: L(8, '°', 'ISO/IEC 19794-5 (frontal pose): roll within ±8°'),
+  gazeMaxDeg: L(10, '°', 'sheet: look at the lens. ICAO allows ±5° of head pose; the eye-in-head angle gets twice that, the landmark precision being about ±3°'),
+  irisVisibleMin: L(0.5, 'of the iris diameter', 'sheet: eyes open and clearly visible. At least half the iris height between the lids (a relaxed open eye shows 0.7-1)'),
+  mouthOpenMax: L(0.01, 'of mouth width²', 'sheet: mouth closed. No teeth or mouth cavity visible between the lips beyond 1 % of the mouth width squared (a few pixels of landmark noise)'),
+  smileLiftMax: L(0.04, 'of mouth width', 'sheet: neutral expression. Mouth corners no higher than the lip line by more than 4 % of the mouth width (≈ 2 mm): a smile lifts them'),
+  emotionNonNeutralMax: L(0.5, 'probability', 'sheet: neutral expression. When the emotion model runs, no expression other than neutral above even odds'),
+  faceClippedMax: L(0.02, 'of face pixels', 'sheet: no over-exposure. At most 2 % of the face at full scale (specular catchlights excepted)'),
+  faceCrushedMax: L(0.02, 'of face pixels', 'sheet: no under-exposure. At most 2 % of the face at black'),
+  faceHighlightMinL: L(30, 'L*', 'sheet: no under-exposure. The brightest 5 % of the face reach L* 30: correctly exposed, even the darkest skin (reflectance ≈ 5 %) has highlights at L* 35-45'),
+  contrastMinL: L(20, 'L* (p95 − p5)', 'sheet: correct contrast. ISO/IEC 29794-5 measures contrast as the spread of the face luminance; below 20 L* the face is flat (fog, flare, low-contrast print)'),
+  sharpnessMaxBlurMm: L(0.12, 'mm (edge σ on the 35x45 photo)', 'sheet: sharp photo. Edge blur (Gaussian σ) under one arcminute seen from 40 cm (0.12 mm on the photo), the eye\'s resolution: softer is visibly blurred'),
+  colourMinChroma: L(4, 'C*ab', 'sheet: colour strongly recommended. Skin in a colour photo has chroma 10-35; a gray or sepia-less monochrome image has < 2'),
+  backgroundTextureMaxDeltaE: L(6, 'ΔE*ab (p90 from the local mean)', 'sheet: plain background. ΔE 6 is a colour difference any viewer sees (ΔE 2.3 = just noticeable); patterns and objects exceed it'),
+  backgroundMinL: L(60, 'L*', 'sheet: light background (light blue, light grey). Mid-grey is L* 50; "light" is above 60'),
+  backgroundWhiteMinL: L(92, 'L*', 'sheet: white background forbidden. White paper photographs at L* 92-100; light grey backdrops at 65-88'),
+  backgroundWhiteMaxChroma: L(6, 'C*ab', 'sheet: white background forbidden. A near-white with chroma above 6 is a light colour (e.g. light blue), not white'),
+  faceShadowMaxStops: L(0.6, 'stops (brighter side / darker side)', 'sheet: no shadow on the face. Lighting ratio at most 1.5:1 between the two halves (portrait convention for flat, shadowless light)'),
+  backgroundShadowMaxStops: L(0.6, 'stops (p95 − p5 of the smoothed background, smooth fall-off removed)', 'sheet: no cast shadow on the background. Same 1.5:1 ratio; the smooth fall-off of the backdrop light (a quadratic surface) is not a shadow and is removed first'),
+  glassesTintMinRatio: L(0.65, 'luminance under the lenses / nose bridge', 'sheet: lenses neither tinted nor coloured. Bare skin under the eyes is ≈ 0.9 of the bridge; a category-1 tint (≤ 80 % transmission) gives ≤ 0.72'),
+  glassesColourMaxDeltaE: L(15, 'ΔE*ab chroma shift under the lenses', 'sheet: lenses not coloured. Hue shift of the skin seen through the lenses vs the bridge'),
+  glareMaxIrisFraction: L(0.35, 'of the iris area', 'sheet: no reflection on the glasses. A natural catchlight covers < 10 % of the iris; lens glare that hides more than a third of it fails'),
+  headwearMaxDeltaE: L(25, 'ΔE*ab between the top of the head and the hair at the temples', 'sheet: bare head. What covers the crown must look like the hair beside the face'),
+  headwearMinCoverage: L(0.5, 'of the crown band', 'sheet: bare head. Only a crown band that is mostly non-background is tested for headwear'),
+  faceMinScore: L(0.5, 'detector confidence', 'a face counts when the detector is at least even-odds sure'),
+  secondFaceMinSize: L(0.4, 'of the main face height', 'sheet: one person. Another face at least 40 % the size of the sitter\'s is another person in the photo, not a printed logo'),
+} as const satisfies Record<string, Limit>;
+
+export type LimitName = keyof typeof LIMITS;

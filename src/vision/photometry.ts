@@ -1,0 +1,230 @@
+// Measuring light and colour over regions of an image: sRGB ↔ linear light, CIE L*a*b*
+// (D65), polygon masks, robust statistics, and the edge-blur estimate used for sharpness.
+// Written by hand: these are a few formulas over typed arrays, on regions given by landmarks,
+// which no image library exposes as such (sharp works on whole images).
+import type { Point, RgbImage } from './analysis.ts';
+
+const srgbToLinear = (v: number) => {
+  const c = v / 255;
+  return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+};
+/** sRGB 8-bit → linear light 0..1. */
+export const LINEAR = Float32Array.from({ length: 256 }, (_, v) => srgbToLinear(v));
+
+/** Relative luminance Y (0..1, linear light, Rec. 709 primaries) of a pixel. */
+export function luminance(r: number, g: number, b: number): number {
+  return 0.2126 * LINEAR[r]! + 0.7152 * LINEAR[g]! + 0.0722 * LINEAR[b]!;
+}
+
+const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116);
+/** CIE L* (0..100) of a relative luminance. */
+export const lightness = (y: number) => 116 * f(y) - 16;
+
+/** CIE L*a*b* (D65) of an sRGB pixel. */
+export function lab(r: number, g: number, b: number): [number, number, number] {
+  const R = LINEAR[r]!;
+  const G = LINEAR[g]!;
+  const B = LINEAR[b]!;
+  const X = (0.4124 * R + 0.3576 * G + 0.1805 * B) / 0.95047;
+  const Y = 0.2126 * R + 0.7152 * G + 0.0722 * B;
+  const Z = (0.0193 * R + 0.1192 * G + 0.9505 * B) / 1.08883;
+  const fx = f(X);
+  const fy = f(Y);
+  const fz = f(Z);
+  return [116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)];
+}
+
+/** Pixel indices (y * width + x) inside a polygon, clipped to the image. */
+export function polygonPixels(image: { width: number; height: number }, poly: readonly Point[], step = 1): number[] {
+  if (poly.length < 3) return [];
+  let minY = Infinity;
+  let maxY = -Infinity;
+  for (const p of poly) {
+    minY = Math.min(minY, p[1]);
+    maxY = Math.max(maxY, p[1]);
+  }
+  const out: number[] = [];
+  const y0 = Math.max(0, Math.ceil(minY));
+  const y1 = Math.min(image.height - 1, Math.floor(maxY));
+  for (let y = y0; y <= y1; y += step) {
+    const xs: number[] = [];
+    for (let i = 0; i < poly.length; i++) {
+      const a = poly[i]!;
+      const b = poly[(i + 1) % poly.length]!;
+      if ((a[1] <= y && b[1] > y) || (b[1] <= y && a[1] > y)) xs.push(a[0] + ((y - a[1]) / (b[1] - a[1])) * (b[0] - a[0]));
+    }
+    xs.sort((p, q) => p - q);
+    for (let k = 0; k + 1 < xs.length; k += 2) {
+      const x0 = Math.max(0, Math.ceil(xs[k]!));
+      const x1 = Math.min(image.width - 1, Math.floor(xs[k + 1]!));
+      for (let x = x0; x <= x1; x += step) out.push(y * image.width + x);
+    }
+  }
+  return out;
+}
+
+/** Pixels of a convex hull of points (for small landmark patches). */
+export function hullPixels(image: { width: number; height: number }, pts: readonly Point[]): number[] {
+  return polygonPixels(image, convexHull(pts));
+}
+
+export function convexHull(points: readonly Point[]): Point[] {
+  const pts = [...points].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  if (pts.length < 3) return pts;
+  const crossZ = (o: Point, a: Point, b: Point) => (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+  const lower: Point[] = [];
+  for (const p of pts) {
+    while (lower.length >= 2 && crossZ(lower[lower.length - 2]!, lower[lower.length - 1]!, p) <= 0) lower.pop();
+    lower.push(p);
+  }
+  const upper: Point[] = [];
+  for (let i = pts.length - 1; i >= 0; i--) {
+    const p = pts[i]!;
+    while (upper.length >= 2 && crossZ(upper[upper.length - 2]!, upper[upper.length - 1]!, p) <= 0) upper.pop();
+    upper.push(p);
+  }
+  return [...lower.slice(0, -1), ...upper.slice(0, -1)];
+}
+
+export function percentile(values: ArrayLike<number>, q: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = Float64Array.from(values as ArrayLike<number>).sort();
+  const pos = Math.min(sorted.length - 1, Math.max(0, q * (sorted.length - 1)));
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+export function mean(values: ArrayLike<number>): number {
+  if (values.length === 0) return NaN;
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += values[i]!;
+  return s / values.length;
+}
+
+export interface RegionStats {
+  n: number;
+  /** Mean linear luminance. */
+  meanY: number;
+  /** L* percentiles. */
+  l5: number;
+  l50: number;
+  l95: number;
+  /** Mean a*, b*, and mean chroma C*ab. */
+  a: number;
+  b: number;
+  chroma: number;
+  /** Share of pixels with a channel at 250 or more / all channels at 5 or less. */
+  clipped: number;
+  crushed: number;
+}
+
+export function regionStats(image: RgbImage, pixels: readonly number[]): RegionStats {
+  const n = pixels.length;
+  const ls = new Float32Array(n);
+  let sumY = 0;
+  let sa = 0;
+  let sb = 0;
+  let sc = 0;
+  let clipped = 0;
+  let crushed = 0;
+  const d = image.data;
+  for (let k = 0; k < n; k++) {
+    const o = pixels[k]! * 3;
+    const r = d[o]!;
+    const g = d[o + 1]!;
+    const b = d[o + 2]!;
+    const [L, A, B] = lab(r, g, b);
+    ls[k] = L;
+    sumY += luminance(r, g, b);
+    sa += A;
+    sb += B;
+    sc += Math.hypot(A, B);
+    if (r >= 250 || g >= 250 || b >= 250) clipped++;
+    if (r <= 5 && g <= 5 && b <= 5) crushed++;
+  }
+  return {
+    n,
+    meanY: n ? sumY / n : NaN,
+    l5: percentile(ls, 0.05),
+    l50: percentile(ls, 0.5),
+    l95: percentile(ls, 0.95),
+    a: n ? sa / n : NaN,
+    b: n ? sb / n : NaN,
+    chroma: n ? sc / n : NaN,
+    clipped: n ? clipped / n : 0,
+    crushed: n ? crushed / n : 0,
+  };
+}
+
+/** Gray (luma, 0..255) of a rectangular window, as floats. */
+export function grayWindow(image: RgbImage, x0: number, y0: number, w: number, h: number): Float32Array {
+  const out = new Float32Array(w * h);
+  const d = image.data;
+  for (let y = 0; y < h; y++) {
+    const yy = Math.min(image.height - 1, Math.max(0, y0 + y));
+    for (let x = 0; x < w; x++) {
+      const xx = Math.min(image.width - 1, Math.max(0, x0 + x));
+      const o = (yy * image.width + xx) * 3;
+      out[y * w + x] = 0.299 * d[o]! + 0.587 * d[o + 1]! + 0.114 * d[o + 2]!;
+    }
+  }
+  return out;
+}
+
+/** Separable Gaussian blur of a float image (edges clamped). */
+export function gaussianBlur(src: Float32Array, w: number, h: number, sigma: number): Float32Array {
+  const radius = Math.max(1, Math.ceil(3 * sigma));
+  const kernel = new Float32Array(2 * radius + 1);
+  let sum = 0;
+  for (let i = -radius; i <= radius; i++) sum += kernel[i + radius] = Math.exp(-(i * i) / (2 * sigma * sigma));
+  for (let i = 0; i < kernel.length; i++) kernel[i]! /= sum;
+  const tmp = new Float32Array(w * h);
+  const out = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let s = 0;
+      for (let k = -radius; k <= radius; k++) s += kernel[k + radius]! * src[y * w + Math.min(w - 1, Math.max(0, x + k))]!;
+      tmp[y * w + x] = s;
+    }
+  }
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let s = 0;
+      for (let k = -radius; k <= radius; k++) s += kernel[k + radius]! * tmp[Math.min(h - 1, Math.max(0, y + k)) * w + x]!;
+      out[y * w + x] = s;
+    }
+  }
+  return out;
+}
+
+function gradientMagnitudes(g: Float32Array, w: number, h: number, margin: number): Float32Array {
+  const out: number[] = [];
+  for (let y = margin; y < h - margin; y++) {
+    for (let x = margin; x < w - margin; x++) {
+      const gx = g[y * w + x + 1]! - g[y * w + x - 1]!;
+      const gy = g[(y + 1) * w + x]! - g[(y - 1) * w + x]!;
+      out.push(Math.hypot(gx, gy) / 2);
+    }
+  }
+  return Float32Array.from(out);
+}
+
+/**
+ * Edge blur (Gaussian σ, in pixels) of a gray window by re-blurring (Hu & de Haan, "Low cost
+ * robust blur estimator", ICIP 2006): a step edge blurred by σ has a peak gradient ∝ 1/σ; blurred
+ * again by a known σr it becomes ∝ 1/√(σ² + σr²). The ratio R of the strongest gradients before
+ * and after gives σ = σr·R/√(1 − R²), independent of the edge's contrast.
+ */
+export function edgeBlurSigma(gray: Float32Array, w: number, h: number, reblur = 2): number {
+  const margin = Math.ceil(3 * reblur) + 1;
+  if (w <= 2 * margin + 4 || h <= 2 * margin + 4) return NaN;
+  const g0 = gradientMagnitudes(gray, w, h, margin);
+  const g1 = gradientMagnitudes(gaussianBlur(gray, w, h, reblur), w, h, margin);
+  // The strongest edges: the top 0.5 % of gradients of each image.
+  const p0 = percentile(g0, 0.995);
+  const p1 = percentile(g1, 0.995);
+  if (!(p0 > 0)) return Infinity;
+  const r = Math.min(0.999, p1 / p0);
+  return (reblur * r) / Math.sqrt(1 - r * r);
+}

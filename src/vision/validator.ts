@@ -1,0 +1,78 @@
+// The validator the booth and `cabine validate` use: bytes in, the report of DESIGN.md out
+// ({file, compliant, checks: [{id, pass, value, limit, hint}], ms}), plus the 35x45 crop and
+// live guidance over the same analysis.
+import type { Logger } from '../log.ts';
+import type { FaceAnalyser } from './analysis.ts';
+import { buildContext, runChecks, type CheckResult } from './checks.ts';
+import { cropToPhoto, type CroppedPhoto } from './crop.ts';
+import { Guidance, type GuidanceOptions } from './guidance.ts';
+import { ImageError, loadImage } from './image.ts';
+
+export interface ValidationReport {
+  file?: string;
+  compliant: boolean;
+  checks: CheckResult[];
+  ms: number;
+  /** Set when the image could not be read (then compliant is false and checks is empty). */
+  error?: string;
+}
+
+export interface Validator {
+  validate(image: Buffer, options?: { file?: string; signal?: AbortSignal }): Promise<ValidationReport>;
+  /** The 35x45 photo (e-photo 600 dpi + print 300 dpi) of the largest face; throws without a face. */
+  crop(image: Buffer): Promise<CroppedPhoto>;
+  guidance(options?: GuidanceOptions): Guidance;
+  close(): Promise<void>;
+}
+
+export interface ValidatorDeps {
+  analyser: FaceAnalyser;
+  logger: Logger;
+}
+
+export function createValidatorWith({ analyser, logger }: ValidatorDeps): Validator {
+  const log = logger.child({ module: 'vision' });
+  return {
+    async validate(bytes, options = {}) {
+      const t0 = performance.now();
+      const file = options.file;
+      let image;
+      try {
+        image = await loadImage(bytes);
+      } catch (err) {
+        if (!(err instanceof ImageError)) throw err;
+        return { ...(file ? { file } : {}), compliant: false, checks: [], ms: Math.round(performance.now() - t0), error: err.message };
+      }
+      options.signal?.throwIfAborted();
+      const analysis = await analyser.analyse(image);
+      options.signal?.throwIfAborted();
+      const checks = runChecks(buildContext(image, analysis, image.grayscaleSource));
+      const report: ValidationReport = { ...(file ? { file } : {}), compliant: checks.every((c) => c.pass), checks, ms: Math.round(performance.now() - t0) };
+      log.debug({ file, compliant: report.compliant, failed: checks.filter((c) => !c.pass).map((c) => c.id), ms: report.ms }, 'photo validated');
+      return report;
+    },
+    async crop(bytes) {
+      const image = await loadImage(bytes, { longSide: 4096 });
+      const analysis = await analyser.analyse(image, { emotion: false, segmentation: false });
+      const face = analysis.faces[0];
+      if (!face) throw new Error('no face in the photo: nothing to crop');
+      return cropToPhoto(image, face);
+    },
+    guidance(options) {
+      return new Guidance(analyser, options);
+    },
+    close: () => analyser.close(),
+  };
+}
+
+/** The validator on the real ONNX models (src/vision/models); rejects with the reason when they are not built. */
+export async function createValidator(options: { modelsDir?: string; logger: Logger }): Promise<Validator> {
+  const { loadFaceAnalyser } = await import('./models/index.ts');
+  let analyser: FaceAnalyser;
+  try {
+    analyser = await loadFaceAnalyser(options.modelsDir);
+  } catch (err) {
+    throw new Error(`vision models unavailable (${(err as Error).message}); build them with: npm run models`, { cause: err });
+  }
+  return createValidatorWith({ analyser, logger: options.logger });
+}
