@@ -1,27 +1,88 @@
 // Building the six devices of the booth from config: the only place drivers are created.
-// Each device is real or simulated as config says; a real driver on a machine without the
-// hardware ends in an `absent`/`fault` state rather than failing the whole booth.
+// Each device is real or simulated as config says (`hal.simulated`, `--sim`); a real driver
+// on a machine without the hardware ends in an `absent`/`fault` state with the reason,
+// rather than failing the whole booth. The simulators speak the devices' own protocols
+// (GPIO lines, I2C registers, ccTalk bytes, camera frames), so the drivers are the same.
 import type { Config } from '../config/schema.ts';
-import { createCamera, type CameraDevice } from '../hal/camera/index.ts';
+import { createCamera, type CameraDevice, type SimulatedCameraDevice } from '../hal/camera/index.ts';
 import { createRealCamera } from '../hal/camera/real.ts';
+import { createCoinAcceptor, type BoothCoinAcceptor } from '../hal/coin-acceptor/index.ts';
+import { createCurtain, type CurtainDevice } from '../hal/curtain/index.ts';
 import type { Device } from '../hal/device.ts';
+import { createGpioChip, SimGpioChip, type GpioChip } from '../hal/gpio/index.ts';
+import { createI2cBus, SimI2cBus, type I2cBus } from '../hal/i2c/index.ts';
+import { createLighting, type LightingDevice } from '../hal/lighting/index.ts';
+import { createPrinter, type PrinterDevice } from '../hal/printer/index.ts';
+import { createTouchPanel, Ft6236Model, type TouchPanelDevice } from '../hal/touch/index.ts';
 import type { Logger } from '../log.ts';
 
+/** Handles on the simulators, for the demo's scripted customer and for tests. */
+export interface SimulatorHandles {
+  gpio: SimGpioChip;
+  i2c: SimI2cBus;
+  touch: Ft6236Model;
+  camera: SimulatedCameraDevice;
+  coins: NonNullable<BoothCoinAcceptor['simulator']> | undefined;
+}
+
 export interface BoothDevices {
+  /** The six devices, in start order. */
   all: Device[];
+  lighting: LightingDevice;
+  curtain: CurtainDevice;
+  touch: TouchPanelDevice;
   camera: CameraDevice;
+  coinAcceptor: BoothCoinAcceptor;
+  printer: PrinterDevice;
+  gpio: GpioChip;
+  i2c: I2cBus;
+  sim: SimulatorHandles | undefined;
   close(): Promise<void>;
 }
 
 export async function createDevices(config: Config, logger: Logger): Promise<BoothDevices> {
   const simulated = config.hal.simulated;
+  const gpio = await createGpioChip(config, { simulated, logger });
+  const i2c = await createI2cBus(config, { simulated, logger });
+
+  let touchModel: Ft6236Model | undefined;
+  if (gpio instanceof SimGpioChip && i2c instanceof SimI2cBus) {
+    // The simulated touch controller sits on the simulated bus and pulls the INT line.
+    touchModel = new Ft6236Model();
+    i2c.attach(config.touch.address, touchModel);
+    const sim = gpio;
+    // Open drain: the controller pulls INT low, or releases it to the overlay's pull-up.
+    touchModel.connectInterrupt((level) => sim.setInput(config.touch.interruptLine, level === 0 ? 0 : null));
+  }
+
+  const lighting = createLighting(config, { gpio, i2c, logger });
+  const curtain = createCurtain(config, { gpio, logger });
+  const touch = createTouchPanel(config.touch, { i2c, gpio, logger });
   const camera = createCamera(config.camera, { simulated, logger, real: createRealCamera });
-  const all: Device[] = [camera];
+  const coinAcceptor = createCoinAcceptor(config, { simulated, logger });
+  const printer = createPrinter(config.printer, { simulated, logger, dataDir: config.data.dir });
+  const all: Device[] = [lighting, curtain, touch, camera, coinAcceptor, printer];
+
+  const sim =
+    gpio instanceof SimGpioChip && i2c instanceof SimI2cBus && touchModel && camera.simulated
+      ? { gpio, i2c, touch: touchModel, camera: camera as SimulatedCameraDevice, coins: coinAcceptor.simulator }
+      : undefined;
+
   return {
     all,
+    lighting,
+    curtain,
+    touch,
     camera,
+    coinAcceptor,
+    printer,
+    gpio,
+    i2c,
+    sim,
     async close() {
       for (const device of [...all].reverse()) await device.stop().catch(() => undefined);
+      await i2c.close().catch(() => undefined);
+      await gpio.close().catch(() => undefined);
     },
   };
 }
