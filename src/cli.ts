@@ -8,6 +8,7 @@ import { registerCodeCommands } from './codes/cli.ts';
 import { registerConsoleCommands } from './console/cli.ts';
 import { registerPaymentCommands } from './payment/cli.ts';
 import { registerVisionCommands } from './vision/cli.ts';
+import { registerPrintCommands } from './print/cli.ts';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerConsoleCommands(program);
   registerPaymentCommands(program);
   registerVisionCommands(program);
+  registerPrintCommands(program);
   return program;
 }
 
