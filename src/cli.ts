@@ -4,11 +4,12 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { registerBoothCommands } from './booth/cli.ts';
 import { registerConfigCommands } from './config/cli.ts';
+import { registerDemoCommands } from './demo/cli.ts';
 import { registerCodeCommands } from './codes/cli.ts';
-import { registerConsoleCommands } from './console/cli.ts';
-import { registerPaymentCommands } from './payment/cli.ts';
-import { registerVisionCommands } from './vision/cli.ts';
 import { registerPrintCommands } from './print/cli.ts';
+import { registerVisionCommands } from './vision/cli.ts';
+import { registerPaymentCommands } from './payment/cli.ts';
+import { registerConsoleCommands } from './console/cli.ts';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -23,11 +24,12 @@ export function buildProgram(): Command {
     .exitOverride();
   registerBoothCommands(program);
   registerConfigCommands(program);
+  registerDemoCommands(program);
   registerCodeCommands(program);
-  registerConsoleCommands(program);
-  registerPaymentCommands(program);
-  registerVisionCommands(program);
   registerPrintCommands(program);
+  registerVisionCommands(program);
+  registerPaymentCommands(program);
+  registerConsoleCommands(program);
   return program;
 }
 

@@ -14,10 +14,10 @@ export function registerBoothCommands(program: Command): void {
     .action(async (opts: BoothCliOptions) => {
       const config = configFromOptions(opts);
       const logger = createLogger({ level: config.log.level });
-      const booth = await buildBooth(config, logger);
+      const booth = await buildBooth(config, logger, opts.config ? { configFile: opts.config } : {});
       await booth.start();
       logger.info(
-        { boothId: config.booth.id, dataDir: config.data.dir, simulated: config.hal.simulated, devices: booth.devices.length },
+        { boothId: config.booth.id, dataDir: config.data.dir, simulated: config.hal.simulated, devices: booth.devices.length, screen: booth.uiUrl(), selling: booth.unavailable() ?? 'yes' },
         'ready',
       );
       const systemd = createSystemdNotifier(logger);
@@ -50,7 +50,7 @@ export function registerBoothCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (opts: BoothCliOptions & { json?: boolean }) => {
       const config = configFromOptions(opts);
-      const booth = await buildBooth(config, silentLogger());
+      const booth = await buildBooth(config, silentLogger(), { ui: false, control: false });
       try {
         await booth.start();
         const rows = booth.devices.map((d) => ({ name: d.name, driver: d.driver, simulated: d.simulated, ...d.status() }));

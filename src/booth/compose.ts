@@ -1,20 +1,59 @@
 // The composition root: builds the whole booth from a validated Config. Nothing else in
-// the product creates drivers, stores or fleet connections.
-import { statfsSync } from 'node:fs';
+// the product creates drivers, stores, the session machine or the fleet connection.
+import { readFileSync, statfsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createCodeRegistry } from '../codes/registry.ts';
 import type { Config } from '../config/schema.ts';
+import { createControlHandlers } from '../console/handlers.ts';
+import { controlSocketPath } from '../console/run.ts';
+import { openSalesSwitch } from '../console/sales.ts';
+import { createControlServer } from '../console/server.ts';
+import { createFleet, sessionRecordInput, type Fleet } from '../fleet/index.ts';
+import { openJournal } from '../flows/journal.ts';
+import { createFileMedia } from '../flows/media.ts';
+import type { SessionEvent } from '../flows/ports.ts';
+import { createSessionMachine, sessionConfigFrom, type SessionMachine } from '../flows/session.ts';
 import type { Device, DeviceFault } from '../hal/device.ts';
 import type { Logger } from '../log.ts';
+import { PaymentDesk } from '../payment/index.ts';
+import { renderBoard } from '../print/board.ts';
+import { PrintQueue } from '../print/queue.ts';
 import { openStore, type Store } from '../store/db.ts';
+import type { ScreenSource } from '../ui/screen.ts';
+import { createUiServer, type UiServer } from '../ui/server.ts';
+import { createVoicePrompts } from '../ui/voice.ts';
+import type { Validator } from '../vision/validator.ts';
 import { createDevices, type BoothDevices } from './devices.ts';
+import { createScreenAdapter, type LiveGuidance } from './screen.ts';
+import { Feed, cameraPort, healthPort, signaturePort, validatorPort } from './session-ports.ts';
 
 export interface Booth {
   readonly config: Config;
   readonly store: Store;
   readonly devices: readonly Device[];
+  readonly parts: BoothDevices;
+  readonly machine: SessionMachine;
+  readonly desk: PaymentDesk;
+  readonly fleet: Fleet;
+  readonly screen: ScreenSource;
+  /** The customer screen's URL once started (empty when the UI is off). */
+  uiUrl(): string;
+  /** Why the booth cannot sell now, or null. */
+  unavailable(): string | null;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** When the main loop last ran (ms since epoch), for the watchdog and `status`. */
   lastTick(): number;
+}
+
+export interface BuildOptions {
+  /** Serve the customer screen (default true). */
+  ui?: boolean;
+  /** Serve the console's control socket (default true). */
+  control?: boolean;
+  /** The config file the booth was started with (console `config set` writes there). */
+  configFile?: string;
 }
 
 export function freeDiskMb(dir: string): number {
@@ -22,44 +61,263 @@ export function freeDiskMb(dir: string): number {
   return Math.floor((stats.bavail * stats.bsize) / (1024 * 1024));
 }
 
-export async function buildBooth(config: Config, logger: Logger): Promise<Booth> {
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+export async function buildBooth(config: Config, logger: Logger, options: BuildOptions = {}): Promise<Booth> {
+  const log = logger.child({ module: 'booth' });
   const store = openStore(config.data.dir);
-  let devices: BoothDevices;
+  let parts: BoothDevices;
   try {
-    devices = await createDevices(config, logger);
+    parts = await createDevices(config, logger);
   } catch (err) {
     store.close();
     throw err;
   }
-  const log = logger.child({ module: 'booth' });
-  // The main loop: a periodic health tick. It is also what keeps the process alive and,
-  // on a board, what feeds the systemd watchdog (only while it keeps running).
+  const startedAt = Date.now();
+  const sales = openSalesSwitch(store);
+  let validator: Validator | undefined;
+  let visionProblem = 'photo validation is starting';
+  let priceCents = config.payment.priceCents;
+
+  const deviceProblem = (device: Device) => {
+    const status = device.status();
+    return status.health === 'ok' || status.health === 'degraded' ? null : `${device.name}: ${status.detail ?? status.health}`;
+  };
+  const health = healthPort({
+    config,
+    checks: [
+      { name: 'sales', check: () => (sales.state().enabled ? null : `sales off${sales.state().reason ? `: ${sales.state().reason}` : ''}`) },
+      { name: 'printer', check: () => { const r = parts.printer.readiness(); return r.ok ? null : `printer: ${r.reason}`; } },
+      { name: 'camera', check: () => deviceProblem(parts.camera) },
+      { name: 'touch', check: () => deviceProblem(parts.touch) },
+      { name: 'coinAcceptor', check: () => deviceProblem(parts.coinAcceptor) },
+      { name: 'vision', check: () => (validator ? null : visionProblem) },
+      { name: 'disk', check: () => { const free = freeDiskMb(config.data.dir); return free < config.data.minFreeMb ? `disk: ${free} MB free, below data.minFreeMb ${config.data.minFreeMb}` : null; } },
+    ],
+  });
+
+  const desk = new PaymentDesk({ store, acceptor: parts.coinAcceptor, canDeliver: () => health.canDeliver(), storedCreditMinutes: config.payment.storedCreditMinutes, logger });
+  const printQueue = new PrintQueue({
+    store,
+    printer: parts.printer,
+    boardsDir: join(config.data.dir, 'boards'),
+    boothId: config.booth.id,
+    jobTimeoutMs: config.printer.jobTimeoutSeconds * 1000,
+    logger,
+    // The board carries the photo cropped to 35x45 mm around the face, not the whole capture.
+    render: async (order) => {
+      if (!validator) throw new Error(`cannot crop the photo: ${visionProblem}`);
+      const cropped = await validator.crop(await readFile(order.photoFile));
+      const board = await renderBoard({ photo: cropped.print, boothId: config.booth.id, ...(order.code ? { code: order.code } : {}), ...(order.expires ? { expires: new Date(order.expires) } : {}) });
+      return board.png;
+    },
+  });
+  const codes = createCodeRegistry(store, { prefix: config.booth.operatorPrefix });
+
+  const counters = { started: 0, completed: 0, cancelled: 0, revenueCents: 0, retakes: {} as Record<string, number> };
+  // The fleet's hooks read the session machine, which is built after the fleet (its outbox port).
+  const machineRef: { current?: SessionMachine } = {};
+  const fleet = createFleet(config, {
+    store,
+    logger,
+    version: version(),
+    hooks: {
+      status: () => ({
+        sales: { enabled: sales.state().enabled, ...(sales.state().reason ? { reason: sales.state().reason ?? '' } : {}) },
+        step: machineRef.current?.snapshot().step ?? 'idle',
+        priceCents,
+        devices: parts.all.map((d) => ({ name: d.name, ok: d.status().health === 'ok', simulated: d.simulated, ...(deviceProblem(d) ? { fault: deviceProblem(d)!.slice(0, 200) } : {}) })),
+      }),
+      telemetry: () => ({
+        sessions: { started: counters.started, completed: counters.completed, cancelled: counters.cancelled },
+        revenueCents: counters.revenueCents,
+        coins: Object.fromEntries(desk.cashbox().map((line) => [String(Math.round(line.cents / Math.max(1, line.count))), line.count])),
+        retakes: counters.retakes,
+        printer: { state: parts.printer.status().health, mediaLeft: null },
+      }),
+      setPrice: (cents) => {
+        priceCents = cents;
+      },
+      setSales: (enabled, reason) => {
+        sales.set(enabled, reason ?? null);
+        desk.refresh();
+      },
+      printTest: () => parts.printer.status(),
+      reboot: () => {
+        setTimeout(() => process.kill(process.pid, 'SIGTERM'), 500);
+      },
+      applyConfig: (changes) => ({
+        applied: changes.filter((c) => c.key === 'payment.priceCents').map((c) => {
+          priceCents = Number(c.value);
+          return c.key;
+        }),
+        refused: changes.filter((c) => c.key !== 'payment.priceCents').map((c) => ({ key: c.key, reason: 'needs a restart' })),
+      }),
+    },
+  });
+
+  const publishEvent = (event: SessionEvent) => {
+    log[event.severity === 'error' ? 'error' : event.severity === 'warning' ? 'warn' : 'info']({ event }, event.message);
+    fleet.publishEvent({ type: event.type, severity: event.severity, message: event.message, at: event.at, ...(event.sessionId ? { sessionId: event.sessionId } : {}), ...(event.device ? { device: event.device } : {}), ...(event.data ? { data: event.data } : {}) });
+    if (event.type === 'session.started') counters.started++;
+  };
+
+  const guidanceFeed = new Feed<LiveGuidance>();
+  const previewFeed = new Feed<Buffer>();
+  const inkFeed = new Feed<{ x: number; y: number }[][]>();
+  const sessionMachine = createSessionMachine({
+    ports: {
+      camera: cameraPort({ camera: parts.camera, lighting: parts.lighting, config, vision: () => validator, guidanceFeed, previewFeed, logger }),
+      validator: validatorPort(() => validator, () => visionProblem),
+      signature: signaturePort(parts.touch, inkFeed, { width: config.touch.width, height: config.touch.height }),
+      payment: desk,
+      printer: printQueue,
+      codes,
+      outbox: { enqueue: (record) => void fleet.enqueueRecord(sessionRecordInput({ ...record })) },
+      health,
+      events: { publish: publishEvent },
+      media: createFileMedia(config.data.dir),
+    },
+    journal: openJournal(store),
+    config: { ...sessionConfigFrom(config) },
+    logger,
+  });
+  machineRef.current = sessionMachine;
+  sessionMachine.subscribe((s) => {
+    if (s.step === 'idle' && s.lastSession && s.lastSession.sessionId !== lastCounted) {
+      lastCounted = s.lastSession.sessionId;
+      if (s.lastSession.outcome === 'completed') counters.completed++;
+      else counters.cancelled++;
+    }
+  });
+  let lastCounted: string | undefined;
+  desk.on('event', (e: { type: string; cents?: number }) => {
+    if (e.type === 'coin.credited' && typeof e.cents === 'number') counters.revenueCents += e.cents;
+  });
+
+  // Devices tell the machine about faults, so a session never waits on a dead device.
+  const onFault = (fault: DeviceFault) => {
+    log.warn({ fault }, `device fault: ${fault.device}: ${fault.message}`);
+    fleet.publishEvent({ type: 'device.fault', severity: fault.fatal ? 'error' : 'warning', message: fault.message, device: fault.device, at: new Date().toISOString() });
+    sessionMachine.send({ type: 'FAULT', device: fault.device, message: fault.message });
+    desk.refresh();
+  };
+  const onRecovered = (name: string) => {
+    log.info({ device: name }, `device recovered: ${name}`);
+    fleet.publishEvent({ type: 'device.recovered', severity: 'info', message: `${name} recovered`, device: name, at: new Date().toISOString() });
+    sessionMachine.send({ type: 'RECOVERED', device: name });
+    desk.refresh();
+  };
+  // Drawing the curtain starts a session (the screen's start button does too).
+  parts.curtain.on('drawn', () => {
+    if (sessionMachine.snapshot().step === 'idle') sessionMachine.send({ type: 'START' });
+  });
+
+  const voice = createVoicePrompts({ cacheDir: join(config.data.dir, 'voice'), volume: config.ui.volume, enabled: config.ui.voice, logger });
+  const screen = createScreenAdapter({
+    machine: sessionMachine,
+    feeds: { guidance: guidanceFeed, preview: previewFeed, ink: inkFeed },
+    priceCents: () => priceCents,
+    defaultLanguage: config.ui.defaultLanguage,
+    outOfOrder: () => health.reason(),
+    ...(options.ui === false ? {} : { voice }),
+    logger,
+  });
+  const ui: UiServer | undefined = options.ui === false ? undefined : createUiServer({ port: config.ui.port, source: screen, logger, voice });
+  const control =
+    options.control === false
+      ? undefined
+      : createControlServer({
+          socketPath: controlSocketPath(config),
+          logger,
+          handlers: createControlHandlers({
+            config,
+            store,
+            devices: parts.all,
+            sales,
+            logger,
+            version: version(),
+            startedAt,
+            ...(options.configFile ? { configFile: options.configFile } : {}),
+            camera: parts.camera,
+            touch: parts.touch,
+            lighting: { set: (change) => parts.lighting.set(change) },
+            curtain: {
+              state: () => parts.curtain.state(),
+              watch: (listener) => {
+                const on = () => listener(parts.curtain.state());
+                parts.curtain.on('change', on);
+                return () => parts.curtain.off('change', on);
+              },
+            },
+            session: sessionMachine,
+            validator: { validate: async (jpeg, signal) => validatorPort(() => validator, () => visionProblem).validate(jpeg, signal) },
+            restart: () => setTimeout(() => process.kill(process.pid, 'SIGTERM'), 200),
+          }),
+        });
+
   let tick: NodeJS.Timeout | undefined;
   let lastTick = 0;
+  // The main loop: a periodic health tick. It keeps the process alive and, on a board,
+  // feeds the systemd watchdog only while it keeps running.
   const healthTick = () => {
     lastTick = Date.now();
   };
-  const onFault = (fault: DeviceFault) => log.warn({ fault }, `device fault: ${fault.device}: ${fault.message}`);
-  const onRecovered = (name: string) => log.info({ device: name }, `device recovered: ${name}`);
 
   return {
     config,
     store,
-    devices: devices.all,
+    devices: parts.all,
+    parts,
+    machine: sessionMachine,
+    desk,
+    fleet,
+    screen,
+    uiUrl: () => ui?.url ?? '',
+    unavailable: () => health.reason(),
     async start() {
-      for (const device of devices.all) {
+      desk.start();
+      for (const device of parts.all) {
         device.on('fault', onFault);
         device.on('recovered', onRecovered);
         await device.start();
       }
+      try {
+        validator = await createValidator({ logger });
+      } catch (err) {
+        visionProblem = (err as Error).message;
+        log.error({ err }, 'photo validation unavailable: the booth will not sell');
+      }
+      desk.refresh();
+      fleet.start();
+      void sessionMachine.recover().then(
+        (report) => log.info({ report }, 'journal recovery done'),
+        (err: unknown) => log.error({ err }, 'journal recovery failed'),
+      );
+      await ui?.start();
+      await control?.start();
       healthTick();
       tick = setInterval(healthTick, 1000);
     },
     lastTick: () => lastTick,
     async stop() {
       if (tick) clearInterval(tick);
-      await devices.close();
+      screen.stop();
+      await control?.stop();
+      await ui?.stop();
+      sessionMachine.stop();
+      await fleet.stop();
+      await desk.stop();
+      await validator?.close();
+      await parts.close();
       store.close();
     },
   };
+}
+
+async function createValidator(options: { logger: Logger }): Promise<Validator> {
+  const { createValidator: create } = await import('../vision/validator.ts');
+  return create(options);
 }

@@ -70,3 +70,28 @@ t.test('start --sim logs ready, then stops cleanly on SIGTERM', async (t) => {
   t.equal(exitCode, 0, stderr);
   t.match(stderr, /"msg":"stopped"/);
 });
+
+t.test('devices --sim lists the six devices, each simulated and ok', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'cabine-devices-'));
+  const result = cabine(['devices', '--sim', '--json'], { CABINE_DATA_DIR: dataDir });
+  t.equal(result.status, 0, result.stderr);
+  const rows = JSON.parse(result.stdout) as { name: string; driver: string; simulated: boolean; health: string }[];
+  t.same(rows.map((r) => r.name), ['lighting', 'curtain', 'touch', 'camera', 'coinAcceptor', 'printer']);
+  for (const row of rows) {
+    t.equal(row.simulated, true, `${row.name} simulated`);
+    t.equal(row.health, 'ok', `${row.name} ok`);
+  }
+});
+
+t.test('devices without --sim on a machine without the hardware: each says why, no crash', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'cabine-devices-'));
+  const result = cabine(['devices', '--json'], { CABINE_DATA_DIR: dataDir, CABINE_HAL_SYSFS_ROOT: dataDir });
+  t.equal(result.status, 0, result.stderr);
+  const rows = JSON.parse(result.stdout) as { name: string; simulated: boolean; health: string; detail?: string }[];
+  t.equal(rows.length, 6);
+  for (const row of rows) {
+    t.equal(row.simulated, false);
+    t.not(row.health, 'ok', `${row.name}: ${row.health}`);
+    t.ok(row.detail, `${row.name} says why: ${row.detail}`);
+  }
+});

@@ -1,0 +1,31 @@
+// What the booth supplies to the fleet (the composition root implements it). The fleet never
+// reaches into the booth otherwise: commands and remote config go through these calls.
+import type { Config } from '../config/schema.ts';
+import type { BoothStatus, TelemetrySnapshot } from './schemas.ts';
+
+export interface ConfigChange {
+  /** Dotted key, as in `cabine config keys` (payment.priceCents). */
+  key: string;
+  value: unknown;
+}
+
+export interface ConfigApplyResult {
+  /** Keys now in force. */
+  applied: string[];
+  /** Keys not applied, each with the reason (e.g. "needs a restart"). */
+  refused: { key: string; reason: string }[];
+}
+
+export interface FleetHooks {
+  status(): BoothStatus;
+  telemetry(): TelemetrySnapshot;
+  setPrice(cents: number): void | Promise<void>;
+  /** Enables or inhibits sales (the coin acceptor stays inhibited while sales are off). */
+  setSales(enabled: boolean, reason?: string): void | Promise<void>;
+  /** Prints a test page; resolves with what the printer said (job id...). */
+  printTest(): unknown;
+  /** Reboots the booth (called after the response to the command was delivered). */
+  reboot(reason?: string): void | Promise<void>;
+  /** Applies validated config changes live where safe; `next` is the whole config they lead to. */
+  applyConfig(changes: ConfigChange[], next: Config): ConfigApplyResult | Promise<ConfigApplyResult>;
+}

@@ -1,0 +1,180 @@
+// The operator's fleet database (SQLite, `fleet.db`): enrolled booths and their record-signing
+// keys, every record received (the signed text, kept as evidence), the issued codes extracted
+// for the back-office, and the rejected deliveries. Ingest is idempotent by record id.
+// PostgreSQL is not implemented: one SQLite file in WAL mode takes the load measured in
+// bench/fleet-load.ts; see docs/fleet.md.
+import type { KeyObject } from 'node:crypto';
+import { openStore, type Store } from '../../store/db.ts';
+import { keyIdOf, parsePublicKey } from '../signing.ts';
+import type { FleetRecord } from '../schemas.ts';
+import { BOOTH_ID_RE } from '../topics.ts';
+
+const MIGRATIONS = [
+  `CREATE TABLE booths (
+     id TEXT PRIMARY KEY,
+     public_key TEXT NOT NULL,
+     key_id TEXT NOT NULL,
+     cert_serial TEXT,
+     enrolled_at TEXT NOT NULL
+   );
+   CREATE TABLE records (
+     id TEXT PRIMARY KEY,
+     booth TEXT NOT NULL,
+     type TEXT NOT NULL,
+     at TEXT NOT NULL,
+     received_at TEXT NOT NULL,
+     deliveries INTEGER NOT NULL DEFAULT 1,
+     key_id TEXT NOT NULL,
+     record TEXT NOT NULL,
+     sig TEXT NOT NULL
+   );
+   CREATE INDEX records_booth ON records (booth, at);
+   CREATE TABLE codes (
+     code TEXT PRIMARY KEY,
+     record_id TEXT NOT NULL UNIQUE REFERENCES records (id),
+     booth TEXT NOT NULL,
+     session_id TEXT,
+     expires TEXT,
+     paid_cents INTEGER,
+     issued_at TEXT NOT NULL
+   );
+   CREATE TABLE rejects (
+     booth TEXT NOT NULL,
+     record_id TEXT,
+     reason TEXT NOT NULL,
+     first_at TEXT NOT NULL,
+     last_at TEXT NOT NULL,
+     count INTEGER NOT NULL DEFAULT 1,
+     PRIMARY KEY (booth, reason, record_id)
+   );`,
+];
+
+export interface StoredRecord {
+  record: FleetRecord;
+  keyId: string;
+  recordText: string;
+  sig: string;
+}
+
+export interface CodeRow {
+  code: string;
+  record_id: string;
+  booth: string;
+  session_id: string | null;
+  expires: string | null;
+  paid_cents: number | null;
+  issued_at: string;
+}
+
+export interface FleetDb {
+  readonly store: Store;
+  enrol(booth: string, publicKeyPem: string, certSerial?: string): { keyId: string };
+  boothKey(booth: string): KeyObject | undefined;
+  booths(): { id: string; key_id: string; cert_serial: string | null; enrolled_at: string }[];
+  /** Stores a batch in one transaction; returns, per record, whether it was new. */
+  storeBatch(records: StoredRecord[]): boolean[];
+  reject(booth: string, recordId: string | undefined, reason: string): void;
+  counts(): { records: number; codes: number; rejects: number; deliveries: number };
+  codes(options?: { since?: string; booth?: string }): CodeRow[];
+  recordText(id: string): string | undefined;
+  recordIds(): string[];
+  close(): void;
+}
+
+export function openFleetDb(dir: string, file = 'fleet.db'): FleetDb {
+  const store = openStore(dir, { file });
+  store.migrate('fleet', MIGRATIONS);
+  const db = store.db;
+  const upsertBooth = db.prepare<[string, string, string, string | null, string]>(
+    `INSERT INTO booths (id, public_key, key_id, cert_serial, enrolled_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET public_key = excluded.public_key, key_id = excluded.key_id,
+       cert_serial = excluded.cert_serial, enrolled_at = excluded.enrolled_at`,
+  );
+  const getKey = db.prepare<[string], { public_key: string }>('SELECT public_key FROM booths WHERE id = ?');
+  const insertRecord = db.prepare<[string, string, string, string, string, string, string, string]>(
+    `INSERT INTO records (id, booth, type, at, received_at, key_id, record, sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (id) DO NOTHING`,
+  );
+  const bumpDeliveries = db.prepare<[string]>('UPDATE records SET deliveries = deliveries + 1 WHERE id = ?');
+  const insertCode = db.prepare<[string, string, string, string | null, string | null, number | null, string]>(
+    `INSERT INTO codes (code, record_id, booth, session_id, expires, paid_cents, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (code) DO NOTHING`,
+  );
+  const insertReject = db.prepare<[string, string, string, string, string]>(
+    `INSERT INTO rejects (booth, record_id, reason, first_at, last_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (booth, reason, record_id) DO UPDATE SET count = count + 1, last_at = excluded.last_at`,
+  );
+  const keys = new Map<string, KeyObject>();
+  const str = (v: unknown) => (typeof v === 'string' ? v : null);
+
+  return {
+    store,
+    enrol(booth, publicKeyPem, certSerial) {
+      if (!BOOTH_ID_RE.test(booth)) throw new Error(`booth id "${booth}" is not valid (letters, digits, - and _, at most 64)`);
+      const key = parsePublicKey(publicKeyPem);
+      const keyId = keyIdOf(key);
+      upsertBooth.run(booth, key.export({ type: 'spki', format: 'pem' }).toString(), keyId, certSerial ?? null, new Date().toISOString());
+      keys.set(booth, key);
+      return { keyId };
+    },
+    boothKey(booth) {
+      const cached = keys.get(booth);
+      if (cached) return cached;
+      const row = getKey.get(booth);
+      if (!row) return undefined;
+      const key = parsePublicKey(row.public_key);
+      keys.set(booth, key);
+      return key;
+    },
+    booths() {
+      return db.prepare<[], { id: string; key_id: string; cert_serial: string | null; enrolled_at: string }>('SELECT id, key_id, cert_serial, enrolled_at FROM booths ORDER BY id').all();
+    },
+    storeBatch(batch) {
+      const now = new Date().toISOString();
+      return store.transaction(() =>
+        batch.map(({ record, keyId, recordText, sig }) => {
+          const fresh = insertRecord.run(record.id, record.booth, record.type, record.at, now, keyId, recordText, sig).changes > 0;
+          if (!fresh) {
+            bumpDeliveries.run(record.id);
+            return false;
+          }
+          const code = str(record.data.code);
+          if (record.type === 'session' && code) {
+            const paid = record.data.paidCents;
+            insertCode.run(code, record.id, record.booth, str(record.data.sessionId), str(record.data.expires), typeof paid === 'number' ? paid : null, record.at);
+          }
+          return true;
+        }),
+      );
+    },
+    reject(booth, recordId, reason) {
+      const now = new Date().toISOString();
+      insertReject.run(booth, recordId ?? '', reason, now, now);
+    },
+    counts() {
+      const one = (sql: string) => (db.prepare<[], { n: number | null }>(sql).get()?.n ?? 0);
+      return {
+        records: one('SELECT COUNT(*) AS n FROM records'),
+        codes: one('SELECT COUNT(*) AS n FROM codes'),
+        rejects: one('SELECT SUM(count) AS n FROM rejects'),
+        deliveries: one('SELECT SUM(deliveries) AS n FROM records'),
+      };
+    },
+    codes(options = {}) {
+      return db
+        .prepare<[string, string | null, string | null], CodeRow>(
+          'SELECT code, record_id, booth, session_id, expires, paid_cents, issued_at FROM codes WHERE issued_at >= ? AND (? IS NULL OR booth = ?) ORDER BY issued_at, code',
+        )
+        .all(options.since ?? '', options.booth ?? null, options.booth ?? null);
+    },
+    recordText(id) {
+      return db.prepare<[string], { record: string }>('SELECT record FROM records WHERE id = ?').get(id)?.record;
+    },
+    recordIds() {
+      return db.prepare<[], { id: string }>('SELECT id FROM records ORDER BY id').all().map((r) => r.id);
+    },
+    close() {
+      store.close();
+    },
+  };
+}

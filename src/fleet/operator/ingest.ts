@@ -1,0 +1,141 @@
+// The operator's ingest: one shared subscription ($share/ingest/cabine/v1/+/records) so
+// several ingest processes split the load; each record is verified (envelope, booth of the
+// topic, Ed25519 signature with the booth's enrolled key, file hashes), stored idempotently
+// by id, and only then acknowledged on the booth's `records/ack`. Messages are taken in small
+// batches: one SQLite transaction and one ack message per booth per batch.
+// A record that fails verification is not acknowledged (the booth keeps it: an unenrolled
+// booth's records wait until it is enrolled) and is counted in `rejects`.
+import type { Logger } from '../../log.ts';
+import type { FleetConnection } from '../connection.ts';
+import { openEnvelope, parseEnvelope } from '../records.ts';
+import { parseTopic, topics } from '../topics.ts';
+import type { FleetDb, StoredRecord } from './db.ts';
+
+export interface IngestOptions {
+  group?: string;
+  /** Longest a record waits for its batch to be stored. */
+  batchMs?: number;
+  batchMax?: number;
+}
+
+export interface IngestStats {
+  received: number;
+  stored: number;
+  duplicates: number;
+  rejected: number;
+  acksSent: number;
+}
+
+interface Pending {
+  topic: string;
+  payload: Buffer;
+}
+
+export class Ingest {
+  private queue: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly stats: IngestStats = { received: 0, stored: 0, duplicates: 0, rejected: 0, acksSent: 0 };
+  private readonly logger: Logger;
+  private readonly listeners = new Set<(stats: IngestStats) => void>();
+
+  constructor(
+    private readonly db: FleetDb,
+    private readonly conn: FleetConnection,
+    logger: Logger,
+    private readonly options: IngestOptions = {},
+  ) {
+    this.logger = logger.child({ module: 'fleet.ingest' });
+  }
+
+  start(): void {
+    this.conn.subscribe('ingest', topics.ingestShare(this.options.group ?? 'ingest'), 1, (topic, payload) => {
+      this.stats.received++;
+      this.queue.push({ topic, payload });
+      if (this.queue.length >= (this.options.batchMax ?? 500)) this.schedule(0);
+      else this.schedule(this.options.batchMs ?? 10);
+    });
+  }
+
+  private schedule(delay: number): void {
+    if (this.timer && delay > 0) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flushing = this.flushing.then(() => this.flush()).catch((err: unknown) => this.logger.error({ err }, 'ingest batch failed'));
+    }, delay);
+  }
+
+  /** Verifies, stores and acknowledges everything queued. */
+  async flush(): Promise<void> {
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    const good: StoredRecord[] = [];
+    for (const { topic, payload } of batch) {
+      const where = parseTopic(topic);
+      if (!where || where.rest !== 'records') continue;
+      const booth = where.booth;
+      const parsed = parseEnvelope(payload);
+      if (!parsed.ok) {
+        this.rejectRecord(booth, undefined, parsed.reason);
+        continue;
+      }
+      const key = this.db.boothKey(booth);
+      if (!key) {
+        this.rejectRecord(booth, undefined, 'booth not enrolled');
+        continue;
+      }
+      const opened = openEnvelope(parsed.envelope, booth, key);
+      if (!opened.ok) {
+        this.rejectRecord(booth, opened.id, opened.reason);
+        continue;
+      }
+      good.push({ record: opened.record, keyId: parsed.envelope.keyId, recordText: parsed.envelope.record, sig: parsed.envelope.sig });
+    }
+    if (good.length === 0) return;
+    const fresh = this.db.storeBatch(good);
+    const ackIds = new Map<string, Set<string>>();
+    good.forEach((r, i) => {
+      if (fresh[i]) this.stats.stored++;
+      else this.stats.duplicates++;
+      const ids = ackIds.get(r.record.booth) ?? new Set<string>();
+      ids.add(r.record.id);
+      ackIds.set(r.record.booth, ids);
+    });
+    // Stored (durably: the transaction returned) → acknowledge. A lost ack is harmless: the
+    // booth sends the record again and this answers the duplicate with a new ack.
+    // Not awaited: the next batch need not wait for these PUBACKs.
+    for (const [booth, ids] of ackIds) {
+      this.conn.publish(topics.recordsAck(booth), JSON.stringify({ ids: [...ids] }), { qos: 1 }).then(
+        () => (this.stats.acksSent += ids.size),
+        (err: Error) => this.logger.warn({ booth, count: ids.size, err: err.message }, 'ack not delivered; the booth will send again'),
+      );
+    }
+    for (const listener of this.listeners) listener(this.getStats());
+  }
+
+  private rejectRecord(booth: string, id: string | undefined, reason: string): void {
+    this.stats.rejected++;
+    this.db.reject(booth, id, reason);
+    this.logger.warn({ booth, id, reason }, 'record rejected');
+  }
+
+  getStats(): IngestStats {
+    return { ...this.stats };
+  }
+
+  /** Calls `listener` after every stored batch. */
+  onBatch(listener: (stats: IngestStats) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async stop(): Promise<void> {
+    this.conn.unsubscribeOwner('ingest');
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flushing;
+    await this.flush();
+  }
+}

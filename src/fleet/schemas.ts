@@ -1,0 +1,185 @@
+// The JSON payload of every fleet topic, as zod schemas: the booth and the operator tools
+// validate with them at the edge, and docs/mqtt.md shows their JSON Schema
+// (`cabine fleet schema` prints it; a test keeps the document in step).
+import { z } from 'zod';
+import { BOOTH_ID_RE } from './topics.ts';
+
+const boothId = z.string().regex(BOOTH_ID_RE).describe('Booth id (config booth.id)');
+const isoTime = z.string().min(10).max(40).describe('ISO-8601 time');
+const counters = z.record(z.string().max(64), z.number().int().min(0));
+
+/** What the booth says about itself; the composition root supplies it (FleetHooks.status). */
+export const boothStatusSchema = z
+  .object({
+    sales: z.object({ enabled: z.boolean(), reason: z.string().max(200).optional() }).describe('Whether the booth takes customers, and why not'),
+    step: z.string().max(40).optional().describe('Current session step (idle, capture, ...)'),
+    priceCents: z.number().int().min(0).optional().describe('Current price of a session'),
+    devices: z
+      .array(z.object({ name: z.string().max(40), ok: z.boolean(), simulated: z.boolean().optional(), fault: z.string().max(200).optional() }))
+      .optional()
+      .describe('Health of each device'),
+  })
+  .describe('Booth status');
+export type BoothStatus = z.infer<typeof boothStatusSchema>;
+
+export const statusSchema = z
+  .object({
+    state: z.enum(['online', 'offline']),
+    booth: boothId,
+    version: z.string().max(40).optional().describe('Firmware version'),
+    at: isoTime,
+    since: isoTime.optional().describe('When this connection started'),
+    reason: z.string().max(200).optional().describe('Why offline (last will: connection lost; or clean shutdown)'),
+    status: boothStatusSchema.optional(),
+  })
+  .describe('cabine/v1/<booth>/status (retained)');
+export type StatusMessage = z.infer<typeof statusSchema>;
+
+/** Booth-level counters, supplied by the composition root (FleetHooks.telemetry). Totals since commissioning. */
+export const telemetrySnapshotSchema = z
+  .object({
+    sessions: z
+      .object({ started: z.number().int().min(0), completed: z.number().int().min(0), cancelled: z.number().int().min(0) })
+      .describe('Session counts'),
+    revenueCents: z.number().int().min(0).describe('Money taken'),
+    coins: counters.describe('Coins accepted per value in cents ("200": 12)'),
+    retakes: counters.describe('Retakes per failing check id ("face.height": 3)'),
+    printer: z
+      .object({ state: z.string().max(40), mediaLeft: z.number().int().min(0).nullable().describe('Sheets left, null if unknown') })
+      .describe('Printer state and media'),
+  })
+  .describe('Booth counters');
+export type TelemetrySnapshot = z.infer<typeof telemetrySnapshotSchema>;
+
+export const telemetrySchema = z
+  .object({
+    booth: boothId,
+    at: isoTime,
+    counters: telemetrySnapshotSchema,
+    host: z.object({
+      diskFreeMb: z.number().nullable().describe('Free space of data.dir'),
+      diskTotalMb: z.number().nullable(),
+      cpuTempC: z.number().nullable().describe('SoC temperature, null where no thermal zone exists'),
+      load1: z.number().describe('1-minute load average'),
+      uptimeS: z.number().describe('System uptime'),
+    }),
+    process: z.object({ rssMb: z.number(), uptimeS: z.number(), version: z.string().max(40).optional() }),
+    outbox: z.object({ depth: z.number().int().min(0), bytes: z.number().int().min(0), oldestAt: isoTime.nullable(), inFlight: z.number().int().min(0) }),
+  })
+  .describe('cabine/v1/<booth>/telemetry (retained, QoS 0)');
+export type TelemetryMessage = z.infer<typeof telemetrySchema>;
+
+export const eventSchema = z
+  .object({
+    type: z.string().min(1).max(64).describe('e.g. session.fault, device.fault, device.recovered, sales.inhibited'),
+    severity: z.enum(['info', 'warning', 'error']),
+    message: z.string().max(1000),
+    at: isoTime,
+    booth: boothId.optional(),
+    sessionId: z.string().max(100).optional(),
+    device: z.string().max(40).optional(),
+    data: z.record(z.string(), z.unknown()).optional(),
+  })
+  .describe('cabine/v1/<booth>/events (QoS 1)');
+export type FleetEvent = z.infer<typeof eventSchema>;
+
+export const fileSchema = z.object({
+  mime: z.string().max(100),
+  bytes: z.number().int().min(0),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  base64: z.string().describe('The file itself'),
+});
+export type RecordFile = z.infer<typeof fileSchema>;
+
+export const RECORD_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** The signed content of a record (the `record` string of the envelope, parsed). */
+export const recordSchema = z
+  .object({
+    id: z.string().regex(RECORD_ID_RE).describe('Unique id; the ingest is idempotent by it'),
+    booth: boothId,
+    type: z.string().regex(/^[a-z][a-z0-9.-]{0,31}$/).describe('session (issued code), payment, ...'),
+    at: isoTime,
+    data: z.record(z.string(), z.unknown()).describe('Type-specific content; session: code, expires, sessionId, product, paidCents, startedAt, completedAt'),
+    files: z.record(z.string().max(40), fileSchema).describe('Attached files (photo, signature), each with its SHA-256'),
+  })
+  .describe('A business record');
+export type FleetRecord = z.infer<typeof recordSchema>;
+
+export const envelopeSchema = z
+  .object({
+    v: z.literal(1),
+    booth: boothId,
+    keyId: z.string().regex(/^[0-9a-f]{16}$/).describe('First 16 hex of the SHA-256 of the signing public key (SPKI DER)'),
+    record: z.string().describe('The record as a JSON string: the exact bytes that are signed'),
+    sig: z.string().regex(/^[A-Za-z0-9+/]+=*$/).describe('Ed25519 signature of the UTF-8 bytes of `record`, base64'),
+  })
+  .describe('cabine/v1/<booth>/records (QoS 1)');
+export type RecordEnvelope = z.infer<typeof envelopeSchema>;
+
+export const ackSchema = z
+  .object({ ids: z.array(z.string().regex(RECORD_ID_RE)).min(1).max(10_000) })
+  .describe('cabine/v1/<booth>/records/ack (QoS 1): records stored by the fleet, to delete from the outbox');
+export type AckMessage = z.infer<typeof ackSchema>;
+
+export const commandArgs = {
+  ping: z.object({}).strict(),
+  status: z.object({}).strict(),
+  telemetry: z.object({}).strict(),
+  'set-price': z.object({ cents: z.number().int().min(10).max(100000) }).strict(),
+  sales: z.object({ enabled: z.boolean(), reason: z.string().min(1).max(200).optional() }).strict(),
+  'print-test': z.object({}).strict(),
+  'outbox-flush': z.object({}).strict(),
+  reboot: z.object({ reason: z.string().max(200).optional() }).strict(),
+} as const;
+export type CommandName = keyof typeof commandArgs;
+export const commandNames = Object.keys(commandArgs) as CommandName[];
+
+export const commandResponseSchema = z
+  .union([
+    z.object({ ok: z.literal(true), command: z.string(), result: z.unknown() }),
+    z.object({
+      ok: z.literal(false),
+      command: z.string(),
+      error: z.object({
+        code: z.enum(['unknown-command', 'malformed', 'invalid-args', 'failed', 'busy']),
+        message: z.string(),
+      }),
+    }),
+  ])
+  .describe('Response on the request\'s response topic, with its correlation data');
+export type CommandResponse = z.infer<typeof commandResponseSchema>;
+
+export const configDesiredSchema = z
+  .object({
+    rev: z.string().min(1).max(64).describe('Revision chosen by the operator, echoed in the report'),
+    config: z.record(z.string(), z.unknown()).describe('Partial config: sections and keys as in the config file'),
+  })
+  .strict()
+  .describe('cabine/v1/<booth>/config/desired (retained, QoS 1)');
+export type ConfigDesired = z.infer<typeof configDesiredSchema>;
+
+export const configReportedSchema = z
+  .object({
+    rev: z.string().nullable().describe('rev of the desired config, null when it could not be read'),
+    at: isoTime,
+    ok: z.boolean().describe('Every key applied'),
+    applied: z.record(z.string(), z.unknown()).describe('Dotted key → value now in force'),
+    refused: z.array(z.object({ key: z.string(), value: z.unknown().optional(), reason: z.string() })),
+    error: z.string().optional().describe('Why the whole message was refused (malformed)'),
+  })
+  .describe('cabine/v1/<booth>/config/reported (retained, QoS 1)');
+export type ConfigReported = z.infer<typeof configReportedSchema>;
+
+/** Every payload schema by topic, for docs and `cabine fleet schema`. */
+export const payloadSchemas = {
+  status: statusSchema,
+  telemetry: telemetrySchema,
+  events: eventSchema,
+  records: envelopeSchema,
+  'records (signed record)': recordSchema,
+  'records/ack': ackSchema,
+  'cmd/<name> response': commandResponseSchema,
+  'config/desired': configDesiredSchema,
+  'config/reported': configReportedSchema,
+} as const;
