@@ -107,6 +107,7 @@ export function createScreenAdapter(options: ScreenAdapterOptions): ScreenSource
     if (screen === 'review') {
       next.checks = (s.checks ?? []).map((c) => ({ id: c.id, pass: c.pass, ...(c.hint ? { hint: c.id } : {}) }));
       next.retakesLeft = s.retakesLeft;
+      next.canAccept = s.canAccept;
       const url = s.photoFile ? photoUrls.get(s.photoFile) : undefined;
       if (url) next.photo = url;
     }

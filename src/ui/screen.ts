@@ -27,6 +27,8 @@ export interface ScreenState {
   /** Retake screen: the validation result, check by check. */
   checks?: CheckView[];
   retakesLeft?: number;
+  /** Review: the photo can be kept (compliant, or a product that allows it). */
+  canAccept?: boolean;
   /** Last captured photo, as a data URL (review screen). */
   photo?: string;
   /** Signature strokes being drawn, in panel units normalised to 0..1. */

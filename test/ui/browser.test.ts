@@ -15,7 +15,7 @@ const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p)
 // `npm run screenshots` refreshes docs/screens/; a plain test run writes to a temp dir.
 const shots = process.env.CABINE_SCREENSHOTS === 'docs' ? new URL('../../docs/screens/', import.meta.url).pathname : mkdtempSync(join(tmpdir(), 'cabine-screens-')) + '/';
 
-export async function launchChromium(): Promise<Browser> {
+async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath!,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],

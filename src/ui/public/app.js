@@ -85,8 +85,9 @@ async function render(next) {
       }),
     );
     const left = state.retakesLeft ?? 0;
-    $('retakes').textContent = left > 0 ? t('review.retakesLeft', { n: left }) : t('review.noRetakes');
-    $('retake').hidden = left <= 0;
+    $('accept').hidden = !state.canAccept;
+    $('retakes').textContent = state.canAccept ? '' : left > 0 ? t('review.retakesLeft', { n: left }) : t('review.noRetakes');
+    $('retake').hidden = left <= 0 || Boolean(state.canAccept);
   }
 
   if (state.screen === 'signature') drawSignature(state.strokes);
