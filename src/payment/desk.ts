@@ -95,6 +95,7 @@ export class PaymentDesk extends EventEmitter {
     this.acceptor.setCreditSink(
       (credit) => this.record(credit),
       (serial) => this.ledger.lastCounter(serial),
+      (serial, counter) => this.ledger.markCounter(serial, counter, this.now()),
     );
     this.acceptor.on('fault', this.onDeviceChange);
     this.acceptor.on('recovered', this.onDeviceChange);

@@ -118,6 +118,8 @@ export interface SessionPayment {
 export interface Ledger {
   recordCoin(coin: CoinRecord, creditMinutes: number): RecordedCoin;
   lastCounter(serial: string): number | undefined;
+  /** Sets the counter the driver counts from for `serial` (first connection, device reset). */
+  markCounter(serial: string, counter: number, now: Date): void;
   /** The open payment the next coin goes to (the most recently opened). */
   currentSession(): string | null;
   session(sessionId: string): SessionPayment | undefined;
@@ -213,6 +215,9 @@ export function openLedger(store: Store): Ledger {
     },
     lastCounter(serial) {
       return q.counter.get(serial)?.counter;
+    },
+    markCounter(serial, counter, now) {
+      q.upsertCounter.run(serial, counter, iso(now));
     },
     currentSession() {
       return q.current.get()?.session_id ?? null;

@@ -137,3 +137,21 @@ t.test('with a hopper, overpayment is paid back as change', async (t) => {
   t.equal(r.sim.status().hopper?.paid, 1, '1 EUR change paid by the hopper');
   t.ok(r.events.some((e) => e.type === 'change.paid' && e.cents === 100));
 });
+
+t.test('the counter the driver counts from is journaled: at the first connection, and 0 after a device reset', async (t) => {
+  const r = await rig(t);
+  t.equal(r.desk.ledger.lastCounter('0A0B0C'), 0, 'first connection: the device counter is the starting point, before any coin');
+  await r.desk.open('s1', 800);
+  r.sim.insertCoin('EU100A');
+  r.sim.insertCoin('EU100A');
+  await until('two coins', () => r.credits.length === 2);
+  t.equal(r.desk.ledger.lastCounter('0A0B0C'), 2);
+  r.sim.resetAcceptor();
+  await until('reset seen', () => r.events.some((e) => e.type === 'payment.alarm' && e.data?.kind === 'reset'));
+  t.equal(r.desk.ledger.lastCounter('0A0B0C'), 0, 'after a reset a restart counts from 0 (no false "missed events")');
+  await until('enabled again', () => r.sim.status().acceptor.masterEnabled);
+  r.sim.insertCoin('EU050A');
+  await until('coin after reset', () => r.credits.length === 3);
+  t.equal(r.desk.ledger.lastCounter('0A0B0C'), 1);
+  t.equal(await r.desk.sessionCreditCents('s1'), 250);
+});

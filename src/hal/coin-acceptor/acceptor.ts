@@ -25,6 +25,7 @@ import type {
   CoinCreditEvent,
   CoinErrorEvent,
   CoinSlot,
+  CounterMark,
   CreditSink,
   HopperDevice,
   ResumePoint,
@@ -70,6 +71,7 @@ export class CctalkCoinAcceptor extends BaseDevice implements CoinAcceptorDevice
   private failures = 0;
   private sink: CreditSink | undefined;
   private resume: ResumePoint | undefined;
+  private mark: CounterMark | undefined;
   private running = false;
   private timer: NodeJS.Timeout | undefined;
   private tick: Promise<void> = Promise.resolve();
@@ -139,9 +141,10 @@ export class CctalkCoinAcceptor extends BaseDevice implements CoinAcceptorDevice
     return this.applied;
   }
 
-  setCreditSink(sink: CreditSink | undefined, resume?: ResumePoint): void {
+  setCreditSink(sink: CreditSink | undefined, resume?: ResumePoint, mark?: CounterMark): void {
     this.sink = sink;
     this.resume = resume;
+    this.mark = mark;
   }
 
   async setAcceptance(coins: readonly string[]): Promise<void> {
@@ -217,8 +220,10 @@ export class CctalkCoinAcceptor extends BaseDevice implements CoinAcceptorDevice
     if (!sameDevice) {
       // A new device (or the first connection): resume where the ledger stopped counting for
       // this serial number (coins accepted while the booth was down are credited), else start
-      // from the counter as it is.
+      // from the counter as it is, and persist that starting point (a crash before the first
+      // coin is journaled must not skip the coins taken meanwhile).
       const resumed = this.resume?.(serial);
+      if (resumed === undefined) this.mark?.(serial, reply.counter);
       this.lastCounter = resumed ?? reply.counter;
       if (resumed !== undefined && resumed !== reply.counter) this.log.info({ from: resumed, to: reply.counter }, 'resuming event counter from the ledger');
     }
@@ -277,6 +282,12 @@ export class CctalkCoinAcceptor extends BaseDevice implements CoinAcceptorDevice
     if (now === 0) {
       this.counters.resets++;
       this.lastCounter = 0;
+      try {
+        // Count from 0 after a restart too (else the old counter would look like lost events).
+        if (this.ident) this.mark?.(this.ident.serial, 0);
+      } catch (err) {
+        this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'counter reset not persisted');
+      }
       this.alarm({ kind: 'reset', message: 'coin acceptor reset (event counter back to 0): coins inserted since the last poll may be lost', counter: 0 });
       // A reset device forgets its inhibits: connect again (re-identify, re-apply).
       this.connected = false;

@@ -59,6 +59,14 @@ export type CreditSink = (credit: CoinCreditEvent) => void;
 /** Where the driver resumes counting for an acceptor: the last counter recorded for `serial`. */
 export type ResumePoint = (serial: string) => number | undefined;
 
+/**
+ * Persists a counter the driver counts from that no credit recorded: the device's counter at
+ * the first connection of an acceptor the ledger has never seen, and 0 after a device reset.
+ * A restart then resumes from there (coins taken before the first journaled coin, or after a
+ * reset, are not skipped). Throwing means "not persisted" (connection retried).
+ */
+export type CounterMark = (serial: string, counter: number) => void;
+
 export interface CoinAcceptorDevice extends Device {
   identity(): AcceptorIdentity | undefined;
   coinTable(): CoinSlot[];
@@ -66,7 +74,7 @@ export interface CoinAcceptorDevice extends Device {
   setAcceptance(coins: readonly string[]): Promise<void>;
   /** Coins accepted now (as last applied to the device). */
   acceptance(): readonly string[];
-  setCreditSink(sink: CreditSink | undefined, resume?: ResumePoint): void;
+  setCreditSink(sink: CreditSink | undefined, resume?: ResumePoint, mark?: CounterMark): void;
   readonly hopper: HopperDevice | undefined;
   on(event: 'credit', listener: (credit: CoinCreditEvent) => void): this;
   on(event: 'coin-error', listener: (error: CoinErrorEvent) => void): this;

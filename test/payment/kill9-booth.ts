@@ -1,0 +1,55 @@
+// Test fixture (not product code), run as a child process by kill9.test.ts: the booth's payment
+// path as the composition root wires it — the real acceptor driver on a serial device (one end
+// of the simulator's socat pty), the PaymentDesk and its SQLite ledger in `--dir` — and a
+// stand-in for the session flow that hears credits through `desk.onCredit` and takes a little
+// time to act on each one (as the flow updates the screen and its journal). The test kills it
+// with SIGKILL at random points and starts it again on the same directory.
+//
+//   node --import tsx test/payment/kill9-booth.ts --dir DIR --port PTY [--session ID] [--due CENTS]
+//
+// stdout, one JSON line each: {"ready":true,"sessionCredit":N} once the acceptor is up and the
+// payment is open, {"flow":{"coinId","cents"},"sessionCredit":N} per credit the flow took in.
+// SIGTERM: orderly stop (acceptor inhibited, store closed), exit 0.
+import { parseArgs } from 'node:util';
+import { configSchema } from '../../src/config/schema.ts';
+import { createCoinAcceptor } from '../../src/hal/coin-acceptor/index.ts';
+import { silentLogger } from '../../src/log.ts';
+import { PaymentDesk } from '../../src/payment/index.ts';
+import { openStore } from '../../src/store/db.ts';
+
+const { values } = parseArgs({
+  options: { dir: { type: 'string' }, port: { type: 'string' }, session: { type: 'string', default: 'kill9' }, due: { type: 'string', default: '100000' } },
+});
+if (!values.dir || !values.port) throw new Error('--dir and --port are required');
+const sessionId = values.session;
+const due = Number(values.due);
+
+const out = (value: unknown) => process.stdout.write(JSON.stringify(value) + '\n');
+const store = openStore(values.dir);
+const config = configSchema.parse({ coinAcceptor: { port: values.port, pollMs: 100 } });
+const acceptor = createCoinAcceptor(config, { simulated: false, logger: silentLogger() });
+const desk = new PaymentDesk({ store, acceptor, canDeliver: () => ({ ok: true }), storedCreditMinutes: 30, logger: silentLogger() });
+
+// The flow: it learns of each coin after the ledger has it, and works on it for a few ms.
+desk.onCredit((credit) => {
+  void (async () => {
+    await new Promise((r) => setTimeout(r, 5 + (credit.cents % 20)));
+    out({ flow: { coinId: credit.coinId, cents: credit.cents }, sessionCredit: await desk.sessionCreditCents(sessionId) });
+  })();
+});
+
+desk.start();
+await acceptor.start();
+if (acceptor.status().health !== 'ok') throw new Error(`acceptor not ready: ${acceptor.status().detail ?? acceptor.status().health}`);
+// Same session after a restart: `open` is idempotent, its credit is what the ledger holds.
+await desk.open(sessionId, due);
+out({ ready: true, sessionCredit: await desk.sessionCreditCents(sessionId), accepting: desk.state().accepting });
+
+process.once('SIGTERM', () => {
+  void (async () => {
+    await desk.stop();
+    await acceptor.stop();
+    store.close();
+    process.exit(0);
+  })();
+});
