@@ -57,6 +57,8 @@ export interface ImageAnalysis {
   height: number;
   /** Every face found, largest first. */
   faces: FaceAnalysis[];
+  /** The faces were tracked from `AnalyseOptions.track`, not found by the detector. */
+  tracked?: boolean;
   /** Person segmentation of the whole image, when a segmentation model ran. */
   segmentation?: SegmentationMask;
 }
@@ -70,6 +72,13 @@ export interface AnalyseOptions {
   segmentation?: boolean;
   /** Report at most this many faces (largest first). Default 3: enough to tell "one" from "several". */
   maxFaces?: number;
+  /**
+   * Faces of the previous frame of a video (live preview): their landmarks give this frame's face
+   * crops, so the detector does not run. A face the landmark model no longer sees is dropped;
+   * when none is left the detector runs as usual. A new face entering the frame is only found
+   * by a detector run, so callers re-detect every few frames.
+   */
+  track?: readonly FaceAnalysis[];
 }
 
 /** The face models behind one interface: the real ONNX runtime, or recorded analyses in tests. */

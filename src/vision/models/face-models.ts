@@ -51,6 +51,10 @@ async function openSession(dir: string, entry: ManifestEntry, options: LoadFaceM
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    // Worker threads sleep between runs instead of spinning: these models run a few ms each,
+    // and on the booth's two cores (shared with the UI, the camera, the MQTT client) a spinning
+    // pool thread steals the core the next run needs (measured: 2-3x slower runs under load).
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
   });
 }
 

@@ -1,5 +1,5 @@
-// Pixels in and out of the models: decoding with sharp (libvips), whole-image resizes with
-// sharp, and rotated square crops with a small sampler of our own. The sampler is written by
+// Pixels in and out of the models: decoding with sharp (libvips); whole-image resizes and
+// rotated square crops with a small sampler of our own over a mip pyramid (see Pyramid). The sampler is written by
 // hand because the landmark models need crops at an arbitrary angle whose exact pixel→image
 // mapping we must invert to put landmarks back in image coordinates; sharp's rotate/affine
 // choose their own output canvas and rounding, which would blur that mapping.
@@ -121,6 +121,59 @@ export function sampleRoi(image: RgbImage, roi: Roi, cropSize: number, flipX = f
 }
 
 /**
+ * The image resampled to width x height (aspect not kept), NHWC float 0..255: read from the
+ * pyramid level that shrinks by less than 2x, bilinear with k x k supersampling (k = the
+ * remaining shrink, rounded up), so the result is an area average without aliasing. The same
+ * sampler as sampleRoi, axis-aligned; in JS because a libvips round trip per model input cost
+ * more than the resize itself.
+ */
+export function resample(image: RgbImage, width: number, height: number): Float32Array {
+  const { image: src } = pyramidOf(image).levelFor(Math.min(image.width / width, image.height / height));
+  const { width: w, height: h, data } = src;
+  const sx = w / width;
+  const sy = h / height;
+  const kx = Math.min(4, Math.max(1, Math.ceil(sx)));
+  const ky = Math.min(4, Math.max(1, Math.ceil(sy)));
+  const out = new Float32Array(width * height * 3);
+  const inv = 1 / (kx * ky);
+  for (let v = 0; v < height; v++) {
+    for (let u = 0; u < width; u++) {
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      for (let j = 0; j < ky; j++) {
+        const y = Math.min(h - 1, Math.max(0, (v + (j + 0.5) / ky) * sy - 0.5));
+        const y0 = Math.floor(y);
+        const y1 = Math.min(h - 1, y0 + 1);
+        const fy = y - y0;
+        for (let i = 0; i < kx; i++) {
+          const x = Math.min(w - 1, Math.max(0, (u + (i + 0.5) / kx) * sx - 0.5));
+          const x0 = Math.floor(x);
+          const x1 = Math.min(w - 1, x0 + 1);
+          const fx = x - x0;
+          const a = (y0 * w + x0) * 3;
+          const bq = (y0 * w + x1) * 3;
+          const c = (y1 * w + x0) * 3;
+          const d = (y1 * w + x1) * 3;
+          const w00 = (1 - fx) * (1 - fy);
+          const w01 = fx * (1 - fy);
+          const w10 = (1 - fx) * fy;
+          const w11 = fx * fy;
+          r += w00 * data[a]! + w01 * data[bq]! + w10 * data[c]! + w11 * data[d]!;
+          g += w00 * data[a + 1]! + w01 * data[bq + 1]! + w10 * data[c + 1]! + w11 * data[d + 1]!;
+          b += w00 * data[a + 2]! + w01 * data[bq + 2]! + w10 * data[c + 2]! + w11 * data[d + 2]!;
+        }
+      }
+      const o = (v * width + u) * 3;
+      out[o] = r * inv;
+      out[o + 1] = g * inv;
+      out[o + 2] = b * inv;
+    }
+  }
+  return out;
+}
+
+/**
  * The whole image fitted (aspect kept) into a size x size square, centred, black borders, as
  * NHWC float 0..255. Returns the mapping: image x = (square x - offsetX) / scaleX, same for y.
  */
@@ -128,59 +181,129 @@ export async function letterbox(image: RgbImage, size: number): Promise<{ tensor
   const scale = size / Math.max(image.width, image.height);
   const w = Math.max(1, Math.min(size, Math.round(image.width * scale)));
   const h = Math.max(1, Math.min(size, Math.round(image.height * scale)));
-  const resized = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-    .resize(w, h, { fit: 'fill', kernel: 'lanczos3' })
-    .raw()
-    .toBuffer();
+  const resized = resample(image, w, h);
   const offsetX = Math.floor((size - w) / 2);
   const offsetY = Math.floor((size - h) / 2);
   const tensor = new Float32Array(size * size * 3);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w * 3; x++) tensor[((y + offsetY) * size + offsetX) * 3 + x] = resized[y * w * 3 + x] ?? 0;
-  }
+  for (let y = 0; y < h; y++) tensor.set(resized.subarray(y * w * 3, (y + 1) * w * 3), ((y + offsetY) * size + offsetX) * 3);
   // The scale actually applied per axis differs from `scale` by the rounding of w and h.
   return { tensor, scaleX: w / image.width, scaleY: h / image.height, offsetX, offsetY };
 }
 
 /** The whole image stretched to width x height, NHWC float 0..255. */
 export async function stretch(image: RgbImage, width: number, height: number): Promise<Float32Array> {
-  const resized = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-    .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
-    .raw()
-    .toBuffer();
-  return Float32Array.from(resized);
+  return resample(image, width, height);
 }
 
-/** Resizes a one-byte-per-pixel plane (a mask) with bilinear interpolation. */
+/** Resizes a one-byte-per-pixel plane (a mask) with bilinear interpolation (pixel centres aligned). */
 export async function resizePlane(plane: Uint8Array, width: number, height: number, toWidth: number, toHeight: number): Promise<Uint8Array> {
   if (width === toWidth && height === toHeight) return plane;
-  const out = await sharp(plane, { raw: { width, height, channels: 1 } })
-    .resize(toWidth, toHeight, { fit: 'fill', kernel: 'linear' })
-    .extractChannel(0)
-    .raw()
-    .toBuffer();
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  const out = new Uint8Array(toWidth * toHeight);
+  const sx = width / toWidth;
+  const sy = height / toHeight;
+  for (let v = 0; v < toHeight; v++) {
+    const y = Math.min(height - 1, Math.max(0, (v + 0.5) * sy - 0.5));
+    const y0 = Math.floor(y);
+    const y1 = Math.min(height - 1, y0 + 1);
+    const fy = y - y0;
+    for (let u = 0; u < toWidth; u++) {
+      const x = Math.min(width - 1, Math.max(0, (u + 0.5) * sx - 0.5));
+      const x0 = Math.floor(x);
+      const x1 = Math.min(width - 1, x0 + 1);
+      const fx = x - x0;
+      const top = plane[y0 * width + x0]! * (1 - fx) + plane[y0 * width + x1]! * fx;
+      const bottom = plane[y1 * width + x0]! * (1 - fx) + plane[y1 * width + x1]! * fx;
+      out[v * toWidth + u] = Math.round(top * (1 - fy) + bottom * fy);
+    }
+  }
+  return out;
 }
 
 /**
- * sampleRoi for large images: when the crop would shrink the image by more than 2x, the
- * ROI's bounding square is first reduced by sharp (libvips, area-averaging) to about twice
- * the crop size, so the sampler touches ~4 samples per output pixel instead of 16 and still
- * does not alias. Same output as sampleRoi up to resampling differences.
+ * A mip pyramid of an image: level 0 is the image, each next level half the size (2x2 box
+ * average), down to about 128 px. Crops and whole-image resizes read the level whose scale
+ * is just above what they need, so a 2028x1520 capture is reduced once per analysis instead of
+ * once per model input, and every sample touches at most 2x2 source pixels per output pixel
+ * without aliasing (the classic mipmapping trade-off). Written by hand: a 2x2 average over a
+ * byte array is a few lines, and a libvips round trip per level costs more than it.
+ */
+export class Pyramid {
+  private readonly levels: RgbImage[];
+
+  constructor(image: RgbImage) {
+    this.levels = [image];
+  }
+
+  get base(): RgbImage {
+    return this.levels[0] as RgbImage;
+  }
+
+  /** Level `l` (0 = the image), built on first use. */
+  level(l: number): RgbImage {
+    while (this.levels.length <= l) this.levels.push(halve(this.levels[this.levels.length - 1] as RgbImage));
+    return this.levels[l] as RgbImage;
+  }
+
+  /** The level on which a shrink of the base by `shrink` is a shrink by at least 1 and less than 2 (level 0 when shrink < 2), and its size relative to the base. */
+  levelFor(shrink: number): { image: RgbImage; factor: number } {
+    let l = 0;
+    let w = this.base.width;
+    let h = this.base.height;
+    while (shrink / 2 ** (l + 1) >= 1 && Math.min(w, h) >= 32) {
+      l++;
+      w >>= 1;
+      h >>= 1;
+    }
+    const image = this.level(l);
+    return { image, factor: image.width / this.base.width };
+  }
+}
+
+const pyramids = new WeakMap<RgbImage, Pyramid>();
+
+/**
+ * The pyramid of an image, built once per image object (the models are called several times on
+ * one image: detector, mesh, iris, expression, segmentation). An image object is taken as
+ * immutable: new pixels come in a new object (the analyser wraps every frame in one).
+ */
+export function pyramidOf(image: RgbImage): Pyramid {
+  let p = pyramids.get(image);
+  if (!p || p.base.data !== image.data || p.base.width !== image.width || p.base.height !== image.height) {
+    p = new Pyramid(image);
+    pyramids.set(image, p);
+  }
+  return p;
+}
+
+/** 2x2 box average (odd last row/column dropped). */
+export function halve(image: RgbImage): RgbImage {
+  const w = image.width >> 1;
+  const h = image.height >> 1;
+  const src = image.data;
+  const sw = image.width * 3;
+  const out = new Uint8Array(w * h * 3);
+  let o = 0;
+  for (let y = 0; y < h; y++) {
+    let a = 2 * y * sw;
+    let b = a + sw;
+    for (let x = 0; x < w; x++, a += 6, b += 6) {
+      out[o++] = (src[a]! + src[a + 3]! + src[b]! + src[b + 3]! + 2) >> 2;
+      out[o++] = (src[a + 1]! + src[a + 4]! + src[b + 1]! + src[b + 4]! + 2) >> 2;
+      out[o++] = (src[a + 2]! + src[a + 5]! + src[b + 2]! + src[b + 5]! + 2) >> 2;
+    }
+  }
+  return { width: w, height: h, data: out };
+}
+
+/**
+ * sampleRoi on the pyramid level that shrinks by less than 2x (so the sampler takes at most
+ * 2x2 samples per output pixel and still does not alias); the ROI is mapped to that level's
+ * pixels. Same output as sampleRoi on the full image up to resampling differences.
  */
 export async function cropRoi(image: RgbImage, roi: Roi, cropSize: number, flipX = false): Promise<Float32Array> {
-  const scale = roi.size / cropSize;
-  const side = Math.ceil(roi.size * (Math.abs(Math.cos(roi.angle)) + Math.abs(Math.sin(roi.angle)))) + 2;
-  const left = Math.floor(roi.cx - side / 2);
-  const top = Math.floor(roi.cy - side / 2);
-  if (scale <= 2 || left < 0 || top < 0 || left + side > image.width || top + side > image.height) return sampleRoi(image, roi, cropSize, flipX);
-  const target = Math.max(1, Math.round((side * 2) / scale));
-  const f = target / side;
-  const reduced = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-    .extract({ left, top, width: side, height: side })
-    .resize(target, target, { fit: 'fill', kernel: 'lanczos3' })
-    .raw()
-    .toBuffer();
-  const small: RgbImage = { width: target, height: target, data: new Uint8Array(reduced.buffer, reduced.byteOffset, reduced.byteLength) };
-  return sampleRoi(small, { cx: (roi.cx - left) * f, cy: (roi.cy - top) * f, size: roi.size * f, angle: roi.angle }, cropSize, flipX);
+  const { image: level, factor } = pyramidOf(image).levelFor(roi.size / cropSize);
+  if (factor === 1) return sampleRoi(image, roi, cropSize, flipX);
+  const fx = level.width / image.width;
+  const fy = level.height / image.height;
+  return sampleRoi(level, { cx: roi.cx * fx, cy: roi.cy * fy, size: roi.size * Math.sqrt(fx * fy), angle: roi.angle }, cropSize, flipX);
 }

@@ -1,0 +1,77 @@
+// Per-check precision and recall of the validator on a labelled set: each photo says which
+// checks must fail (`fail`), which are not scored (`mayFail`: the transformation may
+// legitimately disturb them) and, implicitly, that every other check must pass.
+// A check's "positive" is a failure: precision = of the photos it failed, how many it should
+// have failed; recall = of the photos it should have failed, how many it did.
+import { CHECK_IDS, type CheckId } from './checks.ts';
+
+export interface Labelled {
+  file: string;
+  fail: readonly CheckId[];
+  mayFail?: readonly CheckId[];
+}
+
+export interface Verdicts {
+  file: string;
+  /** Ids of the checks that failed (a report with an error fails them all). */
+  failed: readonly CheckId[];
+}
+
+export interface CheckScore {
+  id: CheckId;
+  /** Should fail and failed / should pass but failed / should fail but passed / should pass and passed. */
+  tp: number;
+  fp: number;
+  fn: number;
+  tn: number;
+  /** null when the check never failed (no positive verdict to be right or wrong about). */
+  precision: number | null;
+  /** null when no photo of the set should fail it. */
+  recall: number | null;
+}
+
+export interface AccuracyResult {
+  checks: CheckScore[];
+  /** Photos whose verdict differs from the label, with the checks at fault. */
+  errors: { file: string; falseFailures: CheckId[]; missed: CheckId[] }[];
+  /** Photos judged compliant / non-compliant correctly (overall verdict). */
+  verdictAccuracy: number;
+}
+
+export function scoreAccuracy(labels: readonly Labelled[], verdicts: readonly Verdicts[]): AccuracyResult {
+  const byFile = new Map(verdicts.map((v) => [v.file, v]));
+  const scores = new Map<CheckId, CheckScore>(CHECK_IDS.map((id) => [id, { id, tp: 0, fp: 0, fn: 0, tn: 0, precision: null, recall: null }]));
+  const errors: AccuracyResult['errors'] = [];
+  let verdictsRight = 0;
+  for (const label of labels) {
+    const v = byFile.get(label.file);
+    if (!v) throw new Error(`no verdict for ${label.file}`);
+    const failed = new Set(v.failed);
+    const must = new Set(label.fail);
+    const ignored = new Set(label.mayFail ?? []);
+    const falseFailures: CheckId[] = [];
+    const missed: CheckId[] = [];
+    for (const id of CHECK_IDS) {
+      const s = scores.get(id)!;
+      if (must.has(id)) {
+        if (failed.has(id)) s.tp++;
+        else {
+          s.fn++;
+          missed.push(id);
+        }
+      } else if (!ignored.has(id)) {
+        if (failed.has(id)) {
+          s.fp++;
+          falseFailures.push(id);
+        } else s.tn++;
+      }
+    }
+    if (falseFailures.length || missed.length) errors.push({ file: label.file, falseFailures, missed });
+    if ((must.size === 0) === (failed.size === 0)) verdictsRight++;
+  }
+  for (const s of scores.values()) {
+    s.precision = s.tp + s.fp > 0 ? s.tp / (s.tp + s.fp) : null;
+    s.recall = s.tp + s.fn > 0 ? s.tp / (s.tp + s.fn) : null;
+  }
+  return { checks: [...scores.values()], errors, verdictAccuracy: labels.length ? verdictsRight / labels.length : NaN };
+}

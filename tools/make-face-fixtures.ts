@@ -1,0 +1,266 @@
+// Writes the non-compliant variants of the face fixtures (test/fixtures/faces/variants/) and
+// their manifest of expected verdicts, from the compliant London Set photos, by real
+// transformations: blur, exposure in linear light, grayscale, white and patterned backdrops
+// put behind the sitter through the segmentation mask, roll, off-centre and too-small framing,
+// two people, tinted lenses drawn over the eyes. bench/vision-accuracy.ts scores the validator
+// on them (per-check precision and recall).
+//
+// Each manifest entry says which checks the transformation breaks (`fail`: they must fail),
+// which it may legitimately disturb (`mayFail`: not scored; e.g. brightening a light-grey
+// backdrop by 2 EV can make it white), and every other check must pass.
+//
+// Run: node --import tsx tools/make-face-fixtures.ts   (needs the models: npm run models)
+import { mkdirSync, readFileSync, writeFileSync, readdirSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import type { FaceAnalysis, ImageAnalysis, RgbImage } from '../src/vision/analysis.ts';
+import type { CheckId } from '../src/vision/checks.ts';
+import { LM, lm2 } from '../src/vision/geometry.ts';
+import { loadImage } from '../src/vision/image.ts';
+import { loadFaceAnalyser } from '../src/vision/models/index.ts';
+import { resizePlane } from '../src/vision/models/image.ts';
+
+const FACES = fileURLToPath(new URL('../test/fixtures/faces/', import.meta.url));
+const OUT = join(FACES, 'variants');
+/** Compliant sources the variants are made from (SOURCES.md). */
+const SOURCES = ['london-004.jpg', 'london-042.jpg'];
+/** Variants are written at this height (35x45 at ~450 dpi): small files, still sharp enough to judge. */
+const HEIGHT = 797;
+const QUALITY = 82;
+
+export interface ManifestEntry {
+  file: string;
+  source: string;
+  transform: string;
+  /** Checks the transformation breaks: each must fail. */
+  fail: CheckId[];
+  /** Checks it may legitimately disturb: not scored. Every other check must pass. */
+  mayFail: CheckId[];
+}
+
+const BACKGROUND_CHECKS: CheckId[] = ['background.plain', 'background.light', 'background.not-white', 'shadow.background', 'headwear'];
+
+const toLinear = (v: number) => {
+  const c = v / 255;
+  return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+};
+const toSrgb = (lin: number) => Math.round(255 * (lin <= 0.0031308 ? 12.92 * lin : 1.055 * lin ** (1 / 2.4) - 0.055));
+
+const raw = (img: RgbImage) => ({ raw: { width: img.width, height: img.height, channels: 3 as const } });
+const jpeg = (img: RgbImage) => sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), raw(img)).jpeg({ quality: QUALITY }).toBuffer();
+
+/** Light multiplied by 2^ev in linear space, as a longer or shorter exposure does (clipped at white). */
+function exposed(img: RgbImage, ev: number): RgbImage {
+  const lut = Uint8Array.from({ length: 256 }, (_, v) => Math.min(255, toSrgb(Math.min(1, toLinear(v) * 2 ** ev))));
+  return { ...img, data: Buffer.from(img.data.map((v) => lut[v]!)) };
+}
+
+/** The person mask (0..1) at the image's size, from the segmentation model. */
+async function personMask(img: RgbImage, analysis: ImageAnalysis): Promise<Float32Array> {
+  const seg = analysis.segmentation;
+  if (!seg) throw new Error('no segmentation');
+  const up = await resizePlane(seg.data, seg.width, seg.height, img.width, img.height);
+  return Float32Array.from(up, (v) => v / 255);
+}
+
+/** The backdrop replaced by `paint(x, y)` where the mask says background (soft edge blended in linear light). */
+function newBackdrop(img: RgbImage, mask: Float32Array, paint: (x: number, y: number) => [number, number, number]): RgbImage {
+  const out = Buffer.from(img.data);
+  for (let y = 0; y < img.height; y++) {
+    for (let x = 0; x < img.width; x++) {
+      const k = y * img.width + x;
+      const m = mask[k]!;
+      if (m >= 0.98) continue;
+      const c = paint(x, y);
+      for (let ch = 0; ch < 3; ch++) out[k * 3 + ch] = toSrgb(m * toLinear(img.data[k * 3 + ch]!) + (1 - m) * toLinear(c[ch]!));
+    }
+  }
+  return { ...img, data: out };
+}
+
+/**
+ * Sunglasses: an ellipse over each eye (1.1 eye widths wide, 0.75 tall) whose light is
+ * multiplied by a grey-green filter of 25 % transmission (category 3), and a 2 px dark rim.
+ */
+function tintedLenses(img: RgbImage, face: FaceAnalysis): RgbImage {
+  const out = Buffer.from(img.data);
+  const T = [0.22, 0.27, 0.2];
+  for (const eye of [LM.rightEye, LM.leftEye]) {
+    const o = lm2(face, eye.outer);
+    const i = lm2(face, eye.inner);
+    const cx = (o[0] + i[0]) / 2;
+    const cy = (o[1] + i[1]) / 2 + 0.1 * Math.hypot(o[0] - i[0], o[1] - i[1]);
+    const w = Math.hypot(o[0] - i[0], o[1] - i[1]);
+    const ax = 0.85 * w;
+    const ay = 0.62 * w;
+    const ang = Math.atan2(i[1] - o[1], i[0] - o[0]);
+    const c = Math.cos(ang);
+    const s = Math.sin(ang);
+    for (let y = Math.floor(cy - ax); y <= cy + ax; y++) {
+      for (let x = Math.floor(cx - ax); x <= cx + ax; x++) {
+        if (x < 0 || y < 0 || x >= img.width || y >= img.height) continue;
+        const u = (c * (x - cx) + s * (y - cy)) / ax;
+        const v = (-s * (x - cx) + c * (y - cy)) / ay;
+        const r = Math.hypot(u, v);
+        if (r > 1) continue;
+        const k = (y * img.width + x) * 3;
+        const rim = r > 1 - 2.5 / ay;
+        for (let ch = 0; ch < 3; ch++) out[k + ch] = rim ? 30 : toSrgb(toLinear(img.data[k + ch]!) * T[ch]!);
+      }
+    }
+  }
+  return { ...img, data: out };
+}
+
+/** Light multiplied by `gain(x, y)` in linear space (a shadow, a light fall-off). */
+function relit(img: RgbImage, gain: (x: number, y: number) => number): RgbImage {
+  const out = Buffer.from(img.data);
+  for (let y = 0; y < img.height; y++) {
+    for (let x = 0; x < img.width; x++) {
+      const g = gain(x, y);
+      if (g === 1) continue;
+      const k = (y * img.width + x) * 3;
+      for (let ch = 0; ch < 3; ch++) out[k + ch] = Math.min(255, toSrgb(Math.min(1, toLinear(img.data[k + ch]!) * g)));
+    }
+  }
+  return { ...img, data: out };
+}
+
+/** Veiling glare (fog, a dirty lens): a uniform grey light added, the image's own light scaled down. */
+function fogged(img: RgbImage, veil: number): RgbImage {
+  const lut = Uint8Array.from({ length: 256 }, (_, v) => toSrgb((1 - veil) * toLinear(v) + veil * 0.45));
+  return { ...img, data: Buffer.from(img.data.map((v) => lut[v]!)) };
+}
+
+const smoothstep = (a: number, b: number, x: number) => {
+  const t = Math.min(1, Math.max(0, (x - a) / (b - a)));
+  return t * t * (3 - 2 * t);
+};
+
+/** Clear spectacle lenses with a flash reflection: a saturated white ellipse over each eye, 1.5 iris areas. */
+function lensGlare(img: RgbImage, face: FaceAnalysis): RgbImage {
+  const out = Buffer.from(img.data);
+  for (const side of ['right', 'left'] as const) {
+    const eye = side === 'right' ? LM.rightEye : LM.leftEye;
+    const o = lm2(face, eye.outer);
+    const i = lm2(face, eye.inner);
+    const cx = (o[0] + i[0]) / 2;
+    const cy = (o[1] + i[1]) / 2;
+    const irisR = face.irises?.[side].radius ?? 0.2 * Math.hypot(o[0] - i[0], o[1] - i[1]);
+    const ax = 1.8 * irisR;
+    const ay = 0.85 * irisR;
+    for (let y = Math.floor(cy - ay); y <= cy + ay; y++) {
+      for (let x = Math.floor(cx - ax); x <= cx + ax; x++) {
+        if (x < 0 || y < 0 || x >= img.width || y >= img.height) continue;
+        if (((x - cx) / ax) ** 2 + ((y - cy) / ay) ** 2 > 1) continue;
+        out.fill(255, (y * img.width + x) * 3, (y * img.width + x) * 3 + 3);
+      }
+    }
+  }
+  return { ...img, data: out };
+}
+
+/** A knitted cap: the person above the forehead line (hair and crown) painted navy with a rib texture. */
+function cap(img: RgbImage, face: FaceAnalysis, mask: Float32Array): RgbImage {
+  const out = Buffer.from(img.data);
+  const brow = lm2(face, LM.betweenBrows)[1];
+  const top = lm2(face, LM.foreheadTop)[1];
+  const edge = top + 0.35 * (brow - top);
+  for (let y = 0; y < Math.min(img.height, edge); y++) {
+    for (let x = 0; x < img.width; x++) {
+      const k = y * img.width + x;
+      if (mask[k]! < 0.5) continue;
+      const rib = x % 6 < 3 ? 0 : 10;
+      out[k * 3] = 35 + rib;
+      out[k * 3 + 1] = 45 + rib;
+      out[k * 3 + 2] = 95 + rib;
+    }
+  }
+  return { ...img, data: out };
+}
+
+async function main(): Promise<void> {
+  const analyser = await loadFaceAnalyser();
+  mkdirSync(OUT, { recursive: true });
+  for (const f of readdirSync(OUT)) if (f.startsWith('v-')) unlinkSync(join(OUT, f));
+  const manifest: ManifestEntry[] = [];
+  const write = async (name: string, source: string, transform: string, bytes: Buffer, fail: CheckId[], mayFail: CheckId[] = []) => {
+    writeFileSync(join(OUT, name), bytes);
+    manifest.push({ file: name, source, transform, fail, mayFail });
+    process.stderr.write(`${name}  ${(bytes.length / 1024).toFixed(0)} kB  fail ${fail.join(' ')}\n`);
+  };
+
+  for (const source of SOURCES) {
+    const stem = source.replace(/\.jpg$/, '');
+    const resized = await sharp(readFileSync(join(FACES, source))).resize({ height: HEIGHT }).jpeg({ quality: 95 }).toBuffer();
+    const img = await loadImage(resized);
+    const analysis = await analyser.analyse(img);
+    const face = analysis.faces[0];
+    if (!face) throw new Error(`${source}: no face`);
+    const mask = await personMask(img, analysis);
+    const s = () => sharp(resized);
+    const W = img.width;
+    const H = img.height;
+
+    await write(`v-${stem}-plain.jpg`, source, `resized to ${W}x${H}, JPEG q${QUALITY}`, await jpeg(img), []);
+    // Blur: σ 0.25 mm on the 35x45 photo, twice the sharpness limit.
+    await write(`v-${stem}-blur.jpg`, source, 'Gaussian blur σ 0.25 mm', await s().blur((0.25 * H) / 45).jpeg({ quality: QUALITY }).toBuffer(), ['sharpness']);
+    await write(`v-${stem}-over.jpg`, source, '+2.5 EV (linear light ×5.7, clipped)', await jpeg(exposed(img, 2.5)), ['exposure'], ['contrast', 'glasses.glare', ...BACKGROUND_CHECKS, 'shadow.face', 'mouth.closed']);
+    await write(`v-${stem}-under.jpg`, source, '−3.5 EV (linear light ×0.09)', await jpeg(exposed(img, -3.5)), ['exposure'], ['contrast', 'colour', ...BACKGROUND_CHECKS, 'shadow.face', 'mouth.closed', 'glasses.tint']);
+    await write(`v-${stem}-gray.jpg`, source, 'grayscale', await s().grayscale().jpeg({ quality: QUALITY }).toBuffer(), ['colour']);
+    await write(`v-${stem}-white-bg.jpg`, source, 'backdrop replaced by white paper (L* 97) through the person mask', await jpeg(newBackdrop(img, mask, () => [247, 247, 245])), ['background.not-white'], ['headwear', 'shadow.background']);
+    // Patterned: 8 mm stripes of two light colours (each light, neither white), the kind of wallpaper a home photo shows.
+    const period = Math.round((8 * H) / 45);
+    await write(`v-${stem}-pattern-bg.jpg`, source, 'backdrop replaced by 4 mm diagonal stripes (light blue / beige) through the person mask',
+      await jpeg(newBackdrop(img, mask, (x, y) => (Math.floor((x + y) / (period / 2)) % 2 ? [170, 200, 235] : [225, 205, 160]))), ['background.plain'], ['headwear', 'shadow.background']);
+    const bgColour = { r: img.data[30]!, g: img.data[31]!, b: img.data[32]! };
+    await write(`v-${stem}-roll.jpg`, source, 'rotated 20° (backdrop colour in the corners), cropped back to 35:45',
+      await s().rotate(20, { background: bgColour }).resize(W, H, { fit: 'cover' }).jpeg({ quality: QUALITY }).toBuffer(), ['head.pose'], ['face.centre', 'face.height', ...BACKGROUND_CHECKS, 'shadow.face']);
+    // Off-centre: the photo shifted sideways by 20 % of its width (backdrop repeated).
+    const shift = Math.round(0.2 * W);
+    await write(`v-${stem}-offcentre.jpg`, source, 'shifted right by 20 % of the width (edge repeated)',
+      await sharp(await s().extend({ left: shift, extendWith: 'copy' }).toBuffer()).extract({ left: 0, top: 0, width: W, height: H }).jpeg({ quality: QUALITY }).toBuffer(), ['face.centre'], [...BACKGROUND_CHECKS]);
+    // Too small: the sitter twice as far (face at half size), the backdrop continuing around.
+    await write(`v-${stem}-small.jpg`, source, 'framed twice as wide (face at half size, edges repeated), back to 35:45',
+      await sharp(await s().extend({ top: Math.round(H / 2), bottom: Math.round(H / 2), left: Math.round(W / 2), right: Math.round(W / 2), extendWith: 'copy' }).toBuffer()).resize(W, H).jpeg({ quality: QUALITY }).toBuffer(), ['face.height'], ['face.centre', 'sharpness', ...BACKGROUND_CHECKS]);
+    await write(`v-${stem}-fog.jpg`, source, 'veiling glare: 45 % of the light replaced by a uniform grey veil', await jpeg(fogged(img, 0.45)), ['contrast'], ['exposure', 'colour', 'background.plain', 'background.not-white', 'glasses.tint', 'mouth.closed']);
+    await write(`v-${stem}-dark-bg.jpg`, source, 'backdrop replaced by a mid-grey one (sRGB 110) through the person mask',
+      await jpeg(newBackdrop(img, mask, () => [110, 112, 115])), ['background.light'], ['headwear', 'shadow.background']);
+    // Side light: the subject's left half (image right) at 1/4 of the light, a soft terminator over 10 % of the face width.
+    const mx = lm2(face, LM.noseTip)[0];
+    const faceW = Math.abs(lm2(face, LM.leftCheekEdge)[0] - lm2(face, LM.rightCheekEdge)[0]);
+    await write(`v-${stem}-side-shadow.jpg`, source, 'the face half on the image right at 2 stops less light (soft edge), backdrop untouched',
+      await jpeg(relit(img, (x, y) => 1 - 0.75 * smoothstep(mx - 0.05 * faceW, mx + 0.05 * faceW, x) * mask[y * W + x]!)), ['shadow.face'], ['exposure', 'glasses.tint', 'headwear', 'contrast', 'mouth.closed', 'expression.neutral']);
+    // Cast shadow on the backdrop from a light to the sitter's right: the person's silhouette
+    // (mask) moved by 40 % of the face width to the image right, softened, at 1.5 stops less light,
+    // falling on the backdrop only.
+    const fw = Math.abs(lm2(face, LM.leftCheekEdge)[0] - lm2(face, LM.rightCheekEdge)[0]);
+    const dx = Math.round(0.4 * fw);
+    const shadowMask = await resizePlane(Uint8Array.from(mask, (m) => Math.round(m * 255)), W, H, W, H);
+    const shifted = new Uint8Array(W * H);
+    for (let y = 0; y < H; y++) for (let x = dx; x < W; x++) shifted[y * W + x] = shadowMask[y * W + x - dx]!;
+    const soft = await sharp(Buffer.from(shifted), { raw: { width: W, height: H, channels: 1 } }).blur(0.05 * fw).extractChannel(0).raw().toBuffer();
+    await write(`v-${stem}-bg-shadow.jpg`, source, 'the sitter\'s shadow cast on the backdrop (silhouette moved 40 % of a face width, softened, 1.5 stops)',
+      await jpeg(relit(img, (x, y) => 1 - 0.65 * (soft[y * W + x]! / 255) * (1 - mask[y * W + x]!))), ['shadow.background'], ['background.plain', 'headwear']);
+    await write(`v-${stem}-glare.jpg`, source, 'flash reflections on spectacle lenses (saturated ellipses, 1.5 iris areas)', await jpeg(lensGlare(img, face)), ['glasses.glare'], ['eyes.open', 'gaze', 'glasses.tint', 'exposure']);
+    await write(`v-${stem}-cap.jpg`, source, 'a navy knitted cap painted over the hair above the forehead (person mask)', await jpeg(cap(img, face, mask)), ['headwear'], ['face.height', 'shadow.face']);
+    await write(`v-${stem}-tinted.jpg`, source, 'sunglasses drawn over the eyes (25 % grey-green, dark rim)', await jpeg(tintedLenses(img, face)), ['glasses.tint'], ['eyes.open', 'gaze', 'glasses.glare', 'expression.neutral', 'shadow.face']);
+  }
+
+  // Two people: both sources side by side, each at the 35x45 frame's height, framed 35:45 in the middle.
+  const [a, b] = await Promise.all(SOURCES.slice(0, 2).map((f) => sharp(readFileSync(join(FACES, f))).resize({ height: Math.round(HEIGHT * 0.75) }).toBuffer()));
+  const wa = (await sharp(a!).metadata()).width ?? 0;
+  const two = await sharp({ create: { width: 2 * wa, height: Math.round(HEIGHT * 0.75), channels: 3, background: '#c8c8c8' } })
+    .composite([{ input: a!, left: 0, top: 0 }, { input: b!, left: wa, top: 0 }]).jpeg({ quality: QUALITY }).toBuffer();
+  await write('v-two-people.jpg', SOURCES.slice(0, 2).join(' + '), 'two photos side by side', two, ['face.count'],
+    ['face.centre', 'face.height', ...BACKGROUND_CHECKS, 'shadow.face', 'sharpness']);
+
+  // The real smile (already in variants/, see SOURCES.md).
+  manifest.push({ file: 'london-010-smiling.jpg', source: 'London Set smiling_front/010_08.jpg', transform: 'none: a real smile with teeth', fail: ['mouth.closed', 'expression.neutral'], mayFail: [] });
+
+  writeFileSync(join(OUT, 'manifest.json'), JSON.stringify({ generatedBy: 'tools/make-face-fixtures.ts', variants: manifest }, null, 2) + '\n');
+  await analyser.close();
+}
+
+await main();
