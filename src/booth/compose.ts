@@ -253,6 +253,46 @@ export async function buildBooth(config: Config, logger: Logger, options: BuildO
               },
             },
             session: sessionMachine,
+            cashBox: {
+              counters: () => {
+                const coins = desk.cashbox().map((line) => ({ valueCents: Math.round(line.cents / Math.max(1, line.count)), coin: line.coin, count: line.count }));
+                return {
+                  cashBox: { since: null, totalCents: coins.reduce((sum, c) => sum + c.valueCents * c.count, 0), coins },
+                  storedCreditCents: desk.storedCredit().reduce((sum, c) => sum + c.leftCents, 0),
+                };
+              },
+              collect: () => {
+                const emptied = desk.emptyCashbox();
+                const at = new Date().toISOString();
+                return {
+                  id: `cash-${at}`,
+                  at,
+                  totalCents: emptied.totalCents,
+                  coins: emptied.counts.map((line) => ({ valueCents: Math.round(line.cents / Math.max(1, line.count)), coin: line.coin, count: line.count })),
+                  since: null,
+                };
+              },
+            },
+            outbox: {
+              state: () => ({ depth: fleet.outbox.depth(), oldest: fleet.outbox.oldestAt() ?? null }),
+              flush: async () => {
+                const depthBefore = fleet.outbox.depth();
+                if (fleet.connected) await Promise.race([fleet.drained(), new Promise((r) => setTimeout(r, 10_000))]);
+                const depthAfter = fleet.outbox.depth();
+                return {
+                  depthBefore,
+                  depthAfter,
+                  detail: !fleet.enabled ? 'no fleet configured (fleet.url): records wait in the outbox' : fleet.connected ? 'sent while connected; acked records removed' : 'broker not connected: records are resent on reconnection',
+                };
+              },
+            },
+            fleet: {
+              broker: () => ({ configured: fleet.enabled, connected: fleet.connected, url: config.fleet.url ?? null, detail: fleet.enabled ? null : 'no fleet.url' }),
+              publishEvent: (event) => {
+                fleet.publishEvent(event);
+                return fleet.connected;
+              },
+            },
             validator: { validate: async (jpeg, signal) => validatorPort(() => validator, () => visionProblem).validate(jpeg, signal) },
             restart: () => setTimeout(() => process.kill(process.pid, 'SIGTERM'), 200),
           }),
