@@ -2,7 +2,7 @@
 // call per image giving every confirmed face (detector + FaceMesh presence), its landmarks,
 // irises and expression, and the person mask.
 import type { AnalyseOptions, FaceAnalyser, FaceAnalysis, ImageAnalysis, RgbImage as VisionImage } from '../analysis.ts';
-import { loadFaceModels, type LoadFaceModelsOptions } from './face-models.ts';
+import { boundingBox, loadFaceModels, type LoadFaceModelsOptions } from './face-models.ts';
 import { FACE_LANDMARKS } from './landmarks.ts';
 import type { Face, FaceDetection, FaceLandmarks, FaceModels, Point, RgbImage } from './types.ts';
 
@@ -64,7 +64,7 @@ async function track(models: FaceModels, image: RgbImage, previous: readonly Fac
     const landmarks = await models.landmarks(image, prior);
     if (landmarks.score < TRACK_MIN_PRESENCE) continue;
     // The detector's box follows the face: the mapping of the previous landmarks' box onto the new one.
-    const before = boxOf(points);
+    const before = boundingBox(points);
     const after = landmarks.box;
     const sx = before.width > 0 ? after.width / before.width : 1;
     const sy = before.height > 0 ? after.height / before.height : 1;
@@ -86,19 +86,6 @@ async function track(models: FaceModels, image: RgbImage, previous: readonly Fac
   return out;
 }
 
-function boxOf(points: readonly Point[]): { x: number; y: number; width: number; height: number } {
-  let x0 = Infinity;
-  let y0 = Infinity;
-  let x1 = -Infinity;
-  let y1 = -Infinity;
-  for (const p of points) {
-    x0 = Math.min(x0, p.x);
-    y0 = Math.min(y0, p.y);
-    x1 = Math.max(x1, p.x);
-    y1 = Math.max(y1, p.y);
-  }
-  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
-}
 
 /** Loads the ONNX models (see loadFaceModels) and wraps them as a FaceAnalyser. */
 export async function loadFaceAnalyser(dir?: string, options: LoadFaceModelsOptions = {}): Promise<FaceAnalyser> {

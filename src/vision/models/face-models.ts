@@ -132,7 +132,8 @@ function pointAt(points: readonly Point3[], i: number): Point3 {
   return p;
 }
 
-function boundingBox(points: readonly Point[]): Box {
+/** The axis-aligned box around a set of points. */
+export function boundingBox(points: readonly Point[]): Box {
   let x0 = Infinity;
   let y0 = Infinity;
   let x1 = -Infinity;
