@@ -1,0 +1,431 @@
+// The power-cut harness (test support, used by test/flows/powercut.test.ts and
+// bench/soak-powercut.ts). The whole booth (test/flows/powercut-booth.ts: buildBooth on simulated
+// devices, the real ccTalk driver on a pty) runs as a child process and plays customers in a
+// loop; the ccTalk simulator runs as a separate process (`cabine sim cctalk --pty`) that
+// survives the booth's deaths like a real acceptor, and the harness drops coins into it every
+// few hundred ms (the acceptor refuses them while the booth inhibits it: those do not count).
+// Each cycle the harness SIGKILLs the booth at a seeded random point (aimed at a step of the
+// session, including payment, issuing and printing, plus a random delay inside it, or during
+// recovery right after boot), then starts it again on the same data dir. At the end it starts
+// the booth once more without killing it, lets recovery serve what was paid, stops it cleanly
+// and checks the invariants from the store, through the modules' own APIs (ledger, code
+// registry, print queue, journal, outbox; SQL only where no API lists what is needed).
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import Database from 'better-sqlite3';
+import { createCodeRegistry } from '../../src/codes/registry.ts';
+import { openJournal } from '../../src/flows/journal.ts';
+import { createPrinter } from '../../src/hal/printer/index.ts';
+import { configSchema } from '../../src/config/schema.ts';
+import { silentLogger } from '../../src/log.ts';
+import { openLedger } from '../../src/payment/ledger.ts';
+import { PrintQueue } from '../../src/print/queue.ts';
+import { openStore } from '../../src/store/db.ts';
+import { createSqliteOutbox } from '../../src/store/outbox.ts';
+
+const root = new URL('../../', import.meta.url).pathname;
+
+export interface PowercutOptions {
+  cycles: number;
+  seed: number;
+  /** Price of a session in cents (default 300: a few coins per session). */
+  priceCents?: number;
+  /** Keep the data dir (default: removed at the end unless a violation was found). */
+  keep?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface PowercutResult {
+  dataDir: string;
+  cycles: number;
+  /** Where the booth was (its last reported step) when it was killed. */
+  killedIn: Record<string, number>;
+  /** Kills aimed at a step the booth did not reach in time (killed where it was). */
+  lateKills: number;
+  sessions: { total: number; served: number; unpaid: number; interrupted: number; timeout: number };
+  coins: { offered: number; accepted: number; refused: number; acceptedCents: number; ledgerRows: number; ledgerCents: number };
+  codes: number;
+  prints: number;
+  records: number;
+  storedCreditCents: number;
+  /** What the acceptor took, as the simulator counts it (for re-running `checkInvariants`). */
+  acceptor: AcceptorTally;
+  violations: string[];
+}
+
+export interface AcceptorTally {
+  counter: number;
+  accepted: Record<string, number>;
+  acceptedCents: number;
+  /** The acceptor's event number of each coin it took, in order. */
+  counters: number[];
+}
+
+/** mulberry32: every choice of the harness (coins, kill points, delays) comes from the seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = a;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+type Line = Record<string, unknown>;
+
+/** A child process speaking JSON lines on stdout, in its own process group. */
+class Child {
+  readonly lines: Line[] = [];
+  private waiters: (() => void)[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr = '';
+
+  constructor(
+    readonly name: string,
+    readonly proc: ChildProcessWithoutNullStreams,
+  ) {
+    createInterface({ input: proc.stdout }).on('line', (line) => {
+      let parsed: Line;
+      try {
+        parsed = JSON.parse(line) as Line;
+      } catch {
+        parsed = { text: line };
+      }
+      this.lines.push(parsed);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    proc.stderr.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-4000)));
+    proc.stdin.on('error', () => undefined);
+    this.exited = new Promise((resolve) =>
+      proc.once('exit', (code, signal) => {
+        resolve({ code, signal });
+        for (const w of this.waiters.splice(0)) w();
+      }),
+    );
+  }
+
+  get alive(): boolean {
+    return this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  /** The first line from index `from` on that matches; null if `limitMs` passes first. */
+  async waitLine(match: (l: Line) => boolean, from: number, limitMs: number): Promise<Line | null> {
+    const end = Date.now() + limitMs;
+    let seen = from;
+    for (;;) {
+      for (; seen < this.lines.length; seen++) if (match(this.lines[seen] as Line)) return this.lines[seen] as Line;
+      if (!this.alive) throw new Error(`${this.name} exited (${this.proc.exitCode ?? this.proc.signalCode}): ${this.stderr}`);
+      const left = end - Date.now();
+      if (left <= 0) return null;
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, Math.min(left, 200));
+      });
+    }
+  }
+
+  async line(what: string, match: (l: Line) => boolean, from: number, limitMs: number): Promise<Line> {
+    const found = await this.waitLine(match, from, limitMs);
+    if (!found) throw new Error(`timed out waiting for ${what} from ${this.name}: ${this.stderr}`);
+    return found;
+  }
+
+  /** Signals the whole process group (the simulator's socat too). */
+  async kill(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.alive && this.proc.pid) {
+      try {
+        process.kill(-this.proc.pid, signal);
+      } catch {
+        this.proc.kill(signal);
+      }
+    }
+    return this.exited;
+  }
+}
+
+function spawnChild(name: string, args: string[]): Child {
+  return new Child(name, spawn(process.execPath, args, { cwd: root, detached: true, stdio: ['pipe', 'pipe', 'pipe'] }));
+}
+
+const COIN_CENTS: Record<string, number> = { EU010A: 10, EU020A: 20, EU050A: 50, EU100A: 100, EU200A: 200 };
+/** Coins the harness offers, weighted towards the large ones so sessions get paid. */
+const COIN_CHOICE = ['EU200A', 'EU200A', 'EU100A', 'EU100A', 'EU100A', 'EU050A', 'EU050A', 'EU020A', 'EU010A'];
+/** Kill targets: steps of the session (payment and printing weighted up) and boot recovery. */
+const TARGETS = ['recovery', 'capture', 'validating', 'review', 'signature', 'payment', 'payment', 'payment', 'payment', 'issuing', 'printing', 'printing', 'printing', 'printing', 'uploading', 'done', 'idle'];
+
+export async function runPowercut(options: PowercutOptions): Promise<PowercutResult> {
+  const rand = prng(options.seed);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)] as T;
+  const log = options.log ?? (() => undefined);
+  const price = options.priceCents ?? 300;
+  const dir = mkdtempSync(join(tmpdir(), 'cabine-powercut-'));
+  const dataDir = join(dir, 'data');
+  const children: Child[] = [];
+  const violations: string[] = [];
+  const result: PowercutResult = {
+    dataDir,
+    cycles: 0,
+    killedIn: {},
+    lateKills: 0,
+    sessions: { total: 0, served: 0, unpaid: 0, interrupted: 0, timeout: 0 },
+    coins: { offered: 0, accepted: 0, refused: 0, acceptedCents: 0, ledgerRows: 0, ledgerCents: 0 },
+    codes: 0,
+    prints: 0,
+    records: 0,
+    storedCreditCents: 0,
+    acceptor: { counter: 0, accepted: {}, acceptedCents: 0, counters: [] },
+    violations,
+  };
+  const t0 = Date.now();
+  let feeding = true;
+  let feeder: Promise<void> = Promise.resolve();
+
+  try {
+    const sim = spawnChild('ccTalk simulator', [join(root, 'bin/cabine.js'), 'sim', 'cctalk', '--pty', '--seed', String(options.seed)]);
+    children.push(sim);
+    const port = String((await sim.line('simulator ready', (l) => l.ready === true, 0, 20000)).port);
+    let queue: Promise<unknown> = Promise.resolve();
+    /** One command at a time on the simulator's stdin; the next line is its answer. */
+    const control = (command: Line): Promise<Line> => {
+      const run = queue.then(async () => {
+        const from = sim.lines.length;
+        sim.proc.stdin.write(JSON.stringify(command) + '\n');
+        return sim.line(`answer to ${JSON.stringify(command)}`, () => true, from, 10000);
+      });
+      queue = run.catch(() => undefined);
+      return run;
+    };
+
+    let booth: Child | undefined;
+    /** The booth's driver polls the acceptor (between its `up` line and its death). */
+    let polled = false;
+    let downEvents = 0;
+    const taken: Record<string, number> = {};
+    const takenCounters: number[] = [];
+    // The customer's hand: a coin every 60-260 ms, into whatever state the acceptor is in.
+    // While nobody polls the acceptor (booth dead or booting) at most 2 coins go in, accepted or
+    // refused: a real acceptor keeps only its last 5 events, and more would be lost by design.
+    feeder = (async () => {
+      while (feeding) {
+        await sleep(60 + Math.floor(rand() * 200));
+        if (!feeding) break;
+        const down = !polled || !booth?.alive;
+        if (down && downEvents >= 2) continue;
+        const coin = pick(COIN_CHOICE);
+        const reply = await control({ coin });
+        result.coins.offered++;
+        if (down) downEvents++;
+        if (reply.result === 'accepted') {
+          taken[coin] = (taken[coin] ?? 0) + 1;
+          result.coins.accepted++;
+          result.coins.acceptedCents += COIN_CENTS[coin] ?? 0;
+          // The acceptor's event number of this coin (commands are serial: nothing came between).
+          const status = (await control({ status: true })).status as { acceptor: { counter: number } };
+          takenCounters.push(status.acceptor.counter);
+        } else if (reply.result === 'rejected') result.coins.refused++;
+        else throw new Error(`simulator: unexpected answer ${JSON.stringify(reply)}`);
+      }
+    })();
+    const feederFailed = feeder.then(
+      () => new Promise<never>(() => undefined),
+      (err: unknown) => {
+        throw err;
+      },
+    );
+
+    const startBooth = async (extra: string[] = []): Promise<Child> => {
+      const child = spawnChild('booth', ['--import', 'tsx', join(root, 'test/flows/powercut-booth.ts'), '--dir', dataDir, '--port', port, '--price', String(price), ...extra]);
+      children.push(child);
+      booth = child;
+      await Promise.race([child.line('booth up', (l) => l.up === true, 0, 60000), feederFailed]);
+      polled = true;
+      downEvents = 0;
+      return child;
+    };
+
+    for (let cycle = 0; cycle < options.cycles; cycle++) {
+      const child = await startBooth();
+      const target = pick(TARGETS);
+      const spread = target === 'payment' ? 800 : target === 'printing' ? 400 : 300;
+      const delay = Math.floor(rand() * spread);
+      const from = child.lines.length;
+      let late = false;
+      if (target !== 'recovery') {
+        // 'idle' means back to idle after a session ended (not the idle of the boot).
+        const match = target === 'idle' ? (l: Line) => l.ended !== undefined : (l: Line) => l.step === target;
+        const reached = await Promise.race([child.waitLine(match, from, 30000), feederFailed]);
+        late = reached === null;
+      }
+      await sleep(delay);
+      const where = [...child.lines].reverse().find((l) => typeof l.step === 'string');
+      const step = target === 'recovery' && !child.lines.some((l) => l.recovered === true) ? 'recovery' : String(where?.step ?? 'boot');
+      const exit = await child.kill('SIGKILL');
+      polled = false;
+      if (exit.signal !== 'SIGKILL') violations.push(`cycle ${cycle}: the booth was not killed by SIGKILL but exited ${JSON.stringify(exit)}: ${child.stderr}`);
+      result.killedIn[step] = (result.killedIn[step] ?? 0) + 1;
+      if (late) result.lateKills++;
+      result.cycles++;
+      log(`cycle ${cycle} (${((Date.now() - t0) / 1000).toFixed(1)} s): aimed at ${target}+${delay}ms, killed in ${step}${late ? ' (target not reached)' : ''}`);
+      // The power comes back after a moment (coins may go in meanwhile).
+      await sleep(Math.floor(rand() * 300));
+    }
+
+    // Last boot: no customer, no more coins; recovery serves what was paid, then a clean stop.
+    feeding = false;
+    await feeder;
+    polled = false;
+    const last = await startBooth(['--customers', '0']);
+    await last.line('recovery done', (l) => l.recovered === true, 0, 60000);
+    await last.line('idle with nothing open', (l) => l.idle === true && l.open === 0, 0, 60000);
+    const status = (await control({ status: true })).status as { acceptor: { counter: number; accepted: Record<string, number>; acceptedCents: number } };
+    // The driver catches up with the acceptor's event counter (coins taken while it was down).
+    const counterNow = () => {
+      const db = new Database(join(dataDir, 'booth.db'), { readonly: true });
+      try {
+        return (db.prepare('SELECT counter FROM payment_acceptors').get() as { counter: number } | undefined)?.counter ?? 0;
+      } finally {
+        db.close();
+      }
+    };
+    const end = Date.now() + 15000;
+    while (counterNow() !== status.acceptor.counter && Date.now() < end) await sleep(100);
+    last.proc.kill('SIGTERM');
+    const stopped = await last.exited;
+    if (stopped.code !== 0) violations.push(`the last boot did not stop cleanly: ${JSON.stringify(stopped)}: ${last.stderr}`);
+    await queue;
+    sim.proc.stdin.write(JSON.stringify({ quit: true }) + '\n');
+    const simExit = await sim.exited;
+    if (simExit.code !== 0) violations.push(`the simulator did not quit cleanly: ${JSON.stringify(simExit)}`);
+
+    const sameCounts = JSON.stringify(sortKeys(taken)) === JSON.stringify(sortKeys(status.acceptor.accepted));
+    if (!sameCounts) violations.push(`the simulator's accepted coins ${JSON.stringify(status.acceptor.accepted)} differ from what the harness saw accepted ${JSON.stringify(taken)}`);
+    result.acceptor = { ...status.acceptor, counters: takenCounters };
+    checkInvariants(dataDir, price, result.acceptor, result);
+  } finally {
+    feeding = false;
+    await feeder.catch(() => undefined);
+    for (const c of children.reverse()) await c.kill('SIGKILL');
+    if (!options.keep && violations.length === 0) rmSync(dir, { recursive: true, force: true });
+  }
+  return result;
+}
+
+function sortKeys(o: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** The invariants, read from the store the booth left (it is stopped). */
+export function checkInvariants(
+  dataDir: string,
+  price: number,
+  acceptor: AcceptorTally,
+  result: PowercutResult,
+): void {
+  const v = result.violations;
+  const store = openStore(dataDir);
+  try {
+    const ledger = openLedger(store);
+    const journal = openJournal(store);
+    const codes = createCodeRegistry(store, { prefix: configSchema.parse({}).booth.operatorPrefix });
+    const config = configSchema.parse({ hal: { simulated: true }, data: { dir: dataDir } });
+    const printer = createPrinter(config.printer, { simulated: true, logger: silentLogger(), dataDir });
+    const prints = new PrintQueue({ store, printer, boardsDir: join(dataDir, 'boards'), boothId: config.booth.id, jobTimeoutMs: 1000, logger: silentLogger() });
+    const outbox = createSqliteOutbox(store);
+
+    // 1. Every coin the acceptor took is in the ledger exactly once. The ledger has no API
+    // listing its coin rows, so they are read with SQL (table payment_coins, docs/payment.md).
+    const rows = store.db.prepare('SELECT coin, cents, counter FROM payment_coins ORDER BY id').all() as { coin: string; cents: number; counter: number }[];
+    result.coins.ledgerRows = rows.length;
+    result.coins.ledgerCents = rows.reduce((a, r) => a + r.cents, 0);
+    const byCoin: Record<string, number> = {};
+    for (const r of rows) byCoin[r.coin] = (byCoin[r.coin] ?? 0) + 1;
+    if (JSON.stringify(sortKeys(byCoin)) !== JSON.stringify(sortKeys(acceptor.accepted)))
+      v.push(`ledger coins ${JSON.stringify(sortKeys(byCoin))} differ from the coins the acceptor took ${JSON.stringify(sortKeys(acceptor.accepted))}`);
+    if (result.coins.ledgerCents !== acceptor.acceptedCents) v.push(`ledger holds ${result.coins.ledgerCents} cents, the acceptor took ${acceptor.acceptedCents}`);
+    // Every acceptor event that was a coin, in order: none skipped, none counted twice (the
+    // counter also counts refused coins, so it is compared with the events the harness saw).
+    const got = rows.map((r) => r.counter);
+    const firstDiff = got.findIndex((c, i) => c !== acceptor.counters[i]);
+    if (got.length !== acceptor.counters.length || firstDiff >= 0)
+      v.push(`ledger coin events [${got.join(',')}] differ from the acceptor's coin events [${acceptor.counters.join(',')}] (first difference at #${firstDiff >= 0 ? firstDiff + 1 : Math.min(got.length, acceptor.counters.length) + 1})`);
+    const cashbox = ledger.cashbox();
+    const cashboxCoins = Object.fromEntries(cashbox.map((l) => [l.coin, l.count]));
+    if (JSON.stringify(sortKeys(cashboxCoins)) !== JSON.stringify(sortKeys(acceptor.accepted))) v.push(`cash-box counters ${JSON.stringify(cashboxCoins)} differ from the acceptor ${JSON.stringify(acceptor.accepted)}`);
+
+    // 2. Sessions: none left open; a paid one has one code, one completed print, one record.
+    if (journal.openSessions().length > 0) v.push(`sessions still open in the journal after recovery: ${journal.openSessions().join(', ')}`);
+    const spool = existsSync(join(dataDir, 'printer')) ? readdirSync(join(dataDir, 'printer')).filter((f) => /^job-\d+-.*\.(png|jpg|pdf)$/.test(f)) : [];
+    const seenCodes = new Map<string, string>();
+    let settledSpent = 0;
+    for (const sessionId of journal.sessions()) {
+      result.sessions.total++;
+      const facts = journal.entries(sessionId).map((e) => e.fact);
+      const paid = facts.filter((f) => f.type === 'PAID').length;
+      const ended = facts.filter((f) => f.type === 'SESSION_ENDED');
+      const outcome = ended[0]?.type === 'SESSION_ENDED' ? ended[0].outcome : undefined;
+      const payment = ledger.session(sessionId);
+      const code = codes.forSession(sessionId);
+      const attempts = prints.attempts(sessionId);
+      const completed = attempts.filter((a) => a.state === 'completed');
+      const jobs = spool.filter((f) => f.includes(`-cabine-${sessionId}-`));
+      const issued = facts.flatMap((f) => (f.type === 'CODE_ISSUED' ? [f.code] : []));
+      if (ended.length !== 1) v.push(`session ${sessionId}: ${ended.length} SESSION_ENDED entries`);
+      if (paid > 1) v.push(`session ${sessionId}: PAID journaled ${paid} times`);
+      if (paid === 1) {
+        result.sessions.served++;
+        if (outcome !== 'completed') v.push(`session ${sessionId}: paid but ended ${outcome}`);
+        if (payment?.state !== 'settled') v.push(`session ${sessionId}: paid in the journal, ledger says ${payment?.state ?? 'no payment'}`);
+        else if (payment.spentCents !== price) v.push(`session ${sessionId}: charged ${payment.spentCents} cents, price ${price}`);
+        else settledSpent += payment.spentCents;
+        if (!code) v.push(`session ${sessionId}: paid, no code`);
+        else {
+          const other = seenCodes.get(code.code);
+          if (other) v.push(`code ${code.code} issued to ${other} and ${sessionId}`);
+          seenCodes.set(code.code, sessionId);
+          if (issued.some((c) => c !== code.code)) v.push(`session ${sessionId}: journal shows codes ${issued.join(', ')}, registry ${code.code}`);
+        }
+        if (completed.length !== 1) v.push(`session ${sessionId}: ${completed.length} completed print attempts`);
+        if (jobs.length !== 1) v.push(`session ${sessionId}: ${jobs.length} boards printed (${jobs.join(', ')})`);
+        if (!outbox.get(`session-${sessionId}`)) v.push(`session ${sessionId}: no record in the outbox`);
+        else result.records++;
+      } else {
+        if (outcome === 'completed') v.push(`session ${sessionId}: completed without PAID`);
+        if (outcome === 'interrupted') result.sessions.interrupted++;
+        if (outcome === 'timeout') result.sessions.timeout++;
+        result.sessions.unpaid++;
+        if (payment?.state === 'settled' || payment?.state === 'open') v.push(`session ${sessionId}: not paid in the journal, ledger says ${payment.state}`);
+        if (code) v.push(`session ${sessionId}: unpaid, yet code ${code.code}`);
+        if (attempts.length > 0 || jobs.length > 0) v.push(`session ${sessionId}: unpaid, yet ${attempts.length} print attempts and ${jobs.length} boards`);
+        if (issued.length > 0) v.push(`session ${sessionId}: unpaid, yet CODE_ISSUED journaled`);
+      }
+      if (code) result.codes++;
+      result.prints += jobs.length;
+    }
+    // Boards nobody paid for (a job name of an unknown session).
+    for (const f of spool) if (!journal.sessions().some((s) => f.includes(`-cabine-${s}-`))) v.push(`board ${f} belongs to no session`);
+
+    // 3. Unpaid credit is kept: each unserved payment's credit became stored credit (no API lists
+    // credit rows whatever their state, so SQL on payment_credit), and money adds up:
+    // every cent taken is either spent on a served session or still stored credit.
+    const credits = store.db.prepare("SELECT origin, session_id AS sessionId, cents, left_cents AS left, state FROM payment_credit").all() as { origin: string; sessionId: string | null; cents: number; left: number; state: string }[];
+    for (const sessionId of journal.sessions()) {
+      const payment = ledger.session(sessionId);
+      if (payment?.state !== 'kept' || payment.creditCents === 0) continue;
+      const kept = credits.filter((c) => c.origin === 'walk-away' && c.sessionId === sessionId).reduce((a, c) => a + c.cents, 0);
+      if (kept !== payment.creditCents) v.push(`session ${sessionId}: ${payment.creditCents} cents unserved, ${kept} kept as stored credit`);
+    }
+    const expired = credits.filter((c) => c.state === 'expired');
+    if (expired.length > 0) v.push(`${expired.length} stored credits expired during the run (storedCreditMinutes too short for the check)`);
+    result.storedCreditCents = credits.reduce((a, c) => a + c.left, 0);
+    if (result.coins.ledgerCents !== settledSpent + result.storedCreditCents)
+      v.push(`money does not add up: ${result.coins.ledgerCents} cents taken, ${settledSpent} spent on served sessions + ${result.storedCreditCents} stored credit`);
+  } finally {
+    store.close();
+  }
+}
