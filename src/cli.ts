@@ -10,6 +10,7 @@ import { registerPrintCommands } from './print/cli.ts';
 import { registerVisionCommands } from './vision/cli.ts';
 import { registerPaymentCommands } from './payment/cli.ts';
 import { registerConsoleCommands } from './console/cli.ts';
+import { registerFleetCommands } from './fleet/cli.ts';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerVisionCommands(program);
   registerPaymentCommands(program);
   registerConsoleCommands(program);
+  registerFleetCommands(program);
   return program;
 }
 

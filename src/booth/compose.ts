@@ -143,6 +143,7 @@ export async function buildBooth(config: Config, logger: Logger, options: BuildO
       setSales: (enabled, reason) => {
         sales.set(enabled, reason ?? null);
         desk.refresh();
+        fleet.updateStatus();
       },
       printTest: () => parts.printer.status(),
       reboot: () => {
@@ -203,12 +204,14 @@ export async function buildBooth(config: Config, logger: Logger, options: BuildO
     fleet.publishEvent({ type: 'device.fault', severity: fault.fatal ? 'error' : 'warning', message: fault.message, device: fault.device, at: new Date().toISOString() });
     sessionMachine.send({ type: 'FAULT', device: fault.device, message: fault.message });
     desk.refresh();
+    fleet.updateStatus();
   };
   const onRecovered = (name: string) => {
     log.info({ device: name }, `device recovered: ${name}`);
     fleet.publishEvent({ type: 'device.recovered', severity: 'info', message: `${name} recovered`, device: name, at: new Date().toISOString() });
     sessionMachine.send({ type: 'RECOVERED', device: name });
     desk.refresh();
+    fleet.updateStatus();
   };
   // Drawing the curtain starts a session (the screen's start button does too).
   parts.curtain.on('drawn', () => {

@@ -17,8 +17,8 @@ export interface ConnectionOptions {
   caFile?: string | undefined;
   certFile?: string | undefined;
   keyFile?: string | undefined;
-  /** Retained last will (status offline). */
-  will?: { topic: string; payload: Buffer; qos: QoS; retain: boolean } | undefined;
+  /** Retained last will (status offline); `payload` may be a function, re-evaluated at each connect. */
+  will?: { topic: string; payload: Buffer | (() => Buffer); qos: QoS; retain: boolean } | undefined;
   keepaliveSeconds?: number;
   /** Reconnect delay: min(maxMs, minMs * 2^attempt), of which a random half is jitter. */
   backoff?: { minMs: number; maxMs: number };
@@ -104,7 +104,7 @@ export class FleetConnection extends EventEmitter<{ connect: []; offline: []; me
         sessionExpiryInterval: o.sessionExpirySeconds ?? 0,
         maximumPacketSize: o.maximumPacketSize ?? 64 * 1024 * 1024,
       },
-      ...(will ? { will: { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain } } : {}),
+      ...(will ? { will: { topic: will.topic, payload: typeof will.payload === 'function' ? will.payload() : will.payload, qos: will.qos, retain: will.retain } } : {}),
       ...tlsOptions(o),
     });
     this.client = client;
@@ -134,7 +134,10 @@ export class FleetConnection extends EventEmitter<{ connect: []; offline: []; me
     this.logger.info({ delayMs: delay, attempt: this.attempt }, 'fleet broker unreachable; reconnecting later');
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
-      if (!this.stopping && this.client && !this.client.connected) this.client.reconnect();
+      if (this.stopping || !this.client || this.client.connected) return;
+      const will = this.options.will;
+      if (will && typeof will.payload === 'function' && this.client.options.will) this.client.options.will.payload = will.payload();
+      this.client.reconnect();
     }, delay);
     this.reconnectTimer.unref?.();
   }

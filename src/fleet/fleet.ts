@@ -78,7 +78,8 @@ export function createFleet(config: Config, deps: FleetDeps): Fleet {
     keyFile: config.fleet.keyFile,
     will: {
       topic: topics.status(booth),
-      payload: Buffer.from(JSON.stringify(offlineStatus(booth, deps.version, 'connection lost'))),
+      // `at` of the will is when it was registered (the broker cannot stamp it).
+      payload: () => Buffer.from(JSON.stringify(offlineStatus(booth, deps.version, 'connection lost'))),
       qos: 1,
       retain: true,
     },

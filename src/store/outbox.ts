@@ -35,6 +35,8 @@ export interface Outbox {
   get(id: string): OutboxItem | undefined;
   /** Deletes the item; true if it was queued. */
   ack(id: string): boolean;
+  /** Deletes several items at once (one transaction); returns the ids that were queued. */
+  ackMany(ids: readonly string[]): string[];
   depth(): number;
   /** Bytes of all payloads waiting. */
   bytes(): number;
@@ -104,14 +106,21 @@ export function createSqliteOutbox(store: Store): Outbox {
       return row ? toItem(row) : undefined;
     },
     ack(id) {
+      return this.ackMany([id]).length === 1;
+    },
+    ackMany(ids) {
       return store.transaction(() => {
-        const removed = del.run(id).changes > 0;
-        if (removed) {
-          remember.run(id, new Date().toISOString());
-          if (++acksSinceTrim >= 1000) {
-            acksSinceTrim = 0;
-            forget.run(ACKED_MEMORY);
-          }
+        const now = new Date().toISOString();
+        const removed: string[] = [];
+        for (const id of ids) {
+          if (del.run(id).changes === 0) continue;
+          removed.push(id);
+          remember.run(id, now);
+          acksSinceTrim++;
+        }
+        if (acksSinceTrim >= 1000) {
+          acksSinceTrim = 0;
+          forget.run(ACKED_MEMORY);
         }
         return removed;
       });
@@ -153,6 +162,9 @@ export function createMemoryOutbox(): Outbox {
     },
     get(id) {
       return items.get(id);
+    },
+    ackMany(ids) {
+      return ids.filter((id) => this.ack(id));
     },
     ack(id) {
       const removed = items.delete(id);

@@ -7,7 +7,8 @@ export interface BrokerConfigOptions {
   host?: string;
   /** TLS listener with client certificates required; plain TCP when absent (tests, benchmarks). */
   tls?: { caFile: string; certFile: string; keyFile: string };
-  aclFile: string;
+  /** Absent: no ACL at all (only for a plain loopback broker in benchmarks). */
+  aclFile?: string;
   /** Plain listener only: usernames are taken from the CONNECT (no authentication). */
   allowAnonymous?: boolean;
   persistenceDir?: string;
@@ -24,7 +25,7 @@ export function mosquittoConfig(o: BrokerConfigOptions): string {
     'per_listener_settings false',
     `listener ${o.port} ${o.host ?? '127.0.0.1'}`,
     `max_connections ${o.maxConnections ?? -1}`,
-    `acl_file ${o.aclFile}`,
+    ...(o.aclFile ? [`acl_file ${o.aclFile}`] : []),
     'max_inflight_messages 100',
     'max_queued_messages 10000',
     'retain_available true',

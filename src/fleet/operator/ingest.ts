@@ -49,12 +49,15 @@ export class Ingest {
   }
 
   start(): void {
-    this.conn.subscribe('ingest', topics.ingestShare(this.options.group ?? 'ingest'), 1, (topic, payload) => {
-      this.stats.received++;
-      this.queue.push({ topic, payload });
-      if (this.queue.length >= (this.options.batchMax ?? 500)) this.schedule(0);
-      else this.schedule(this.options.batchMs ?? 10);
-    });
+    this.conn.subscribe('ingest', topics.ingestShare(this.options.group ?? 'ingest'), 1, (topic, payload) => this.accept(topic, payload));
+  }
+
+  /** Takes one message of `cabine/v1/<booth>/records` into the next batch. */
+  accept(topic: string, payload: Buffer): void {
+    this.stats.received++;
+    this.queue.push({ topic, payload });
+    if (this.queue.length >= (this.options.batchMax ?? 500)) this.schedule(0);
+    else this.schedule(this.options.batchMs ?? 10);
   }
 
   private schedule(delay: number): void {

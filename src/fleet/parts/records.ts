@@ -102,11 +102,10 @@ export class RecordsPart implements FleetPart {
       return;
     }
     let progress = false;
-    for (const id of parsed.data.ids) {
-      const removed = this.options.outbox.ack(id);
-      if (this.inflight.delete(id) || removed) progress = true;
-      if (removed) this.stats.acked++;
-    }
+    const removed = this.options.outbox.ackMany(parsed.data.ids);
+    this.stats.acked += removed.length;
+    if (removed.length > 0) progress = true;
+    for (const id of parsed.data.ids) if (this.inflight.delete(id)) progress = true;
     if (progress) this.timeoutMs = this.options.ackTimeoutMs ?? 15_000;
     this.pump();
     if (this.options.outbox.depth() === 0) {
