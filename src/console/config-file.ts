@@ -2,10 +2,10 @@
 // other keys kept, the result validated against the schema before it is written, written
 // to a temporary file, fsynced and renamed over the old one (a power cut leaves the old or
 // the new file, never half of one).
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Document, parseDocument } from 'yaml';
 import { validateConfig } from '../config/load.ts';
+import { writeFileDurably } from '../store/files.ts';
 
 export function writeConfigKey(file: string, key: string, value: unknown): void {
   const exists = existsSync(file);
@@ -18,19 +18,5 @@ export function writeConfigKey(file: string, key: string, value: unknown): void 
   // The whole file must still be a valid config: never write a file the booth would refuse.
   validateConfig(doc.toJS(), `config file ${file}`);
   const mode = exists ? statSync(file).mode & 0o777 : 0o640;
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w', mode);
-  try {
-    writeSync(fd, doc.toString());
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  const dirFd = openSync(dirname(file), 'r');
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
-  }
+  writeFileDurably(file, doc.toString(), mode);
 }
