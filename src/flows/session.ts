@@ -455,7 +455,8 @@ export class SessionMachine {
   /** Journals facts, then applies them; on a failed write, moves to a safe state instead. */
   private async commit(sessionId: string, facts: Fact[]): Promise<boolean> {
     const before = this.state?.step ?? 'idle';
-    for (const fact of facts) {
+    // Each fact is journaled before the state it leads to takes effect.
+    const record = async (fact: Fact): Promise<boolean> => {
       const next = evolve(this.state, sessionId, fact);
       try {
         this.journal.append(sessionId, fact, new Date(this.clock.now()));
@@ -464,19 +465,13 @@ export class SessionMachine {
         return false;
       }
       this.state = next;
-    }
+      return true;
+    };
+    for (const fact of facts) if (!(await record(fact))) return false;
     const paid = this.state;
     if (paid?.step === 'payment' && paid.paymentOpened && paid.paidCents >= paid.dueCents) {
       // Fully paid (coins, stored credit, or both): the session is now owed its service.
-      const fact: Fact = { type: 'PAID', paidCents: paid.paidCents };
-      const next = evolve(paid, sessionId, fact);
-      try {
-        this.journal.append(sessionId, fact, new Date(this.clock.now()));
-      } catch (err) {
-        await this.onJournalFailure(err);
-        return false;
-      }
-      this.state = next;
+      if (!(await record({ type: 'PAID', paidCents: paid.paidCents }))) return false;
     }
     const s = this.state;
     if (s?.outcome) {

@@ -25,6 +25,7 @@ import { openLedger } from '../../src/payment/ledger.ts';
 import { PrintQueue } from '../../src/print/queue.ts';
 import { openStore } from '../../src/store/db.ts';
 import { createSqliteOutbox } from '../../src/store/outbox.ts';
+import { prng } from '../helpers/prng.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 
@@ -62,18 +63,6 @@ export interface AcceptorTally {
   acceptedCents: number;
   /** The acceptor's event number of each coin it took, in order. */
   counters: number[];
-}
-
-/** mulberry32: every choice of the harness (coins, kill points, delays) comes from the seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

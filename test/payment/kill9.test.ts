@@ -16,24 +16,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
+import { prng } from '../helpers/prng.ts';
 
 const CYCLES = Number(process.env.CABINE_KILL9_CYCLES ?? 10);
 const SEED = Number(process.env.CABINE_KILL9_SEED ?? 20240611);
 const COINS = ['EU010A', 'EU020A', 'EU050A', 'EU100A', 'EU200A'];
 const CENTS: Record<string, number> = { EU010A: 10, EU020A: 20, EU050A: 50, EU100A: 100, EU200A: 200 };
 const root = new URL('../../', import.meta.url).pathname;
-
-/** mulberry32: the test's choices (coins, delays) are reproducible from the seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
