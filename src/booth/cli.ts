@@ -1,8 +1,7 @@
 // `cabine start` runs the booth; `cabine devices` lists the devices and their state.
+// The composition root is imported when a command runs, so other commands start fast.
 import type { Command } from 'commander';
 import { createLogger, silentLogger } from '../log.ts';
-import { buildBooth } from './compose.ts';
-import { createSystemdNotifier } from './systemd.ts';
 import { configFromOptions, type BoothCliOptions } from './options.ts';
 
 export function registerBoothCommands(program: Command): void {
@@ -14,6 +13,8 @@ export function registerBoothCommands(program: Command): void {
     .action(async (opts: BoothCliOptions) => {
       const config = configFromOptions(opts);
       const logger = createLogger({ level: config.log.level });
+      const { buildBooth } = await import('./compose.ts');
+      const { createSystemdNotifier } = await import('./systemd.ts');
       const booth = await buildBooth(config, logger, opts.config ? { configFile: opts.config } : {});
       await booth.start();
       logger.info(
@@ -50,6 +51,7 @@ export function registerBoothCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (opts: BoothCliOptions & { json?: boolean }) => {
       const config = configFromOptions(opts);
+      const { buildBooth } = await import('./compose.ts');
       const booth = await buildBooth(config, silentLogger(), { ui: false, control: false });
       try {
         await booth.start();

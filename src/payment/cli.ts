@@ -1,11 +1,10 @@
 // `cabine coin monitor` (the acceptor driver alone on a serial line, for a technician or a
 // test) and `cabine sim cctalk --pty` (the ccTalk device simulator on a real pty pair).
 import type { Command } from 'commander';
-import { createCoinAcceptor, parseCoinId } from '../hal/coin-acceptor/index.ts';
-import { runScript, serveControl, startPtySimulator } from '../hal/coin-acceptor/sim-pty.ts';
 import { configSchema } from '../config/schema.ts';
 import { createLogger, silentLogger } from '../log.ts';
 import { isAcceptedValue } from './coins.ts';
+// The ccTalk stack (and serialport) is imported when a command runs, so `cabine` starts fast.
 
 const line = (value: unknown) => process.stdout.write(JSON.stringify(value) + '\n');
 
@@ -30,6 +29,7 @@ export function registerPaymentCommands(program: Command): void {
       const pollMs = positiveInt(opts.poll, '--poll', 1000);
       const config = configSchema.parse({ coinAcceptor: { port: opts.port, pollMs: Math.max(50, pollMs) } });
       const logger = opts.verbose ? createLogger({ level: 'debug' }) : silentLogger();
+      const { createCoinAcceptor, parseCoinId } = await import('../hal/coin-acceptor/index.ts');
       const device = createCoinAcceptor(config, { simulated: false, logger });
       const print = (json: Record<string, unknown>, text: string) => (opts.json ? line(json) : process.stdout.write(text + '\n'));
       let answered = false;
@@ -86,6 +86,7 @@ export function registerPaymentCommands(program: Command): void {
       if (!opts.pty) throw new Error('only the --pty mode exists (the in-process simulator runs inside `cabine start --sim`)');
       const seed = Number(opts.seed);
       if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got "${opts.seed}"`);
+      const { runScript, serveControl, startPtySimulator } = await import('../hal/coin-acceptor/sim-pty.ts');
       const running = await startPtySimulator({ seed, hopper: opts.hopper === true, ...(opts.link ? { link: opts.link } : {}) });
       let closing = false;
       const close = async () => {

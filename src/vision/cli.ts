@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { silentLogger } from '../log.ts';
 import type { CheckResult } from './checks.ts';
-import { createValidator, type ValidationReport } from './validator.ts';
+import type { ValidationReport } from './validator.ts';
 
 function formatValue(v: CheckResult['value'] | CheckResult['limit']): string {
   if (v === null || v === undefined) return '-';
@@ -36,6 +36,8 @@ export function registerVisionCommands(program: Command): void {
     .action(async (images: string[], opts: { json?: boolean; lang: string; models?: string }) => {
       if (opts.lang !== 'fr' && opts.lang !== 'en') throw new Error(`--lang must be fr or en, not "${opts.lang}"`);
       const lang = opts.lang;
+      // Imported here: the models' runtime and sharp load only for this command.
+      const { createValidator } = await import('./validator.ts');
       const validator = await createValidator({ logger: silentLogger(), ...(opts.models ? { modelsDir: opts.models } : {}) });
       let failed = false;
       try {
