@@ -9,6 +9,7 @@ import { createControlHandlers } from '../console/handlers.ts';
 import { controlSocketPath } from '../console/run.ts';
 import { openSalesSwitch } from '../console/sales.ts';
 import { createControlServer } from '../console/server.ts';
+import { createCoinTester, createPrintTester } from '../console/testers.ts';
 import { createFleet, sessionRecordInput, type Fleet } from '../fleet/index.ts';
 import { openJournal } from '../flows/journal.ts';
 import { createFileMedia } from '../flows/media.ts';
@@ -54,6 +55,8 @@ export interface BuildOptions {
   control?: boolean;
   /** The config file the booth was started with (console `config set` writes there). */
   configFile?: string;
+  /** How the console's `restart` ends the booth (default: SIGTERM to itself; systemd starts it again). */
+  restart?: () => void;
 }
 
 export function freeDiskMb(dir: string): number {
@@ -115,6 +118,14 @@ export async function buildBooth(config: Config, logger: Logger, options: BuildO
     },
   });
   const codes = createCodeRegistry(store, { prefix: config.booth.operatorPrefix });
+  // One test page path for the console's `print test` and the fleet's `print-test`.
+  const printTester = createPrintTester({
+    printer: parts.printer,
+    boothId: config.booth.id,
+    operatorPrefix: config.booth.operatorPrefix,
+    jobTimeoutMs: config.printer.jobTimeoutSeconds * 1000,
+    logger,
+  });
 
   const counters = { started: 0, completed: 0, cancelled: 0, revenueCents: 0, retakes: {} as Record<string, number> };
   // The fleet's hooks read the session machine, which is built after the fleet (its outbox port).
@@ -145,7 +156,11 @@ export async function buildBooth(config: Config, logger: Logger, options: BuildO
         desk.refresh();
         fleet.updateStatus();
       },
-      printTest: () => parts.printer.status(),
+      printTest: () => {
+        const step = machineRef.current?.snapshot().step ?? 'idle';
+        if (step !== 'idle') throw new Error(`refused: a customer session is in progress (step ${step}); a test page would disturb it`);
+        return printTester.printTest();
+      },
       reboot: () => {
         setTimeout(() => process.kill(process.pid, 'SIGTERM'), 500);
       },
@@ -256,15 +271,30 @@ export async function buildBooth(config: Config, logger: Logger, options: BuildO
               },
             },
             session: sessionMachine,
+            coins: createCoinTester({
+              desk,
+              acceptor: parts.coinAcceptor,
+              onSessionStart: (listener) => {
+                let previous = sessionMachine.snapshot().step;
+                return sessionMachine.subscribe((s) => {
+                  const was = previous;
+                  previous = s.step;
+                  if (was === 'idle' && s.step !== 'idle') listener();
+                });
+              },
+              logger,
+            }),
+            printer: printTester,
             cashBox: {
               counters: () => {
                 const coins = desk.cashbox().map((line) => ({ valueCents: Math.round(line.cents / Math.max(1, line.count)), coin: line.coin, count: line.count }));
                 return {
-                  cashBox: { since: null, totalCents: coins.reduce((sum, c) => sum + c.valueCents * c.count, 0), coins },
+                  cashBox: { since: desk.ledger.lastEmptiedAt(), totalCents: coins.reduce((sum, c) => sum + c.valueCents * c.count, 0), coins, testCoins: desk.ledger.testCoinsInCashbox() },
                   storedCreditCents: desk.storedCredit().reduce((sum, c) => sum + c.leftCents, 0),
                 };
               },
               collect: () => {
+                const since = desk.ledger.lastEmptiedAt();
                 const emptied = desk.emptyCashbox();
                 const at = new Date().toISOString();
                 return {
@@ -272,7 +302,7 @@ export async function buildBooth(config: Config, logger: Logger, options: BuildO
                   at,
                   totalCents: emptied.totalCents,
                   coins: emptied.counts.map((line) => ({ valueCents: Math.round(line.cents / Math.max(1, line.count)), coin: line.coin, count: line.count })),
-                  since: null,
+                  since,
                 };
               },
             },
@@ -297,7 +327,7 @@ export async function buildBooth(config: Config, logger: Logger, options: BuildO
               },
             },
             validator: { validate: async (jpeg, signal) => validatorPort(() => validator, () => visionProblem).validate(jpeg, signal) },
-            restart: () => setTimeout(() => process.kill(process.pid, 'SIGTERM'), 200),
+            restart: options.restart ?? (() => process.kill(process.pid, 'SIGTERM')),
           }),
         });
 

@@ -83,7 +83,8 @@ export class TouchCanvas {
 
 function coinLine(e: CoinEvent): string {
   const time = e.at.slice(11, 19);
-  if (e.kind === 'credit') return `${time}  coin ${e.coin ?? '?'}  ${e.valueCents !== null ? euros(e.valueCents) : ''}  ${e.message}`;
+  if (e.kind === 'credit') return `${time}  coin ${e.coin ?? '?'}  ${e.valueCents !== null ? euros(e.valueCents) : ''}  channel ${e.channel ?? '?'}  ${e.message}`;
+  if (e.kind === 'end') return `${time}  ${e.message}`;
   return `${time}  ${e.kind.toUpperCase()}  ${e.message}`;
 }
 
@@ -149,22 +150,25 @@ export const commands: CommandSpec[] = [
     words: ['coin', 'test'],
     usage: 'coin test [--force]',
     summary: 'enable the acceptor and show each coin (q to stop, inhibits on exit)',
-    help: 'Enables the coin acceptor (these coins are test coins: they go to the cash box and are counted, not credited to a customer), shows each coin, reject and alarm as it happens, and inhibits the acceptor when you press q, Enter or ^C, or when the console is disconnected. Refused while a customer session is in progress unless --force.',
+    help: 'Enables the coin acceptor for every euro coin and shows each coin (value, channel), reject and alarm as it happens. Test coins go to the cash box and are counted there (counters shows them apart), never as a sale nor as credit for a customer. The acceptor is inhibited again when you press q, Enter or ^C, when the console is disconnected, and by the booth itself when a customer session starts or a payment opens. Refused while a customer session is in progress unless --force.',
     async run(ctx) {
       await ctx.live(async (stopped) => {
         let total = 0;
+        let endedByBooth!: () => void;
+        const boothEnded = new Promise<void>((resolve) => (endedByBooth = resolve));
         const sub = await ctx.client.subscribe(
           'coin',
           (e) => {
             if (e.kind === 'credit' && e.valueCents) total += e.valueCents;
             ctx.term.writeLine(coinLine(e));
+            if (e.kind === 'end') endedByBooth();
           },
           ctx.force,
         );
         ctx.term.writeLine(`acceptor ${sub.info.enabled ? 'enabled' : 'NOT enabled'}: ${sub.info.detail} (q to stop)`);
-        await stopped;
+        await Promise.race([stopped, boothEnded]);
         await sub.stop();
-        ctx.term.writeLine(`acceptor inhibited; ${euros(total)} inserted during the test`);
+        ctx.term.writeLine(`acceptor inhibited; ${euros(total)} inserted during the test (test coins, counted in the cash box)`);
       });
     },
   },
@@ -257,6 +261,7 @@ export const commands: CommandSpec[] = [
       ctx.out(`sessions      ${c.sessions.total} (${c.sessions.completed} completed, ${c.sessions.other} not)`);
       ctx.out(`cash box      ${euros(c.cashBox.totalCents)} since ${c.cashBox.since ?? 'the first coin'}`);
       for (const coin of c.cashBox.coins) ctx.out(`  ${euros(coin.valueCents).padStart(9)}  x ${coin.count}`);
+      if (c.cashBox.testCoins.count) ctx.out(`  of which test coins: ${c.cashBox.testCoins.count}, ${euros(c.cashBox.testCoins.cents)} (coin test, not sales)`);
       ctx.out(`stored credit ${euros(c.storedCreditCents)}`);
     },
   },

@@ -38,7 +38,7 @@ export interface CurtainView {
 }
 export interface CoinTester {
   /** Enables the acceptor for a test; every coin/reject/alarm to `emit`; `stop` inhibits it. */
-  startTest(emit: (event: CoinEvent) => void): Promise<{ detail: string; stop(): Promise<void> }>;
+  startTest(emit: (event: CoinEvent) => void): Promise<{ enabled?: boolean; detail: string; stop(): Promise<void> }>;
 }
 export interface PrintTester {
   printTest(): Promise<PrintTestResult>;
@@ -178,7 +178,7 @@ export function createControlHandlers(parts: BoothParts): ControlHandlers {
     },
     async coinTest(emit) {
       const started = await (parts.coins ?? missing('the coin acceptor')).startTest(emit);
-      return { info: { enabled: true, detail: started.detail }, stop: () => started.stop() };
+      return { info: { enabled: started.enabled ?? true, detail: started.detail }, stop: () => started.stop() };
     },
     async touchTest(emit) {
       const touch = parts.touch ?? missing('the touch panel');

@@ -91,11 +91,14 @@ export const curtainStateSchema = z.object({ drawn: z.boolean(), at: isoTime.nul
 export type CurtainState = z.infer<typeof curtainStateSchema>;
 
 export const coinEventSchema = z.object({
-  kind: z.enum(['credit', 'reject', 'error', 'alarm']),
+  /** credit: a test coin validated (counted in the cash box, not a sale); end: the booth ended the test. */
+  kind: z.enum(['credit', 'reject', 'error', 'alarm', 'end']),
   /** Value of a credited coin, in cents. */
   valueCents: z.number().int().min(0).nullable(),
   /** Coin id from the acceptor's table, e.g. EU200A. */
   coin: z.string().nullable(),
+  /** Acceptor channel (coin position 1-16) the coin was validated on. */
+  channel: z.number().int().min(1).max(16).nullable().default(null),
   message: z.string(),
   at: isoTime,
 });
@@ -132,7 +135,13 @@ export const coinCountSchema = z.object({ valueCents: z.number().int().positive(
 
 export const countersSchema = z.object({
   sessions: z.object({ total: z.number().int().min(0), completed: z.number().int().min(0), other: z.number().int().min(0) }),
-  cashBox: z.object({ since: isoTime.nullable(), totalCents: z.number().int().min(0), coins: z.array(coinCountSchema) }),
+  cashBox: z.object({
+    since: isoTime.nullable(),
+    totalCents: z.number().int().min(0),
+    coins: z.array(coinCountSchema),
+    /** Of the cash box content, coins a technician inserted during `coin test` (not sales). */
+    testCoins: z.object({ count: z.number().int().min(0), cents: z.number().int().min(0) }).default({ count: 0, cents: 0 }),
+  }),
   storedCreditCents: z.number().int().min(0),
 });
 export type Counters = z.infer<typeof countersSchema>;

@@ -8,7 +8,10 @@
 // - without a working hopper, coins larger than what remains are inhibited ("no change
 //   given"); with one, coins whose surplus it can pay back, and the surplus is paid at settle;
 // - a session that ends unserved leaves its credit as stored credit, usable by the next
-//   session for `storedCreditMinutes`, then expired (counted in the cash box, reported).
+//   session for `storedCreditMinutes`, then expired (counted in the cash box, reported);
+// - a technician's coin test (console `coin test`) enables every euro coin while no payment
+//   is open; its coins are journaled as test coins (cash box counted, never a sale nor
+//   credit); a payment opening ends the test first, so a customer's coin is never a test coin.
 import { EventEmitter } from 'node:events';
 import type { CoinAcceptorDevice, CoinCreditEvent, HopperDevice } from '../hal/coin-acceptor/index.ts';
 import { silentLogger, type Logger } from '../log.ts';
@@ -49,6 +52,22 @@ export interface PaymentState {
   storedCreditCents: number;
 }
 
+/** A coin inserted during a technician's coin test (desk event `test-coin`). */
+export interface TestCoin {
+  testId: number;
+  coinId: string;
+  coin: string;
+  cents: number;
+  channel: number;
+  at: string;
+}
+
+/** A coin test ended (desk event `test-ended`), by the technician or because a payment opened. */
+export interface TestEnded {
+  testId: number;
+  reason: string;
+}
+
 export interface PaymentDeskOptions {
   store: Store;
   acceptor: CoinAcceptorDevice;
@@ -70,6 +89,7 @@ export class PaymentDesk extends EventEmitter {
   private readonly healthCheckMs: number;
   private readonly now: () => Date;
   private active: { sessionId: string; dueCents: number } | undefined;
+  private testing: { id: number } | undefined;
   private wanted: string[] = [];
   private because: string | null = 'no payment open';
   private noChange = true;
@@ -109,6 +129,8 @@ export class PaymentDesk extends EventEmitter {
         data: { payoutId: p.id },
       });
     }
+    const interrupted = this.ledger.closeOpenTests(this.now(), 'the booth restarted during the test');
+    if (interrupted.length) this.log.info({ tests: interrupted }, 'coin tests left open by a restart closed');
     this.expire();
     this.timer = setInterval(() => {
       this.expire();
@@ -120,6 +142,7 @@ export class PaymentDesk extends EventEmitter {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.active = undefined;
+    if (this.testing) this.finishTest('the booth stopped');
     this.acceptor.off('fault', this.onDeviceChange);
     this.acceptor.off('recovered', this.onDeviceChange);
     await this.refresh().catch(() => undefined);
@@ -129,6 +152,8 @@ export class PaymentDesk extends EventEmitter {
   // ---- PaymentPort (src/flows/ports.ts) ---------------------------------------------------
 
   async open(sessionId: string, dueCents: number): Promise<{ appliedCreditCents: number }> {
+    // A customer's coin must never be taken as a technician's test coin.
+    if (this.testing) this.finishTest('a customer payment opened');
     this.expire();
     const { appliedCents, uses, created } = this.ledger.open(sessionId, dueCents, this.now());
     if (created && appliedCents > 0) {
@@ -231,6 +256,51 @@ export class PaymentDesk extends EventEmitter {
     return run;
   }
 
+  // ---- technician coin test (console) -----------------------------------------------------
+
+  /**
+   * Starts a coin test: every euro coin of the acceptor's table is accepted while no payment
+   * is open; coins arrive as `test-coin` events. Refused while a payment is open. Resolves
+   * once the acceptance is applied, with the coins accepted (empty, and why, when the
+   * acceptor cannot take coins now).
+   */
+  async beginTest(): Promise<{ testId: number; accepting: string[]; inhibitedBecause: string | null }> {
+    if (this.active) throw new Error(`a customer payment is open (session ${this.active.sessionId}): no coin test now`);
+    if (this.testing) throw new Error('a coin test is already running');
+    const testId = this.ledger.beginTest(this.now());
+    this.testing = { id: testId };
+    this.log.info({ testId }, 'coin test started');
+    try {
+      await this.refresh();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'acceptor not enabled for the coin test');
+    }
+    return { testId, accepting: [...this.acceptor.acceptance()], inhibitedBecause: this.because };
+  }
+
+  /** Ends the coin test (if `testId` is the one running) and inhibits the acceptor again. */
+  async endTest(testId: number, reason: string): Promise<void> {
+    if (this.testing?.id !== testId) return;
+    this.finishTest(reason);
+    await this.refresh();
+  }
+
+  /** The running coin test, if any. */
+  currentTest(): number | undefined {
+    return this.testing?.id;
+  }
+
+  private finishTest(reason: string): void {
+    const test = this.testing;
+    if (!test) return;
+    this.testing = undefined;
+    this.ledger.endTest(test.id, this.now(), reason);
+    this.log.info({ testId: test.id, reason }, 'coin test ended');
+    const ended: TestEnded = { testId: test.id, reason };
+    this.emit('test-ended', ended);
+    void this.refresh().catch((err: Error) => this.log.warn({ err: err.message }, 'acceptor not inhibited after the coin test'));
+  }
+
   // ---- internals --------------------------------------------------------------------------
 
   private async apply(): Promise<void> {
@@ -239,7 +309,12 @@ export class PaymentDesk extends EventEmitter {
     let because: string | null = null;
     const active = this.active;
     const s = active ? this.ledger.session(active.sessionId) : undefined;
-    if (!active || !s || s.state !== 'open') because = 'no payment open';
+    if (!active && this.testing) {
+      const device = this.acceptor.status();
+      if (device.health !== 'ok') because = `coin acceptor ${device.health}${device.detail ? `: ${device.detail}` : ''}`;
+      else coins = this.acceptor.coinTable().filter((slot) => slot.valueCents !== undefined).map((slot) => slot.coin);
+      if (!because && coins.length === 0) because = 'no euro coin in the acceptor table';
+    } else if (!active || !s || s.state !== 'open') because = 'no payment open';
     else if (s.creditCents >= s.dueCents) because = 'paid';
     else {
       const health = this.canDeliver();
@@ -274,7 +349,13 @@ export class PaymentDesk extends EventEmitter {
     const recorded = this.ledger.recordCoin(
       { coin: credit.coin, cents: credit.valueCents, channel: credit.channel, counter: credit.counter, serial: credit.serial, at: credit.at },
       this.minutes,
+      this.testing?.id,
     );
+    if (recorded.testId !== undefined) {
+      const testCoin: TestCoin = { testId: recorded.testId, coinId: recorded.coinId, coin: recorded.coin, cents: recorded.cents, channel: credit.channel, at: credit.at };
+      setImmediate(() => this.emit('test-coin', testCoin));
+      return;
+    }
     // Announced after the commit, outside the driver's call: a listener's failure can never
     // make the driver believe the coin was not recorded.
     setImmediate(() => this.announce(recorded.sessionId, recorded.coinId, recorded.cents, recorded.coin));

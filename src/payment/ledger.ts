@@ -69,6 +69,24 @@ const MIGRATIONS = [
      total_cents INTEGER NOT NULL,
      counts TEXT NOT NULL
    );`,
+  // Technician coin tests (console `coin test`): the coins go to the cash box (counted there,
+  // so a collection matches what is in the box) but are never a sale nor anyone's credit.
+  `CREATE TABLE payment_tests (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     started_at TEXT NOT NULL,
+     ended_at TEXT,
+     end_reason TEXT
+   );
+   CREATE TABLE payment_test_coins (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     test_id INTEGER NOT NULL REFERENCES payment_tests(id),
+     coin TEXT NOT NULL,
+     cents INTEGER NOT NULL CHECK (cents > 0),
+     channel INTEGER NOT NULL,
+     counter INTEGER NOT NULL,
+     acceptor_serial TEXT NOT NULL,
+     at TEXT NOT NULL
+   );`,
 ];
 
 export interface RecordedCoin {
@@ -78,6 +96,8 @@ export interface RecordedCoin {
   coin: string;
   /** Stored credit this coin became (no payment open). */
   storedCreditId?: number;
+  /** The technician's coin test this coin was inserted during (not a sale, not credit). */
+  testId?: number;
 }
 
 export interface CoinRecord {
@@ -116,7 +136,21 @@ export interface SessionPayment {
 }
 
 export interface Ledger {
-  recordCoin(coin: CoinRecord, creditMinutes: number): RecordedCoin;
+  /**
+   * Journals a coin (and the acceptor's counter) in one transaction: to the open payment if
+   * there is one; else, during a technician's coin test (`testId`), as a test coin; else as
+   * stored credit. Every coin is counted in the cash box.
+   */
+  recordCoin(coin: CoinRecord, creditMinutes: number, testId?: number): RecordedCoin;
+  /** Opens a technician coin test; returns its id. */
+  beginTest(now: Date): number;
+  endTest(id: number, now: Date, reason: string): void;
+  /** Closes the tests a crash left open (at start); returns their ids. */
+  closeOpenTests(now: Date, reason: string): number[];
+  /** Test coins counted in the cash box since it was last emptied. */
+  testCoinsInCashbox(): { count: number; cents: number };
+  /** When the cash box was last emptied (ISO 8601), or null. */
+  lastEmptiedAt(): string | null;
   lastCounter(serial: string): number | undefined;
   /** Sets the counter the driver counts from for `serial` (first connection, device reset). */
   markCounter(serial: string, counter: number, now: Date): void;
@@ -187,6 +221,14 @@ export function openLedger(store: Store): Ledger {
     cashboxAll: db.prepare<[], CashboxLine>('SELECT coin, count, cents FROM payment_cashbox ORDER BY coin'),
     cashboxClear: db.prepare('DELETE FROM payment_cashbox'),
     emptied: db.prepare<[string, number, string]>('INSERT INTO payment_cashbox_emptied (at, total_cents, counts) VALUES (?, ?, ?)'),
+    lastEmptied: db.prepare<[], { at: string }>('SELECT at FROM payment_cashbox_emptied ORDER BY id DESC LIMIT 1'),
+    beginTest: db.prepare<[string]>('INSERT INTO payment_tests (started_at) VALUES (?)'),
+    endTest: db.prepare<[string, string, number]>('UPDATE payment_tests SET ended_at = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL'),
+    openTests: db.prepare<[], { id: number }>('SELECT id FROM payment_tests WHERE ended_at IS NULL'),
+    insertTestCoin: db.prepare<[number, string, number, number, number, string, string]>(
+      'INSERT INTO payment_test_coins (test_id, coin, cents, channel, counter, acceptor_serial, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    testCoinsSince: db.prepare<[string], { n: number; c: number | null }>('SELECT COUNT(*) AS n, SUM(cents) AS c FROM payment_test_coins WHERE at > ?'),
   };
   const toCredit = (r: { id: number; origin: string; session_id: string | null; cents: number; left_cents: number; stored_at: string; expires_at: string }): StoredCredit => ({
     id: r.id,
@@ -199,9 +241,15 @@ export function openLedger(store: Store): Ledger {
   });
 
   const ledger: Ledger = {
-    recordCoin(coin, creditMinutes) {
+    recordCoin(coin, creditMinutes, testId) {
       return store.transaction(() => {
         const sessionId = q.current.get()?.session_id ?? null;
+        if (sessionId === null && testId !== undefined) {
+          const id = Number(q.insertTestCoin.run(testId, coin.coin, coin.cents, coin.channel, coin.counter, coin.serial, coin.at).lastInsertRowid);
+          q.upsertCounter.run(coin.serial, coin.counter, coin.at);
+          q.cashbox.run(coin.coin, coin.cents);
+          return { coinId: `test-coin-${id}`, sessionId: null, cents: coin.cents, coin: coin.coin, testId };
+        }
         const id = Number(q.insertCoin.run(sessionId, coin.coin, coin.cents, coin.channel, coin.counter, coin.serial, coin.at).lastInsertRowid);
         q.upsertCounter.run(coin.serial, coin.counter, coin.at);
         q.cashbox.run(coin.coin, coin.cents);
@@ -212,6 +260,26 @@ export function openLedger(store: Store): Ledger {
         }
         return recorded;
       });
+    },
+    beginTest(now) {
+      return Number(q.beginTest.run(iso(now)).lastInsertRowid);
+    },
+    endTest(id, now, reason) {
+      q.endTest.run(iso(now), reason, id);
+    },
+    closeOpenTests(now, reason) {
+      return store.transaction(() => {
+        const ids = q.openTests.all().map((r) => r.id);
+        for (const id of ids) q.endTest.run(iso(now), reason, id);
+        return ids;
+      });
+    },
+    testCoinsInCashbox() {
+      const row = q.testCoinsSince.get(q.lastEmptied.get()?.at ?? '')!;
+      return { count: row.n, cents: row.c ?? 0 };
+    },
+    lastEmptiedAt() {
+      return q.lastEmptied.get()?.at ?? null;
     },
     lastCounter(serial) {
       return q.counter.get(serial)?.counter;

@@ -5,11 +5,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
-import { IppPrinter, isTerminal, type PrinterDevice } from '../hal/printer/index.ts';
+import { IppPrinter, type PrinterDevice } from '../hal/printer/index.ts';
 import { createLogger, type Logger } from '../log.ts';
-import sharp from 'sharp';
 import { renderBoard } from './board.ts';
-import { prepareDocument } from './document.ts';
+import { printTestPage } from './test-page.ts';
 
 function configOf(file: string | undefined): Config {
   return loadConfig(file ? { file } : {});
@@ -26,15 +25,6 @@ function sixMonthsFrom(d: Date): Date {
   const e = new Date(d);
   e.setMonth(e.getMonth() + 6);
   return e;
-}
-
-/** A neutral test pattern in place of a customer photo: grey steps and colour bars. */
-async function testPattern(): Promise<Buffer> {
-  const bars = ['#ffffff', '#ffff00', '#00ffff', '#00ff00', '#ff00ff', '#ff0000', '#0000ff', '#000000']
-    .map((c, i) => `<rect x="${i * 52}" y="0" width="52" height="300" fill="${c}"/>`)
-    .join('');
-  const steps = Array.from({ length: 8 }, (_, i) => `<rect x="${i * 52}" y="300" width="52" height="231" fill="rgb(${i * 36},${i * 36},${i * 36})"/>`).join('');
-  return sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="413" height="531">${bars}${steps}</svg>`)).png().toBuffer();
 }
 
 export function registerPrintCommands(program: Command): void {
@@ -81,26 +71,14 @@ export function registerPrintCommands(program: Command): void {
       const config = configOf(opts.config);
       const logger = createLogger({ level: config.log.level });
       const printer = printerOf(config, opts.printer, logger);
-      const state = await printer.refresh();
-      const ready = printer.readiness();
-      if (!ready.ok) throw new Error(ready.reason);
-      const board = await renderBoard({
-        photo: await testPattern(),
-        code: `${config.booth.operatorPrefix}000000000000000000`,
-        expires: new Date(),
+      const { job, format } = await printTestPage(printer, {
         boothId: config.booth.id,
-        banner: 'PAGE DE TEST · TEST PAGE — numéro non valable · not a valid number',
+        operatorPrefix: config.booth.operatorPrefix,
+        jobTimeoutMs: opts.wait ? config.printer.jobTimeoutSeconds * 1000 : 0,
       });
-      const doc = await prepareDocument(board.png, state);
-      let job = await printer.submit({ ...doc, name: `cabine-test-${Date.now()}` });
-      const deadline = Date.now() + config.printer.jobTimeoutSeconds * 1000;
-      while (opts.wait && !isTerminal(job.state) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 500));
-        job = (await printer.job(job.id)) ?? { ...job, state: 'aborted', reasons: ['job-unknown-to-printer'] };
-      }
-      const out = { printer: printer.uri, jobId: job.id, state: job.state, reasons: job.reasons, format: doc.format };
+      const out = { printer: printer.uri, jobId: job.id, state: job.state, reasons: job.reasons, format };
       if (opts.json) process.stdout.write(JSON.stringify(out) + '\n');
-      else process.stdout.write(`job ${job.id} on ${printer.uri}: ${job.state}${job.reasons.length ? ` (${job.reasons.join(', ')})` : ''} [${doc.format}]\n`);
+      else process.stdout.write(`job ${job.id} on ${printer.uri}: ${job.state}${job.reasons.length ? ` (${job.reasons.join(', ')})` : ''} [${format}]\n`);
       if (opts.wait && job.state !== 'completed') process.exitCode = 1;
     });
 
