@@ -1,14 +1,13 @@
 // Vision profile by stage on a 2028x1520 capture and a 640x480 preview frame: decode, each
 // model with its pre/post-processing, the checks, and each check's own time (CABINE_VISION_PROFILE).
 // Medians of a few runs, wall time. Run: node --import tsx bench/vision-stages.ts
-import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
+import { boothCapture } from './vision-capture.ts';
 import { loadFaceModels } from '../src/vision/models/index.ts';
 import { faceAnalyser } from '../src/vision/models/analyser.ts';
 import { loadImage } from '../src/vision/image.ts';
 import { buildContext, runChecks, PREVIEW_CHECKS } from '../src/vision/checks.ts';
-const photo = readFileSync(new URL('../test/fixtures/faces/london-004.jpg', import.meta.url));
-const still = await sharp(photo).resize({ height: 1520 }).extend({ left: 700, right: 700, extendWith: 'copy' }).resize({ width: 2028, height: 1520, fit: 'cover' }).jpeg({ quality: 92 }).toBuffer();
+const still = await boothCapture();
 const m = await loadFaceModels();
 const an = faceAnalyser(m);
 const T = async (label: string, f: () => Promise<unknown>, n = 5) => { await f(); const ts: number[] = []; for (let i = 0; i < n; i++) { const t = performance.now(); await f(); ts.push(performance.now() - t); } ts.sort((a, b) => a - b); console.log(label, ts[n >> 1]!.toFixed(1)); };

@@ -3,7 +3,11 @@
 // legitimately disturb them) and, implicitly, that every other check must pass.
 // A check's "positive" is a failure: precision = of the photos it failed, how many it should
 // have failed; recall = of the photos it should have failed, how many it did.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
 import { CHECK_IDS, type CheckId } from './checks.ts';
+import type { Validator } from './validator.ts';
 
 export interface Labelled {
   file: string;
@@ -74,4 +78,35 @@ export function scoreAccuracy(labels: readonly Labelled[], verdicts: readonly Ve
     s.recall = s.tp + s.fn > 0 ? s.tp / (s.tp + s.fn) : null;
   }
   return { checks: [...scores.values()], errors, verdictAccuracy: labels.length ? verdictsRight / labels.length : NaN };
+}
+
+const Manifest = z.object({
+  variants: z.array(z.object({ file: z.string(), source: z.string(), transform: z.string(), fail: z.array(z.enum(CHECK_IDS)), mayFail: z.array(z.enum(CHECK_IDS)) })),
+});
+
+/** The compliant photos every check must pass (test/fixtures/faces, SOURCES.md). */
+export const COMPLIANT_FACES = ['london-004.jpg', 'london-006.jpg', 'london-042.jpg', 'more/london-119.jpg', 'more/london-068.jpg', 'more/london-126.jpg'] as const;
+
+/**
+ * The labelled set of a faces folder: its compliant photos (nothing may fail) and the variants
+ * of variants/manifest.json (tools/make-face-fixtures.ts), each with its path.
+ */
+export function labelledFaces(facesDir: string): (Labelled & { path: string })[] {
+  const manifest = Manifest.parse(JSON.parse(readFileSync(join(facesDir, 'variants', 'manifest.json'), 'utf8')));
+  return [
+    ...COMPLIANT_FACES.map((file) => ({ file, path: join(facesDir, file), fail: [] })),
+    ...manifest.variants.map((v) => ({ file: v.file, fail: v.fail, mayFail: v.mayFail, path: join(facesDir, 'variants', v.file) })),
+  ];
+}
+
+/** Runs the validator on every labelled photo and scores it; `ms` are the per-photo validation times. */
+export async function measureAccuracy(validator: Validator, labels: readonly (Labelled & { path: string })[]): Promise<AccuracyResult & { ms: number[] }> {
+  const verdicts: Verdicts[] = [];
+  const ms: number[] = [];
+  for (const l of labels) {
+    const r = await validator.validate(readFileSync(l.path), { file: l.file });
+    ms.push(r.ms);
+    verdicts.push({ file: l.file, failed: r.error ? [...CHECK_IDS] : r.checks.filter((c) => !c.pass).map((c) => c.id) });
+  }
+  return { ...scoreAccuracy(labels, verdicts), ms };
 }

@@ -23,7 +23,7 @@ import {
 import { photoFrame, type PhotoFrame } from './frame.ts';
 import { HINTS, type Hint } from './hints.ts';
 import { LIMITS, PHOTO } from './limits.ts';
-import { boxReduce, edgeBlurSigma, gaussianBlur, grayWindow, hullPixels, lab, luminance, percentile, polygonPixels, regionStats } from './photometry.ts';
+import { boxReduce, edgeBlurSigma, gaussianBlur, grayWindow, hullPixels, lab, lightness, luminance, percentile, polygonPixels, regionStats } from './photometry.ts';
 
 export const CHECK_IDS = [
   'face.count',
@@ -128,15 +128,24 @@ interface Background {
   h: number;
 }
 
-/**
- * The background: inside the photo frame, above the chin line, outside an ellipse around the
- * head generous enough for hair; with a segmentation mask, also only where the mask (eroded by
- * 1 % of the frame) says background; without one, the shoulders' zone is left out geometrically.
- * Measured on a grid of cells averaging about 1 % of the frame height each.
- */
-function background(ctx: CheckContext): Background | undefined {
-  const { frame, head, image, analysis } = ctx;
-  if (!head || !ctx.face) return undefined;
+/** The photo frame on a grid of cells about 1 % of the frame height each: Lab and linear Y per cell. */
+interface Grid {
+  L: Float32Array;
+  A: Float32Array;
+  B: Float32Array;
+  Y: Float32Array;
+  /** Texture: coefficient of variation of the pixels' luminance inside each cell. */
+  T: Float32Array;
+  w: number;
+  h: number;
+  /** Cell size (pixels) and the image position of cell (0, 0). */
+  cell: number;
+  x0: number;
+  y0: number;
+}
+
+function frameGrid(ctx: CheckContext): Grid | undefined {
+  const { frame, image } = ctx;
   const cell = Math.max(1, Math.round(frame.height / 120));
   const x0 = Math.max(0, Math.round(frame.x));
   const y0 = Math.max(0, Math.round(frame.y));
@@ -149,6 +158,7 @@ function background(ctx: CheckContext): Background | undefined {
   const A = new Float32Array(w * h);
   const B = new Float32Array(w * h);
   const Y = new Float32Array(w * h);
+  const T = new Float32Array(w * h);
   const d = image.data;
   for (let gy = 0; gy < h; gy++) {
     for (let gx = 0; gx < w; gx++) {
@@ -156,13 +166,16 @@ function background(ctx: CheckContext): Background | undefined {
       let g = 0;
       let b = 0;
       let y = 0;
+      let y2 = 0;
       for (let yy = 0; yy < cell; yy++) {
         for (let xx = 0; xx < cell; xx++) {
           const o = ((y0 + gy * cell + yy) * image.width + x0 + gx * cell + xx) * 3;
           r += d[o]!;
           g += d[o + 1]!;
           b += d[o + 2]!;
-          y += luminance(d[o]!, d[o + 1]!, d[o + 2]!);
+          const lum = luminance(d[o]!, d[o + 1]!, d[o + 2]!);
+          y += lum;
+          y2 += lum * lum;
         }
       }
       const n = cell * cell;
@@ -172,8 +185,46 @@ function background(ctx: CheckContext): Background | undefined {
       A[k] = a;
       B[k] = bb;
       Y[k] = y / n;
+      T[k] = Math.sqrt(Math.max(0, y2 / n - (y / n) ** 2)) / Math.max(1e-6, y / n);
     }
   }
+  return { L, A, B, Y, T, w, h, cell, x0, y0 };
+}
+
+/** Whether the segmentation says "person" anywhere within `reach` pixels of image point p (5 samples: centre and 4 directions). */
+function nearPerson(ctx: CheckContext, p: Point, reach: number): boolean {
+  const mask = ctx.analysis.segmentation;
+  if (!mask) return false;
+  const { image } = ctx;
+  for (const [dx, dy] of [[0, 0], [-reach, 0], [reach, 0], [0, -reach], [0, reach]] as const) {
+    const mx = Math.min(mask.width - 1, Math.max(0, Math.floor(((p[0] + dx) / image.width) * mask.width)));
+    const my = Math.min(mask.height - 1, Math.max(0, Math.floor(((p[1] + dy) / image.height) * mask.height)));
+    if (mask.data[my * mask.width + mx]! >= 64) return true;
+  }
+  return false;
+}
+
+/** Person probability (0..1) of the segmentation at image point p (nearest sample); undefined without a mask. */
+function personAt(ctx: CheckContext, x: number, y: number): number | undefined {
+  const mask = ctx.analysis.segmentation;
+  if (!mask) return undefined;
+  const mx = Math.min(mask.width - 1, Math.max(0, Math.floor((x / ctx.image.width) * mask.width)));
+  const my = Math.min(mask.height - 1, Math.max(0, Math.floor((y / ctx.image.height) * mask.height)));
+  return mask.data[my * mask.width + mx]! / 255;
+}
+
+/**
+ * The background: inside the photo frame, above the chin line, outside an ellipse around the
+ * head generous enough for hair; with a segmentation mask, also only where the mask (eroded by
+ * 1 % of the frame) says background; without one, the shoulders' zone is left out geometrically.
+ * Measured on a grid of cells averaging about 1 % of the frame height each.
+ */
+function background(ctx: CheckContext, cache: Map<string, unknown>): Background | undefined {
+  const { frame, head } = ctx;
+  if (!head || !ctx.face) return undefined;
+  const grid = cached(cache, 'grid', () => frameGrid(ctx));
+  if (!grid) return undefined;
+  const { w, h, cell, x0, y0 } = grid;
   const ff = faceFrame(ctx.face);
   const chinF = toFace(ff, head.chin);
   const headH = head.height;
@@ -182,25 +233,16 @@ function background(ctx: CheckContext): Background | undefined {
   const cF = toFace(ff, head.centre);
   const ax = 0.55 * headH;
   const ay = 0.62 * headH;
-  const mask = analysis.segmentation;
+  const mask = ctx.analysis.segmentation;
   const cells: number[] = [];
   for (let gy = 0; gy < h; gy++) {
     for (let gx = 0; gx < w; gx++) {
       const px: Point = [x0 + (gx + 0.5) * cell, y0 + (gy + 0.5) * cell];
       const p = toFace(ff, px);
       if (p[1] > chinF[1]) continue;
-      if (mask) {
-        // Background only well away from the person's outline (soft mask edges hold hair and
-        // blending): every mask sample within 1 % of the frame height must be background.
-        const reach = 0.01 * frame.height;
-        let person = false;
-        for (const [dx, dy] of [[0, 0], [-reach, 0], [reach, 0], [0, -reach], [0, reach]] as const) {
-          const mx = Math.min(mask.width - 1, Math.max(0, Math.floor(((px[0] + dx) / image.width) * mask.width)));
-          const my = Math.min(mask.height - 1, Math.max(0, Math.floor(((px[1] + dy) / image.height) * mask.height)));
-          if (mask.data[my * mask.width + mx]! >= 64) person = true;
-        }
-        if (person) continue;
-      }
+      // Background only well away from the person's outline (soft mask edges hold hair and
+      // blending): every mask sample within 1 % of the frame height must be background.
+      if (mask && nearPerson(ctx, px, 0.01 * frame.height)) continue;
       // The head-and-hair ellipse is excluded with or without a mask: segmentation models miss
       // loose hair, which is not background either.
       const ex = (p[0] - cF[0]) / ax;
@@ -212,7 +254,51 @@ function background(ctx: CheckContext): Background | undefined {
     }
   }
   if (cells.length < 8) return undefined;
-  return { cells, L, A, B, Y, w, h };
+  return { cells, L: grid.L, A: grid.A, B: grid.B, Y: grid.Y, w, h };
+}
+
+/**
+ * The backdrop as the camera sees it around the head and shoulders, for cast shadows: every
+ * cell of the photo frame whose neighbourhood (2 % of the frame height, to keep clear of hair
+ * the segmentation softens) the person mask calls background, beside the head and below the
+ * chin included: that is where a shadow cast by a light beside the camera falls. Cells that
+ * are not the backdrop (hair the mask missed, objects: background.plain's business) are left
+ * out by two properties a shadow keeps: it darkens the backdrop without changing its
+ * chromaticity (a cell counts when its a*b* is within ΔE 6, the plain-background limit, of the
+ * backdrop's scaled by the cell's lightness ratio), and without changing its texture (the
+ * luminance's coefficient of variation inside a cell is a ratio, so light does not change it: a
+ * cell more than three times as textured as the backdrop's median cell is hair or an object).
+ * Without a mask, the geometric background of background() is used.
+ */
+function visibleBackdrop(ctx: CheckContext, cache: Map<string, unknown>): Background | undefined {
+  if (!ctx.head || !ctx.face) return undefined;
+  if (!ctx.analysis.segmentation) return cached(cache, 'background', () => background(ctx, cache));
+  const grid = cached(cache, 'grid', () => frameGrid(ctx));
+  if (!grid) return undefined;
+  const { w, h, cell, x0, y0 } = grid;
+  const reach = 0.02 * ctx.frame.height;
+  const candidates: number[] = [];
+  for (let gy = 0; gy < h; gy++) {
+    for (let gx = 0; gx < w; gx++) {
+      if (!nearPerson(ctx, [x0 + (gx + 0.5) * cell, y0 + (gy + 0.5) * cell], reach)) candidates.push(gy * w + gx);
+    }
+  }
+  if (candidates.length < 8) return undefined;
+  // The backdrop's own colour: the median of its brighter half (the lit part).
+  const lMed = percentile(candidates.map((k) => grid.L[k]!), 0.5);
+  const lit = candidates.filter((k) => grid.L[k]! >= lMed);
+  const la = percentile(lit.map((k) => grid.A[k]!), 0.5);
+  const lb = percentile(lit.map((k) => grid.B[k]!), 0.5);
+  const lL = percentile(lit.map((k) => grid.L[k]!), 0.5);
+  const texture = 3 * percentile(candidates.map((k) => grid.T[k]!), 0.5);
+  const cells = candidates.filter((k) => {
+    if (grid.T[k]! > texture) return false;
+    // A darker copy of the backdrop colour: a* and b* shrink roughly with L* under less light.
+    const s = Math.min(1, grid.L[k]! / Math.max(1, lL));
+    return Math.hypot(grid.A[k]! - s * la, grid.B[k]! - s * lb) <= LIMITS.backgroundTextureMaxDeltaE.value;
+  });
+  if (cells.length < 8) return undefined;
+  return { cells, L: grid.L, A: grid.A, B: grid.B, Y: grid.Y, w, h };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -267,7 +353,8 @@ const CHECKS: Record<CheckId, Check> = {
     const yawOk = Math.abs(p.yawDeg) <= LIMITS.yawMaxDeg.value;
     const pitchOk = Math.abs(p.pitchDeg) <= LIMITS.pitchMaxDeg.value;
     const rollOk = Math.abs(p.rollDeg) <= LIMITS.rollMaxDeg.value;
-    const hint = !yawOk ? (p.yawDeg > 0 ? HINTS.turnRight : HINTS.turnLeft) : !pitchOk ? (p.pitchDeg > 0 ? HINTS.chinUp : HINTS.chinDown) : !rollOk ? HINTS.straighten : null;
+    // pitchDeg > 0: the chin is raised (geometry.ts), so the customer lowers it.
+    const hint = !yawOk ? (p.yawDeg > 0 ? HINTS.turnRight : HINTS.turnLeft) : !pitchOk ? (p.pitchDeg > 0 ? HINTS.chinDown : HINTS.chinUp) : !rollOk ? HINTS.straighten : null;
     return {
       id: 'head.pose',
       pass: yawOk && pitchOk && rollOk,
@@ -278,15 +365,20 @@ const CHECKS: Record<CheckId, Check> = {
   },
 
   gaze: (ctx) => {
+    const limit = { horizontalDeg: LIMITS.gazeMaxDeg.value, verticalDeg: LIMITS.gazeVerticalMaxDeg.value };
     if (!ctx.face) return noFace('gaze');
     const r = eyeGaze(ctx.face, 'right');
     const l = eyeGaze(ctx.face, 'left');
-    if (!r || !l) return { id: 'gaze', pass: false, value: null, limit: LIMITS.gazeMaxDeg.value, hint: HINTS.openEyes };
+    if (!r || !l) return { id: 'gaze', pass: false, value: null, limit, hint: HINTS.openEyes };
     // Both eyes turn together when the gaze moves; their difference is vergence and the
-    // asymmetry of the eye corners, so the gaze is the common part.
+    // asymmetry of the eye corners and lids, so the gaze is the common part.
     const horizontal = (r.horizontalDeg + l.horizontalDeg) / 2;
-    const pass = Math.abs(horizontal) <= LIMITS.gazeMaxDeg.value;
-    return { id: 'gaze', pass, value: r2(horizontal), limit: LIMITS.gazeMaxDeg.value, hint: pass ? null : HINTS.lookAtLens };
+    const vertical = (r.verticalDeg + l.verticalDeg) / 2;
+    const hOk = Math.abs(horizontal) <= limit.horizontalDeg;
+    const vOk = Math.abs(vertical) <= limit.verticalDeg;
+    // Looking down at a booth is looking at its screen: say where the lens is.
+    const hint = hOk && vOk ? null : !vOk && vertical > 0 ? HINTS.lookUpAtLens : HINTS.lookAtLens;
+    return { id: 'gaze', pass: hOk && vOk, value: { horizontalDeg: r2(horizontal), verticalDeg: r2(vertical) }, limit, hint };
   },
 
   'eyes.open': (ctx) => {
@@ -380,7 +472,7 @@ const CHECKS: Record<CheckId, Check> = {
   },
 
   'background.plain': (ctx, cache) => {
-    const bg = cached(cache, 'background', () => background(ctx));
+    const bg = cached(cache, 'background', () => background(ctx, cache));
     if (!bg) return { id: 'background.plain', pass: false, value: null, limit: LIMITS.backgroundTextureMaxDeltaE.value, hint: ctx.face ? HINTS.back : HINTS.noFace };
     // Texture: colour difference of each cell from its neighbourhood (σ = 4 cells); spread:
     // chromatic difference from the background's median colour. Patterns raise the first,
@@ -399,7 +491,7 @@ const CHECKS: Record<CheckId, Check> = {
   },
 
   'background.light': (ctx, cache) => {
-    const bg = cached(cache, 'background', () => background(ctx));
+    const bg = cached(cache, 'background', () => background(ctx, cache));
     if (!bg) return { id: 'background.light', pass: false, value: null, limit: LIMITS.backgroundMinL.value, hint: ctx.face ? HINTS.back : HINTS.noFace };
     const l = percentile(bg.cells.map((k) => bg.L[k]!), 0.5);
     const pass = l >= LIMITS.backgroundMinL.value;
@@ -407,7 +499,7 @@ const CHECKS: Record<CheckId, Check> = {
   },
 
   'background.not-white': (ctx, cache) => {
-    const bg = cached(cache, 'background', () => background(ctx));
+    const bg = cached(cache, 'background', () => background(ctx, cache));
     const limit = { minL: LIMITS.backgroundWhiteMinL.value, maxChroma: LIMITS.backgroundWhiteMaxChroma.value };
     if (!bg) return { id: 'background.not-white', pass: false, value: null, limit, hint: ctx.face ? HINTS.back : HINTS.noFace };
     const l = percentile(bg.cells.map((k) => bg.L[k]!), 0.5);
@@ -429,16 +521,12 @@ const CHECKS: Record<CheckId, Check> = {
   },
 
   'shadow.background': (ctx, cache) => {
-    const bg = cached(cache, 'background', () => background(ctx));
-    if (!bg) return { id: 'shadow.background', pass: false, value: null, limit: LIMITS.backgroundShadowMaxStops.value, hint: ctx.face ? HINTS.back : HINTS.noFace };
-    const Ys = gaussianBlur(bg.Y, bg.w, bg.h, 2);
-    const residual = quadraticResidual(
-      bg.cells.map((k) => [(k % bg.w) / bg.w, Math.floor(k / bg.w) / bg.h]),
-      bg.cells.map((k) => Math.log2(Math.max(1e-4, Ys[k]!))),
-    );
-    const v = percentile(residual, 0.95) - percentile(residual, 0.05);
-    const pass = v <= LIMITS.backgroundShadowMaxStops.value;
-    return { id: 'shadow.background', pass, value: r2(v), limit: LIMITS.backgroundShadowMaxStops.value, hint: pass ? null : HINTS.backgroundShadow };
+    const limit = LIMITS.backgroundShadowMaxStops.value;
+    const bg = cached(cache, 'backdrop', () => visibleBackdrop(ctx, cache));
+    if (!bg) return { id: 'shadow.background', pass: false, value: null, limit, hint: ctx.face ? HINTS.back : HINTS.noFace };
+    const v = castShadowDepth(bg);
+    const pass = v <= limit;
+    return { id: 'shadow.background', pass, value: r2(v), limit, hint: pass ? null : HINTS.backgroundShadow };
   },
 
   'glasses.tint': (ctx) => {
@@ -490,57 +578,145 @@ const CHECKS: Record<CheckId, Check> = {
 
   headwear: (ctx, cache) => {
     if (!ctx.face || !ctx.head) return noFace('headwear');
-    const face = ctx.face;
-    const ff = faceFrame(face);
-    const head = ctx.head;
-    const bg = cached(cache, 'background', () => background(ctx));
-    const bgL = bg ? percentile(bg.cells.map((k) => bg.L[k]!), 0.5) : NaN;
-    const bgA = bg ? percentile(bg.cells.map((k) => bg.A[k]!), 0.5) : NaN;
-    const bgB = bg ? percentile(bg.cells.map((k) => bg.B[k]!), 0.5) : NaN;
-    const chinF = toFace(ff, head.chin);
-    const crownY = chinF[1] - head.height;
-    const halfW = 0.3 * head.height;
-    // The crown band: from the crown to 10 % of the head height above it, face-wide.
-    const band: Point[] = [
-      fromFace(ff, [-halfW, crownY - 0.1 * head.height]),
-      fromFace(ff, [halfW, crownY - 0.1 * head.height]),
-      fromFace(ff, [halfW, crownY + 0.05 * head.height]),
-      fromFace(ff, [-halfW, crownY + 0.05 * head.height]),
-    ];
-    const bandPx = polygonPixels(ctx.image, band, stepFor(halfW * head.height * 0.3, 8000));
-    const d = ctx.image.data;
-    const notBg: [number, number, number][] = [];
-    for (const k of bandPx) {
-      const o = k * 3;
-      const c = lab(d[o]!, d[o + 1]!, d[o + 2]!);
-      if (!bg || Math.hypot(c[0] - bgL, c[1] - bgA, c[2] - bgB) > LIMITS.backgroundTextureMaxDeltaE.value * 2) notBg.push(c);
-    }
-    const coverage = bandPx.length ? notBg.length / bandPx.length : 0;
-    if (coverage < LIMITS.headwearMinCoverage.value) {
-      return { id: 'headwear', pass: true, value: { coverage: r2(coverage), deltaE: 0 }, limit: { deltaE: LIMITS.headwearMaxDeltaE.value }, hint: null };
-    }
-    const med = (i: 0 | 1 | 2, arr: [number, number, number][]) => percentile(arr.map((c) => c[i]), 0.5);
-    const crown: [number, number, number] = [med(0, notBg), med(1, notBg), med(2, notBg)];
-    // What a bare head shows there: the hair beside the temples, or the forehead skin (bald, short hair).
-    // Temples: just outside the face outline between brow and eye level, pushed out by 6 % of the head.
-    const temple = (a: number, b: number, sgn: number): Point[] => {
-      const pa = toFace(ff, lm2(face, a));
-      const pb = toFace(ff, lm2(face, b));
-      const out = sgn * 0.06 * head.height;
-      return [fromFace(ff, pa), fromFace(ff, pb), fromFace(ff, [pb[0] + out, pb[1]]), fromFace(ff, [pa[0] + out, pa[1]])];
+    const limit = {
+      hairDeltaE: LIMITS.headwearMaxDeltaE.value,
+      skinDeltaE: LIMITS.headwearSkinMaxDeltaE.value,
+      lightStops: LIMITS.headwearLightStops.value,
+      crown: LIMITS.headwearMinCrownPx.value,
+      hueMinDeg: LIMITS.hairHueMinDeg.value,
+      hueMaxDeg: LIMITS.hairHueMaxDeg.value,
+      neutralChroma: LIMITS.hairNeutralMaxChroma.value,
     };
-    const refs: [number, number, number][] = [];
-    for (const [a, b, sgn] of [[162, 127, -1], [389, 356, 1]] as const) {
-      const s = regionStats(ctx.image, polygonPixels(ctx.image, temple(a, b, sgn)));
-      if (s.n > 0 && (!bg || Math.hypot(s.l50 - bgL, s.a - bgA, s.b - bgB) > LIMITS.backgroundTextureMaxDeltaE.value * 2)) refs.push([s.l50, s.a, s.b]);
+    const crown = crownRegion(ctx, cache);
+    if (crown.height < limit.crown || crown.colours.length < 20) {
+      return { id: 'headwear', pass: true, value: { crown: r2(crown.height), hairDeltaE: 0, skinDeltaE: 0, hueDeg: 0, chroma: 0 }, limit, hint: null };
     }
-    const forehead = regionStats(ctx.image, patch(ctx, face, [...LM.foreheadPatch.right, ...LM.foreheadPatch.left]));
-    refs.push([forehead.l50, forehead.a, forehead.b]);
-    const deltaE = Math.min(...refs.map((r) => Math.hypot(crown[0] - r[0], crown[1] - r[1], crown[2] - r[2])));
-    const pass = deltaE <= LIMITS.headwearMaxDeltaE.value;
-    return { id: 'headwear', pass, value: { coverage: r2(coverage), deltaE: r2(deltaE) }, limit: { deltaE: LIMITS.headwearMaxDeltaE.value }, hint: pass ? null : HINTS.headwear };
+    const med = (arr: readonly Lab[]): Lab => [0, 1, 2].map((i) => percentile(arr.map((c) => c[i]!), 0.5)) as Lab;
+    const top = med(crown.colours);
+    // What a bare head shows there: the hair beside the temples, or skin (bald, shaved head).
+    // Each reference is a chromaticity (median a*, b*) and a range of lightness (p10-p90):
+    // light changes hair's L* a lot (sheen on top, shade at the temples), its a*b* little, so
+    // a crown lightness inside the reference's range costs nothing. The hair's range is widened
+    // by the light the crown and the temples may receive differently (headwearLightStops).
+    const ref = (r: { a: number; b: number; lo: number; hi: number }) => Math.hypot(Math.max(0, r.lo - top[0], top[0] - r.hi), top[1] - r.a, top[2] - r.b);
+    const temples = templeColours(ctx, cache);
+    let hairDeltaE = Infinity;
+    if (temples.length >= 20) {
+      const ls = temples.map((c) => c[0]);
+      hairDeltaE = ref({ a: percentile(temples.map((c) => c[1]), 0.5), b: percentile(temples.map((c) => c[2]), 0.5), lo: relight(percentile(ls, 0.1), -limit.lightStops), hi: relight(percentile(ls, 0.9), limit.lightStops) });
+    }
+    const forehead = regionStats(ctx.image, patch(ctx, ctx.face, [...LM.foreheadPatch.right, ...LM.foreheadPatch.left]));
+    const skinDeltaE = ref({ a: forehead.a, b: forehead.b, lo: forehead.l5, hi: forehead.l95 });
+    const chroma = Math.hypot(top[1], top[2]);
+    const hue = ((Math.atan2(top[2], top[1]) * 180) / Math.PI + 360) % 360;
+    const hairColoured = chroma <= limit.neutralChroma || (hue >= limit.hueMinDeg && hue <= limit.hueMaxDeg);
+    const pass = hairColoured && (hairDeltaE <= limit.hairDeltaE || skinDeltaE <= limit.skinDeltaE);
+    const r = (v: number) => (Number.isFinite(v) ? r2(v) : null);
+    return {
+      id: 'headwear',
+      pass,
+      value: { crown: r2(crown.height), hairDeltaE: r(hairDeltaE) ?? -1, skinDeltaE: r2(skinDeltaE), hueDeg: r2(hue), chroma: r2(chroma) },
+      limit,
+      hint: pass ? null : HINTS.headwear,
+    };
   },
 };
+
+type Lab = [number, number, number];
+
+/** L* of a surface of lightness `l` under 2^stops times the light (clipped to 0..100). */
+function relight(l: number, stops: number): number {
+  if (stops === 0) return l;
+  const fy = (l + 16) / 116;
+  const y = l > 8 ? fy ** 3 : l / (24389 / 27);
+  return Math.min(100, Math.max(0, lightness(Math.min(1, y * 2 ** stops))));
+}
+
+/** The backdrop's median colour (undefined when no background is visible). */
+function backdropColour(ctx: CheckContext, cache: Map<string, unknown>): Lab | undefined {
+  const bg = cached(cache, 'background', () => background(ctx, cache));
+  if (!bg) return undefined;
+  return [percentile(bg.cells.map((k) => bg.L[k]!), 0.5), percentile(bg.cells.map((k) => bg.A[k]!), 0.5), percentile(bg.cells.map((k) => bg.B[k]!), 0.5)];
+}
+
+/** Colours of the sampled pixels that are not the backdrop (ΔE > twice the plain-background limit) and, with a mask, on the person. */
+function personColours(ctx: CheckContext, cache: Map<string, unknown>, points: readonly Point[]): Lab[] {
+  const bg = backdropColour(ctx, cache);
+  const d = ctx.image.data;
+  const out: Lab[] = [];
+  for (const [x, y] of points) {
+    const xi = Math.round(x);
+    const yi = Math.round(y);
+    if (xi < 0 || yi < 0 || xi >= ctx.image.width || yi >= ctx.image.height) continue;
+    if ((personAt(ctx, xi, yi) ?? 1) < 0.5) continue;
+    const o = (yi * ctx.image.width + xi) * 3;
+    const c = lab(d[o]!, d[o + 1]!, d[o + 2]!);
+    if (bg && Math.hypot(c[0] - bg[0], c[1] - bg[1], c[2] - bg[2]) <= 2 * LIMITS.backgroundTextureMaxDeltaE.value) continue;
+    out.push(c);
+  }
+  return out;
+}
+
+/**
+ * The crown: what is on top of the head, between the upper edge of the face mesh (the forehead
+ * top, landmarks along the hairline) and the top of the person silhouette, over the forehead's
+ * width. Walked column by column (about 40 columns, steps of 0.5 % of the head height) from the
+ * mesh edge up to where the segmentation stops calling it person. Without a mask, up to the
+ * estimated crown plus 10 % of the head height, backdrop-coloured pixels left out.
+ * `height` is the median column's crown height as a share of the head height.
+ */
+function crownRegion(ctx: CheckContext, cache: Map<string, unknown>): { height: number; colours: Lab[] } {
+  const face = ctx.face!;
+  const head = ctx.head!;
+  const ff = faceFrame(face);
+  // The mesh's upper edge, from the subject's right temple to the left one.
+  const edge = [103, 67, 109, 10, 338, 297, 332].map((i) => toFace(ff, lm2(face, i))).sort((a, b) => a[0] - b[0]);
+  const edgeY = (x: number): number => {
+    for (let k = 0; k + 1 < edge.length; k++) {
+      const a = edge[k]!;
+      const b = edge[k + 1]!;
+      if (x >= a[0] && x <= b[0]) return b[0] === a[0] ? a[1] : a[1] + ((x - a[0]) / (b[0] - a[0])) * (b[1] - a[1]);
+    }
+    return edge[x < edge[0]![0] ? 0 : edge.length - 1]![1];
+  };
+  const xMin = edge[0]![0];
+  const xMax = edge[edge.length - 1]![0];
+  const step = Math.max(1, 0.005 * head.height);
+  const hasMask = !!ctx.analysis.segmentation;
+  const crownY = toFace(ff, head.chin)[1] - head.height;
+  const heights: number[] = [];
+  const points: Point[] = [];
+  const columns = 40;
+  for (let c = 0; c <= columns; c++) {
+    const x = xMin + ((xMax - xMin) * c) / columns;
+    const y0 = edgeY(x) - step;
+    let y = y0;
+    const stop = hasMask ? y0 - 0.8 * head.height : crownY - 0.1 * head.height;
+    for (; y > stop; y -= step) {
+      const p = fromFace(ff, [x, y]);
+      if (p[0] < 0 || p[1] < 0 || p[0] >= ctx.image.width || p[1] >= ctx.image.height) break;
+      if (hasMask && (personAt(ctx, p[0], p[1]) ?? 0) < 0.5) break;
+      points.push(p);
+    }
+    heights.push((y0 - y) / head.height);
+  }
+  return { height: percentile(heights, 0.5), colours: personColours(ctx, cache, points) };
+}
+
+/** Hair beside the face: just outside the face outline between brow and eye level, 6 % of the head height wide, on both sides. */
+function templeColours(ctx: CheckContext, cache: Map<string, unknown>): Lab[] {
+  const face = ctx.face!;
+  const head = ctx.head!;
+  const ff = faceFrame(face);
+  const points: Point[] = [];
+  for (const [a, b, sgn] of [[162, 127, -1], [389, 356, 1]] as const) {
+    const pa = toFace(ff, lm2(face, a));
+    const pb = toFace(ff, lm2(face, b));
+    const poly = [fromFace(ff, pa), fromFace(ff, pb), fromFace(ff, [pb[0] + sgn * 0.06 * head.height, pb[1]]), fromFace(ff, [pa[0] + sgn * 0.06 * head.height, pa[1]])];
+    for (const k of polygonPixels(ctx.image, poly)) points.push([k % ctx.image.width, Math.floor(k / ctx.image.width)]);
+  }
+  return personColours(ctx, cache, points);
+}
 
 /**
  * Teeth or mouth cavity between the lips, as a share of the mouth width squared: pixels inside
@@ -566,18 +742,29 @@ function mouthOpenArea(ctx: CheckContext, face: FaceAnalysis): number {
   return open / (width * width);
 }
 
-/** Residuals of a least-squares quadratic surface z ≈ f(x, y) (normal equations, 6 terms). */
-function quadraticResidual(xy: [number, number][], z: number[]): number[] {
-  const terms = (x: number, y: number) => [1, x, y, x * x, x * y, y * y];
-  const n = 6;
+/**
+ * Least-squares isotropic paraboloid z ≈ a + b·x + c·y + d·(x² + y²) through the points (normal
+ * equations, 4 terms). In log luminance this is the light on a flat backdrop from a lamp
+ * anywhere in front of it, and lens vignetting, to second order: both are radially symmetric
+ * about some centre, (x − x0)² + (y − y0)² expanding to these terms. Separate x², xy, y² terms
+ * would also fit elongated or saddle shapes no light makes — and a shadow band along one edge.
+ */
+function quadraticFit(xy: readonly [number, number][], z: readonly number[]): (x: number, y: number) => number {
+  const n = 4;
   const m = Array.from({ length: n }, () => new Float64Array(n + 1));
-  xy.forEach(([x, y], i) => {
-    const t = terms(x, y);
+  const t = new Float64Array(n);
+  for (let i = 0; i < xy.length; i++) {
+    const [x, y] = xy[i]!;
+    t[0] = 1;
+    t[1] = x;
+    t[2] = y;
+    t[3] = x * x + y * y;
     for (let r = 0; r < n; r++) {
-      for (let c = 0; c < n; c++) m[r]![c]! += t[r]! * t[c]!;
-      m[r]![n]! += t[r]! * z[i]!;
+      const row = m[r]!;
+      for (let c = 0; c < n; c++) row[c]! += t[r]! * t[c]!;
+      row[n]! += t[r]! * z[i]!;
     }
-  });
+  }
   for (let r = 0; r < n; r++) m[r]![r]! += 1e-9;
   // Gaussian elimination with partial pivoting.
   for (let c = 0; c < n; c++) {
@@ -591,8 +778,39 @@ function quadraticResidual(xy: [number, number][], z: number[]): number[] {
       for (let k = c; k <= n; k++) m[r]![k]! -= f * m[c]![k]!;
     }
   }
-  const coef = m.map((row, i) => row[n]! / (row[i]! || 1e-12));
-  return xy.map(([x, y], i) => z[i]! - terms(x, y).reduce((s, t, k) => s + t * coef[k]!, 0));
+  const [c0, c1, c2, c3] = m.map((row, i) => row[n]! / (row[i]! || 1e-12)) as [number, number, number, number];
+  return (x, y) => c0 + c1 * x + c2 * y + c3 * (x * x + y * y);
+}
+
+/**
+ * Depth (stops) of the deepest cast shadow on the visible backdrop. The lit backdrop is modelled
+ * as a smooth surface in log luminance (quadraticFit: the fall-off of the backdrop light and lens
+ * vignetting), fitted to its upper envelope: after each fit, cells more than
+ * 0.1 stop below it (the shadow) leave the next fit, so a shadow covering a large part of the
+ * backdrop does not pull the lit level down. A shadow is what lies below that surface; its depth
+ * is the one reached by a patch of at least SHADOW_MIN_AREA of the photo (smaller dark specks are
+ * noise or texture, background.plain's business). The backdrop is smoothed first over 2 cells
+ * (2 % of the frame height): a cast shadow's penumbra is wider than that, JPEG noise is not.
+ */
+const SHADOW_MIN_AREA = 0.01;
+function castShadowDepth(bg: Background): number {
+  const Ys = gaussianBlur(bg.Y, bg.w, bg.h, 2);
+  const xy = bg.cells.map((k): [number, number] => [(k % bg.w) / bg.w, Math.floor(k / bg.w) / bg.h]);
+  const z = bg.cells.map((k) => Math.log2(Math.max(1e-4, Ys[k]!)));
+  let keep = bg.cells.map((_, i) => i);
+  let fit = quadraticFit(xy, z);
+  for (let iter = 0; iter < 6; iter++) {
+    const next = bg.cells.map((_, i) => i).filter((i) => z[i]! >= fit(xy[i]![0], xy[i]![1]) - 0.1);
+    // Too few cells left to fit the surface well: keep the last fit.
+    if (next.length < Math.max(24, 0.2 * bg.cells.length) || next.length === keep.length) break;
+    keep = next;
+    fit = quadraticFit(keep.map((i) => xy[i]!), keep.map((i) => z[i]!));
+  }
+  const depth = z.map((v, i) => fit(xy[i]![0], xy[i]![1]) - v);
+  // The k-th deepest cell, k = the minimum shadow area in cells of the whole frame.
+  const k = Math.max(1, Math.round(SHADOW_MIN_AREA * bg.w * bg.h));
+  if (depth.length <= k) return Math.max(0, percentile(depth, 0));
+  return Math.max(0, percentile(depth, 1 - k / depth.length));
 }
 
 export interface RunChecksOptions {

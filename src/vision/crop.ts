@@ -31,8 +31,22 @@ function rotatePoint(p: Point, w: number, h: number, deg: number): { p: Point; w
   return { p: [x * cos - y * sin + nw / 2, x * sin + y * cos + nh / 2], w: nw, h: nh };
 }
 
-export async function cropToPhoto(image: RgbImage, face: FaceAnalysis, options: { quality?: number } = {}): Promise<CroppedPhoto> {
-  const quality = options.quality ?? 95;
+/** The same face in an image `k` times the size (landmarks, box and irises scaled). */
+export function scaleFace(face: FaceAnalysis, k: number): FaceAnalysis {
+  if (k === 1) return face;
+  const p = (q: Point): Point => [q[0] * k, q[1] * k];
+  return {
+    ...face,
+    box: { x: face.box.x * k, y: face.box.y * k, width: face.box.width * k, height: face.box.height * k },
+    landmarks: face.landmarks.map(([x, y, z]) => [x * k, y * k, z * k]),
+    ...(face.irises
+      ? { irises: { left: { centre: p(face.irises.left.centre), radius: face.irises.left.radius * k }, right: { centre: p(face.irises.right.centre), radius: face.irises.right.radius * k } } }
+      : {}),
+  };
+}
+
+/** The 35x45 window in the levelled image (see cropToPhoto) and the rotation that levels it. */
+export function cropWindow(image: { width: number; height: number }, face: FaceAnalysis): CroppedPhoto['window'] {
   const roll = faceFrame(face).rollDeg;
   const head = headExtent(face);
   // Level the eye line: rotate by −roll. In the levelled image the head axis is vertical.
@@ -45,6 +59,12 @@ export async function cropToPhoto(image: RgbImage, face: FaceAnalysis, options: 
   const cx = (chin.p[0] + crown.p[0]) / 2;
   const x = Math.round(cx - width / 2);
   const y = Math.round(crown.p[1] - PHOTO.crownMarginMm * pxPerMm);
+  return { x, y, width, height, rotationDeg: rot };
+}
+
+export async function cropToPhoto(image: RgbImage, face: FaceAnalysis, options: { quality?: number } = {}): Promise<CroppedPhoto> {
+  const quality = options.quality ?? 95;
+  const { x, y, width, height, rotationDeg: rot } = cropWindow(image, face);
   const rotated = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
     .rotate(rot, { background: { r: 0, g: 0, b: 0 } })
     .raw()

@@ -117,7 +117,24 @@ export function headExtent(face: FaceAnalysis): HeadExtent {
 /**
  * Head pose from the mesh's 3-D points: an orthonormal head frame built from the facial vertical
  * (forehead top → chin) and horizontal (cheek edge → cheek edge) axes. Degrees; yaw positive when
- * the subject turns to their left, pitch positive when the chin is lowered, roll from the eye line.
+ * the subject turns to their left, pitch positive when the chin is RAISED (the chin comes nearer
+ * the camera than the forehead: z grows away from the camera), roll from the eye line.
+ *
+ * Why frontal-looking fixtures read 2-5° (chin up): not an offset of the method. In MediaPipe's
+ * canonical face model (the mesh the landmark model is trained to deform; Apache-2.0, in the npm
+ * package @mediapipe/face_mesh as geometry_pipeline_metadata_landmarks.binarypb) the forehead-top
+ * → chin axis leans only 0.70° (chin 0.22 cm behind the forehead top over 17.7 cm) the other
+ * way, and the cheek-edge axis is level; a least-squares rigid fit of all 468 points to that
+ * canonical face (Kabsch) reads the same fixtures 3-5.5° chin up, and five other midline axes
+ * agree within 1°: the London Set sitters do hold their chins a little up (nostrils and the
+ * underside of the jaw show; the camera sat below their eyes). The 0.7° axis offset is not
+ * applied: it is smaller than the landmark model's own repeatability on one photo (±1.2° over
+ * blur, exposure and background variants) and far smaller than the spread of facial profiles
+ * between people, which no single-image estimate removes.
+ * Nor is it a camera-intrinsics effect: the pose is relative to the line of sight, not to the
+ * optical axis. The landmark model sees a crop around the face under weak perspective, and a
+ * face off the optical axis that faces the lens projects as a frontal face (stretched by 1/cos
+ * of the off-axis angle), so no focal length is needed — which is what "facing the lens" means.
  */
 export interface Pose {
   yawDeg: number;
@@ -163,9 +180,42 @@ export function eyeOpening(face: FaceAnalysis, side: EyeSide): { aspect: number;
 }
 
 /**
- * Gaze of one eye relative to the head: where the iris centre sits between the eye corners
- * (horizontal) and between the lids (vertical), converted to an angle with the eyeball model
- * (iris centre displaced by r·sin θ, eyeball radius 12 mm, visible iris diameter 11.7 mm).
+ * Normal position of the pupil in the lid opening in primary gaze (looking straight ahead), from
+ * the clinical marginal reflex distances: MRD1 (pupil centre to upper lid margin) 4-5 mm and
+ * MRD2 (to the lower lid margin) 5-5.5 mm in adults: the norms an eyelid examination measures
+ * against. The fraction of the opening above the pupil: 4.5 / (4.5 + 5.25). The FaceMesh lids
+ * and the iris model reproduce them on the fixtures (MRD1 3.6-4.6 mm, MRD2 5.0-5.6 mm).
+ */
+export const PRIMARY_GAZE_LID_FRACTION = 4.5 / (4.5 + 5.25);
+/** Eyeball radius and visible iris diameter (mm) of the eyeball model (Gullstrand; HVID 11.7 mm). */
+const EYEBALL_RADIUS_MM = 12;
+const IRIS_DIAMETER_MM = 11.7;
+
+/** Height of the lid contour `idx` (three points, in the face frame) at abscissa x, by linear interpolation. */
+function lidAt(face: FaceAnalysis, frame: FaceFrame, idx: readonly number[], x: number): number {
+  const pts = idx.map((i) => toFace(frame, lm2(face, i))).sort((a, b) => a[0] - b[0]);
+  const first = pts[0]!;
+  const last = pts[pts.length - 1]!;
+  if (x <= first[0]) return first[1];
+  if (x >= last[0]) return last[1];
+  for (let k = 0; k + 1 < pts.length; k++) {
+    const a = pts[k]!;
+    const b = pts[k + 1]!;
+    if (x >= a[0] && x <= b[0]) return b[0] === a[0] ? a[1] : a[1] + ((x - a[0]) / (b[0] - a[0])) * (b[1] - a[1]);
+  }
+  return last[1];
+}
+
+/**
+ * Gaze of one eye relative to the head, in degrees of eyeball rotation (iris centre displaced by
+ * r·sin θ on an eyeball of radius 12 mm; the iris disc, 11.7 mm across, gives the scale).
+ * Horizontal: where the iris centre sits between the eye corners (positive: towards the image
+ * right). Vertical: where it sits in the lid opening, against its primary-gaze place
+ * (PRIMARY_GAZE_LID_FRACTION of the opening below the upper lid, at the iris' abscissa);
+ * positive: looking down. The corners cannot serve vertically: the landmark model puts the
+ * inner corner on the caruncle, 1-3 mm below the pupil line depending on the face, while the
+ * lid norms hold for every adult. The lids follow the eye (the upper lid about one for one in
+ * down-gaze), so this under-reads large vertical gazes; it still grows monotonically with them.
  */
 export function eyeGaze(face: FaceAnalysis, side: EyeSide): { horizontalDeg: number; verticalDeg: number } | undefined {
   const ir = face.irises?.[side];
@@ -176,12 +226,12 @@ export function eyeGaze(face: FaceAnalysis, side: EyeSide): { horizontalDeg: num
   const inner = toFace(frame, lm2(face, eye.inner));
   const c = toFace(frame, ir.centre);
   const eyeMidX = (outer[0] + inner[0]) / 2;
-  // The lids are not symmetric about the pupil (the upper lid covers the top of the iris):
-  // vertical gaze is measured against the corners' line, which the pupil sits on when looking ahead.
-  const cornersY = (outer[1] + inner[1]) / 2;
-  const mmPerPx = 11.7 / (2 * ir.radius);
-  const toDeg = (px: number) => deg(Math.asin(Math.max(-1, Math.min(1, (px * mmPerPx) / 12))));
-  return { horizontalDeg: toDeg(c[0] - eyeMidX), verticalDeg: toDeg(c[1] - cornersY) };
+  const upper = lidAt(face, frame, eye.upper, c[0]);
+  const lower = lidAt(face, frame, eye.lower, c[0]);
+  const primaryY = upper + PRIMARY_GAZE_LID_FRACTION * Math.max(0, lower - upper);
+  const mmPerPx = IRIS_DIAMETER_MM / (2 * ir.radius);
+  const toDeg = (px: number) => deg(Math.asin(Math.max(-1, Math.min(1, (px * mmPerPx) / EYEBALL_RADIUS_MM))));
+  return { horizontalDeg: toDeg(c[0] - eyeMidX), verticalDeg: toDeg(c[1] - primaryY) };
 }
 
 /** Mouth: the inner lip gap over the mouth width, and the lift of the corners over the lip line (both / width). */

@@ -24,6 +24,7 @@ export const HINTS = {
   chinDown: h('pose.chin-down', 'Baissez légèrement le menton.', 'Lower your chin slightly.'),
   straighten: h('pose.straight', 'Tenez la tête droite, sans la pencher.', 'Hold your head straight, without tilting it.'),
   lookAtLens: h('gaze.lens', 'Regardez l’objectif.', 'Look at the lens.'),
+  lookUpAtLens: h('gaze.lens-up', 'Levez les yeux vers l’objectif.', 'Raise your eyes to the lens.'),
   openEyes: h('eyes.open', 'Gardez les yeux bien ouverts.', 'Keep your eyes wide open.'),
   closeMouth: h('mouth.close', 'Fermez la bouche.', 'Close your mouth.'),
   neutral: h('expression.neutral', 'Gardez une expression neutre, sans sourire.', 'Keep a neutral expression, without smiling.'),
@@ -39,7 +40,9 @@ export const HINTS = {
   backgroundShadow: h('shadow.background', 'Votre ombre apparaît sur le fond : rapprochez-vous de l’objectif, loin du fond.', 'Your shadow shows on the background: move away from the backdrop.'),
   tintedGlasses: h('glasses.tint', 'Retirez vos lunettes (verres teintés ou colorés interdits).', 'Remove your glasses (tinted or coloured lenses are not allowed).'),
   glare: h('glasses.glare', 'Reflet sur vos lunettes : inclinez-les légèrement ou retirez-les.', 'Reflection on your glasses: tilt them slightly or take them off.'),
-  headwear: h('headwear', 'Retirez tout couvre-chef (chapeau, foulard, serre-tête).', 'Remove any headwear (hat, scarf, headband).'),
+  // The sheet (shared/seeds/003) says "La tête doit être nue (pas de chapeau, foulard ou
+  // serre-tête par exemple)" and lists no exception, religious or other: the hint says so plainly.
+  headwear: h('headwear', 'La tête doit être nue : retirez chapeau, casquette, bonnet, foulard ou serre-tête.', 'Your head must be bare: remove any hat, cap, beanie, scarf or headband.'),
 } as const satisfies Record<string, Hint>;
 
 export const HOLD_STILL: Hint = h('guidance.hold', 'Ne bougez plus…', 'Hold still…');

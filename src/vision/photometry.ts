@@ -105,6 +105,25 @@ export function percentile(values: ArrayLike<number>, q: number): number {
   return vlo + (vhi - vlo) * (pos - lo);
 }
 
+/**
+ * Several quantiles of the same values (same definition as percentile), copying them once: each
+ * quickselect works on any order of the array, so the partitions of one serve the next.
+ */
+export function percentiles(values: ArrayLike<number>, qs: readonly number[]): number[] {
+  const n = values.length;
+  if (n === 0) return qs.map(() => NaN);
+  const a = Float64Array.from(values as ArrayLike<number>);
+  return qs.map((q) => {
+    const pos = Math.min(n - 1, Math.max(0, q * (n - 1)));
+    const lo = Math.floor(pos);
+    const vlo = select(a, lo);
+    if (pos === lo) return vlo;
+    let vhi = Infinity;
+    for (let i = lo + 1; i < n; i++) if (a[i]! < vhi) vhi = a[i]!;
+    return vlo + (vhi - vlo) * (pos - lo);
+  });
+}
+
 /** Hoare's quickselect (median-of-three pivot): puts the k-th smallest at a[k], smaller before, larger after. */
 function select(a: Float64Array, k: number): number {
   let left = 0;
@@ -175,21 +194,32 @@ export function regionStats(image: RgbImage, pixels: readonly number[]): RegionS
     const r = d[o]!;
     const g = d[o + 1]!;
     const b = d[o + 2]!;
-    const [L, A, B] = lab(r, g, b);
-    ls[k] = L;
-    sumY += luminance(r, g, b);
+    // lab() and luminance() inlined (same formulas, same order of operations: same numbers),
+    // without the array lab() returns: this loop runs over 10⁴-10⁵ pixels per check.
+    const R = LINEAR[r]!;
+    const G = LINEAR[g]!;
+    const B = LINEAR[b]!;
+    const Y = 0.2126 * R + 0.7152 * G + 0.0722 * B;
+    const fx = f((0.4124 * R + 0.3576 * G + 0.1805 * B) / 0.95047);
+    const fy = f(Y);
+    const fz = f((0.0193 * R + 0.1192 * G + 0.9505 * B) / 1.08883);
+    const A = 500 * (fx - fy);
+    const Bb = 200 * (fy - fz);
+    ls[k] = 116 * fy - 16;
+    sumY += Y;
     sa += A;
-    sb += B;
-    sc += Math.hypot(A, B);
+    sb += Bb;
+    sc += Math.hypot(A, Bb);
     if (r >= 250 || g >= 250 || b >= 250) clipped++;
     if (r <= 5 && g <= 5 && b <= 5) crushed++;
   }
+  const [l5, l50, l95] = percentiles(ls, [0.05, 0.5, 0.95]) as [number, number, number];
   return {
     n,
     meanY: n ? sumY / n : NaN,
-    l5: percentile(ls, 0.05),
-    l50: percentile(ls, 0.5),
-    l95: percentile(ls, 0.95),
+    l5,
+    l50,
+    l95,
     a: n ? sa / n : NaN,
     b: n ? sb / n : NaN,
     chroma: n ? sc / n : NaN,
@@ -233,39 +263,47 @@ export function boxReduce(src: Float32Array, w: number, h: number, f: number): F
   return out;
 }
 
-/** Separable Gaussian blur of a float image (edges clamped). */
+/**
+ * Separable Gaussian blur of a float image (edges clamped). Each output pixel is the same sum,
+ * in the same order, as the direct formula; the horizontal pass reads a row padded with its
+ * edge values (no clamping in the loop) and the vertical pass accumulates whole rows, which
+ * walks memory in order instead of down columns.
+ */
 export function gaussianBlur(src: Float32Array, w: number, h: number, sigma: number): Float32Array {
   const radius = Math.max(1, Math.ceil(3 * sigma));
-  const kernel = new Float32Array(2 * radius + 1);
+  const n = 2 * radius + 1;
+  const k32 = new Float32Array(n);
   let sum = 0;
-  for (let i = -radius; i <= radius; i++) sum += kernel[i + radius] = Math.exp(-(i * i) / (2 * sigma * sigma));
-  for (let i = 0; i < kernel.length; i++) kernel[i]! /= sum;
+  for (let i = -radius; i <= radius; i++) sum += k32[i + radius] = Math.exp(-(i * i) / (2 * sigma * sigma));
+  for (let i = 0; i < n; i++) k32[i]! /= sum;
+  const kernel = Float64Array.from(k32);
   const tmp = new Float32Array(w * h);
   const out = new Float32Array(w * h);
-  // Edges clamped; the interior (most pixels) runs without the clamp.
+  const pad = new Float64Array(w + 2 * radius);
   for (let y = 0; y < h; y++) {
     const row = y * w;
+    for (let x = 0; x < w; x++) pad[x + radius] = src[row + x]!;
+    const first = src[row]!;
+    const last = src[row + w - 1]!;
+    for (let i = 0; i < radius; i++) {
+      pad[i] = first;
+      pad[w + radius + i] = last;
+    }
     for (let x = 0; x < w; x++) {
       let s = 0;
-      if (x >= radius && x < w - radius) {
-        for (let k = -radius; k <= radius; k++) s += kernel[k + radius]! * src[row + x + k]!;
-      } else {
-        for (let k = -radius; k <= radius; k++) s += kernel[k + radius]! * src[row + Math.min(w - 1, Math.max(0, x + k))]!;
-      }
+      for (let k = 0; k < n; k++) s += kernel[k]! * pad[x + k]!;
       tmp[row + x] = s;
     }
   }
+  const acc = new Float64Array(w);
   for (let y = 0; y < h; y++) {
-    const inside = y >= radius && y < h - radius;
-    for (let x = 0; x < w; x++) {
-      let s = 0;
-      if (inside) {
-        for (let k = -radius; k <= radius; k++) s += kernel[k + radius]! * tmp[(y + k) * w + x]!;
-      } else {
-        for (let k = -radius; k <= radius; k++) s += kernel[k + radius]! * tmp[Math.min(h - 1, Math.max(0, y + k)) * w + x]!;
-      }
-      out[y * w + x] = s;
+    acc.fill(0);
+    for (let k = 0; k < n; k++) {
+      const r = Math.min(h - 1, Math.max(0, y + k - radius)) * w;
+      const kv = kernel[k]!;
+      for (let x = 0; x < w; x++) acc[x]! += kv * tmp[r + x]!;
     }
+    out.set(acc, y * w);
   }
   return out;
 }

@@ -4,9 +4,11 @@
 import type { Logger } from '../log.ts';
 import type { FaceAnalyser } from './analysis.ts';
 import { buildContext, runChecks, type CheckResult } from './checks.ts';
-import { cropToPhoto, type CroppedPhoto } from './crop.ts';
+import { cropToPhoto, cropWindow, pixelsFor, scaleFace, type CroppedPhoto } from './crop.ts';
+import { photoFrame } from './frame.ts';
 import { Guidance, type GuidanceOptions } from './guidance.ts';
 import { ImageError, loadImage } from './image.ts';
+import { PHOTO } from './limits.ts';
 
 export interface ValidationReport {
   file?: string;
@@ -52,11 +54,16 @@ export function createValidatorWith({ analyser, logger }: ValidatorDeps): Valida
       return report;
     },
     async crop(bytes) {
-      const image = await loadImage(bytes, { longSide: 4096 });
+      // The face is found at the working resolution; the pixels of the photo come from a second
+      // decode, shrunk only as far as keeps the 35x45 window at the e-photo's 1063 px (600 dpi).
+      const image = await loadImage(bytes);
       const analysis = await analyser.analyse(image, { emotion: false, segmentation: false });
       const face = analysis.faces[0];
       if (!face) throw new Error('no face in the photo: nothing to crop');
-      return cropToPhoto(image, face);
+      const window = cropWindow(image, face);
+      const frame = photoFrame(image.width, image.height).height;
+      const source = image.scale < 1 ? await loadImage(bytes, { minFramePx: Math.ceil((pixelsFor(PHOTO.heightMm, PHOTO.ephotoDpi) * frame) / window.height) }) : image;
+      return cropToPhoto(source, scaleFace(face, source.width / image.width));
     },
     guidance(options) {
       return new Guidance(analyser, options);

@@ -4,8 +4,10 @@ import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { scoreAccuracy } from '../../src/vision/accuracy.ts';
+import { silentLogger } from '../../src/log.ts';
+import { labelledFaces, measureAccuracy, scoreAccuracy } from '../../src/vision/accuracy.ts';
 import { CHECK_IDS, type CheckId } from '../../src/vision/checks.ts';
+import { createValidator } from '../../src/vision/validator.ts';
 
 t.test('per-check precision and recall; mayFail is not scored', async (t) => {
   const r = scoreAccuracy(
@@ -55,4 +57,29 @@ t.test('the labelled variants exist, are small JPEGs and name real checks', asyn
   t.ok(bytes < 3e6, `${(bytes / 1e6).toFixed(1)} MB in all`);
   // Every check but the two that need a pose the set cannot fake (gaze, eyes.open) has photos that must fail it.
   t.same(CHECK_IDS.filter((id) => !broken.has(id)), ['gaze', 'eyes.open']);
+});
+
+t.test('the validator on the labelled set: floors per check', async (t) => {
+  const validator = await createValidator({ logger: silentLogger() });
+  t.teardown(() => validator.close());
+  const { checks, errors } = await measureAccuracy(validator, labelledFaces(fileURLToPath(new URL('../fixtures/faces/', import.meta.url))));
+  const s = (id: CheckId) => checks.find((c) => c.id === id)!;
+  t.comment(errors.map((e) => `${e.file}: failed [${e.falseFailures.join(' ')}] missed [${e.missed.join(' ')}]`).join('\n'));
+  // Most defects of the set have two to four photos, so any miss is a recall of 50-75 %: every
+  // check must catch all of its own (recall 1), but headwear. Its 8 photos include two the
+  // colour comparison cannot tell from a bare head, on purpose: a beige beanie on a light-brown
+  // skin (the colour of the skin) and a mid-grey one on black hair (within the hair's lightness
+  // range under a stop of different light): 6 of 8 is its floor (docs/vision.md, Known limits).
+  // Precision: no false failure on the 30-odd photos that must pass, but for head.pose, whose
+  // one compliant sitter (london-004) reads 4-5.3° chin up against the ±5° limit (geometry.ts
+  // says why): one false failure at most.
+  for (const c of checks) {
+    if (c.recall !== null) t.ok(c.recall >= (c.id === 'headwear' ? 0.75 : 1), `${c.id}: recall ${c.tp}/${c.tp + c.fn}`);
+  }
+  for (const id of ['shadow.background', 'headwear', 'background.plain', 'background.light', 'background.not-white', 'shadow.face', 'exposure', 'sharpness'] as const) {
+    t.equal(s(id).fp, 0, `${id}: no false failure (${s(id).tn} photos pass)`);
+  }
+  t.ok(s('shadow.background').tp >= 5 && s('headwear').tp >= 6, 'the cast shadows and the headwear are caught');
+  t.equal(s('gaze').fp, 0, 'gaze (horizontal and vertical) never fails a photo whose sitter looks at the lens');
+  t.ok(s('head.pose').fp <= 1, `head.pose: ${s('head.pose').fp} false failure(s)`);
 });

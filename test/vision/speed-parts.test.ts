@@ -2,7 +2,7 @@
 // against sorting, the mip pyramid against box averaging, the resampler and mask resize on
 // images whose answer is known.
 import t from 'tap';
-import { percentile } from '../../src/vision/photometry.ts';
+import { gaussianBlur, percentile, percentiles } from '../../src/vision/photometry.ts';
 import type { RgbImage } from '../../src/vision/models/types.ts';
 import { halve, Pyramid, resample, resizePlane, cropRoi, sampleRoi } from '../../src/vision/models/image.ts';
 
@@ -80,4 +80,37 @@ t.test('resizePlane: bilinear, centres aligned', async (t) => {
   const up = await resizePlane(plane, 2, 2, 4, 4);
   t.same([...up.subarray(0, 4)], [0, 64, 191, 255], 'the first row ramps from 0 to 255');
   t.equal(await resizePlane(plane, 2, 2, 2, 2), plane, 'same size: the plane itself');
+});
+
+t.test('percentiles = percentile for each q; gaussianBlur = the direct clamped-edge formula, bit for bit', async (t) => {
+  const rnd = lcg(11);
+  for (let trial = 0; trial < 200; trial++) {
+    const v = Float32Array.from({ length: 1 + Math.floor(rnd() * 300) }, () => (rnd() < 0.3 ? 5 : rnd() * 100));
+    const qs = [0.95, 0.05, 0.5, rnd(), 1, 0];
+    t.same(percentiles(v, qs), qs.map((q) => percentile(v, q)));
+  }
+  t.same(percentiles([], [0.5]), [NaN]);
+  // The definition: each output pixel sums kernel[k] · src[clamped neighbour] for k ascending,
+  // horizontally then vertically, the kernel normalised in float32 like the implementation's.
+  const direct = (src: Float32Array, w: number, h: number, sigma: number) => {
+    const r = Math.max(1, Math.ceil(3 * sigma));
+    const k = new Float32Array(2 * r + 1);
+    let sum = 0;
+    for (let i = -r; i <= r; i++) sum += k[i + r] = Math.exp(-(i * i) / (2 * sigma * sigma));
+    for (let i = 0; i < k.length; i++) k[i]! /= sum;
+    const clamp = (v: number, n: number) => Math.min(n - 1, Math.max(0, v));
+    const tmp = new Float32Array(w * h);
+    const out = new Float32Array(w * h);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) { let s = 0; for (let i = -r; i <= r; i++) s += k[i + r]! * src[y * w + clamp(x + i, w)]!; tmp[y * w + x] = s; }
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) { let s = 0; for (let i = -r; i <= r; i++) s += k[i + r]! * tmp[clamp(y + i, h) * w + x]!; out[y * w + x] = s; }
+    return out;
+  };
+  for (const [w, h, sigma] of [[97, 61, 2], [40, 33, 4], [1, 9, 0.7], [5, 3, 2], [64, 64, 1.3]] as const) {
+    const src = Float32Array.from({ length: w * h }, () => rnd() * 255);
+    const a = gaussianBlur(src, w, h, sigma);
+    const b = direct(src, w, h, sigma);
+    let differing = 0;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) differing++;
+    t.equal(differing, 0, `${w}x${h} σ ${sigma}`);
+  }
 });

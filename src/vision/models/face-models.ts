@@ -18,7 +18,12 @@ import {
 import { silentLogger, type Logger } from '../../log.ts';
 
 export interface LoadFaceModelsOptions {
-  /** Threads per inference (default 2: the booth's two cores). */
+  /**
+   * Threads per inference (default 1). Measured on the 2-core machine, per run: detector 10.4 ms
+   * with 1 thread, 11.3 with 2; FaceMesh 13.9 / 20.9; iris 12.1 / 15.5; segmentation 17.4 / 18.1:
+   * these models are too small for intra-op parallelism to pay, and the second core is left to
+   * sharp's decode and the rest of the booth.
+   */
   threads?: number;
   /** Check each file's sha256 against manifest.json before loading (default true). */
   verify?: boolean;
@@ -47,7 +52,7 @@ async function openSession(dir: string, entry: ManifestEntry, options: LoadFaceM
     throw new Error(`${path} does not match src/vision/models/manifest.json (expected sha256 ${entry.sha256.slice(0, 16)}…): run "npm run models"`);
   }
   return ort.InferenceSession.create(bytes, {
-    intraOpNumThreads: options.threads ?? 2,
+    intraOpNumThreads: options.threads ?? 1,
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
