@@ -3,8 +3,6 @@
 import type { Command } from 'commander';
 import { configFromOptions } from '../booth/options.ts';
 import { createLogger } from '../log.ts';
-import { setPin } from './pin.ts';
-import { runConsole } from './run.ts';
 
 interface ConsoleCliOptions {
   port?: string;
@@ -39,6 +37,7 @@ export function registerConsoleCommands(program: Command): void {
     .option('--columns <n>', 'terminal width', '80')
     .action(async (opts: ConsoleCliOptions) => {
       if (opts.setPin) {
+        const { setPin } = await import('./pin.ts');
         process.stdout.write((await setPin(opts.config)) + '\n');
         return;
       }
@@ -50,6 +49,7 @@ export function registerConsoleCommands(program: Command): void {
       process.once('SIGTERM', stop);
       if (opts.port) process.once('SIGINT', stop);
       try {
+        const { runConsole } = await import('./run.ts');
         await runConsole({
           config,
           logger,

@@ -7,8 +7,7 @@ import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { IppPrinter, type PrinterDevice } from '../hal/printer/index.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { renderBoard } from './board.ts';
-import { printTestPage } from './test-page.ts';
+// Composition (sharp, fonts) is imported when a command needs it, so `cabine` starts fast.
 
 function configOf(file: string | undefined): Config {
   return loadConfig(file ? { file } : {});
@@ -50,6 +49,7 @@ export function registerPrintCommands(program: Command): void {
       }
       const expires = opts.expires ? new Date(opts.expires) : sixMonthsFrom(new Date());
       if (Number.isNaN(expires.getTime())) throw new Error(`--expires "${opts.expires}" is not a date (use ISO 8601, e.g. 2027-05-23)`);
+      const { renderBoard } = await import('./board.ts');
       const board = await renderBoard({ photo, ...(opts.code ? { code: opts.code, expires } : {}), boothId: opts.booth ?? config.booth.id });
       const file = resolve(opts.out);
       await writeFile(file, board.png);
@@ -71,6 +71,7 @@ export function registerPrintCommands(program: Command): void {
       const config = configOf(opts.config);
       const logger = createLogger({ level: config.log.level });
       const printer = printerOf(config, opts.printer, logger);
+      const { printTestPage } = await import('./test-page.ts');
       const { job, format } = await printTestPage(printer, {
         boothId: config.booth.id,
         operatorPrefix: config.booth.operatorPrefix,
