@@ -1,6 +1,6 @@
 // `cabine fleet ...`: the operator's tools over MQTT (status, cmd, config, ingest, export),
 // fleet PKI (ca, enrol) and the booth-side key material (keygen), plus the payload schemas.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -8,9 +8,12 @@ import { configKeys, loadConfig, parseKeyValue, readConfigFile, setPath } from '
 import { createLogger, silentLogger } from '../log.ts';
 import { mosquittoAcl, mosquittoConfig, OPERATOR_CN } from './operator/broker.ts';
 import { connectOperator, fleetSnapshot, pushConfig, requestCommand, type OperatorLink } from './operator/client.ts';
-import { openFleetDb } from './operator/db.ts';
+import { openFleetStore } from './operator/store-open.ts';
+import { withStoreViews, type StatusView } from './operator/store-status.ts';
+import type { FleetStore } from './operator/store-types.ts';
 import { exportCodes } from './operator/export.ts';
 import { Ingest } from './operator/ingest.ts';
+import { defaultVerifyWorkers } from './operator/verify-pool.ts';
 import { createCa, createCsr, issueCertificate, signCsr } from './operator/pki.ts';
 import { payloadSchemas } from './schemas.ts';
 import { loadOrCreateSigningKey } from './signing.ts';
@@ -46,19 +49,46 @@ const seconds = (text: string, what: string): number => {
   return n;
 };
 
-const dataDirOption = (cmd: Command) => cmd.option('--data <dir>', 'directory of the fleet database (fleet.db)', 'fleet-data');
+const dbOption = () =>
+  new Option('--db <url>', 'PostgreSQL fleet database (postgres://user@host:port/database); default: the SQLite file fleet.db under --data').env('CABINE_FLEET_DB');
+const dataDirOption = (cmd: Command) => cmd.option('--data <dir>', 'directory of the SQLite fleet database (fleet.db), when no --db', 'fleet-data').addOption(dbOption());
+
+interface StoreOptions {
+  data: string;
+  db?: string;
+}
+
+/** Opens the store the options name, runs `fn`, closes it. */
+async function withStore<T>(opts: StoreOptions, fn: (store: FleetStore) => Promise<T>, logger = silentLogger()): Promise<T> {
+  const store = await openFleetStore({ db: opts.db, dataDir: opts.data, logger });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
 
 export function registerFleetCommands(program: Command): void {
   const fleet = program.command('fleet').description('operator tooling over MQTT: presence, commands, config, ingest of records, export, enrolment');
 
   withLink(fleet.command('status'))
     .option('--wait <seconds>', 'how long to gather retained status and telemetry', '1.5')
-    .option('--json', 'print a JSON array of {booth, status, telemetry}')
-    .description("show every booth's presence and last telemetry")
-    .action(async (opts: LinkOptions & { wait: string; json?: boolean }) => {
-      const conn = await connectOperator(linkFrom(opts), silentLogger(), 'status');
+    .option('--json', 'print a JSON array of {booth, status, telemetry[, store]}')
+    .option('--data <dir>', 'also show what the SQLite fleet database there holds of each booth (enrolled, records, codes)')
+    .addOption(dbOption())
+    .description("show every booth's presence and last telemetry (and, with --data or --db, what the fleet database holds of it)")
+    .action(async (opts: LinkOptions & { wait: string; json?: boolean; data?: string; db?: string }) => {
+      const link = linkFrom(opts);
+      const store = opts.db || opts.data ? await openFleetStore({ db: opts.db, dataDir: opts.data ?? '.' }) : undefined;
       try {
-        const views = await fleetSnapshot(conn, seconds(opts.wait, '--wait') * 1000);
+        const conn = await connectOperator(link, silentLogger(), 'status');
+        let views: StatusView[];
+        try {
+          views = await fleetSnapshot(conn, seconds(opts.wait, '--wait') * 1000);
+        } finally {
+          await conn.stop();
+        }
+        if (store) views = await withStoreViews(views, store);
         if (opts.json) {
           process.stdout.write(JSON.stringify(views, null, 2) + '\n');
           return;
@@ -72,9 +102,14 @@ export function registerFleetCommands(program: Command): void {
             ? `sessions ${tel.counters.sessions.completed}, revenue ${(tel.counters.revenueCents / 100).toFixed(2)} EUR, outbox ${tel.outbox.depth}, media ${tel.counters.printer.mediaLeft ?? '?'}, disk ${tel.host.diskFreeMb ?? '?'} MB free, CPU ${tel.host.cpuTempC ?? '?'} C, at ${tel.at}`
             : 'no telemetry';
           process.stdout.write(`${v.booth}  ${s?.state ?? 'unknown'}${s?.version ? ` v${s.version}` : ''}  ${sales}\n    ${figures}\n`);
+          const st = v.store;
+          if (st) {
+            const held = `${st.records} records, ${st.codes} codes${st.lastRecordAt ? `, last record ${st.lastRecordAt}` : ''}`;
+            process.stdout.write(`    ${st.enrolled ? `enrolled (key ${st.keyId ?? '?'})` : 'NOT ENROLLED'}, ${held}\n`);
+          }
         }
       } finally {
-        await conn.stop();
+        await store?.close();
       }
     });
 
@@ -132,24 +167,32 @@ export function registerFleetCommands(program: Command): void {
   dataDirOption(withLink(fleet.command('ingest')))
     .option('--group <name>', 'shared-subscription group (several ingests split the load)', 'ingest')
     .option('--seconds <n>', 'stop after this long (default: until SIGINT/SIGTERM)')
+    .option('--workers <n>', 'threads verifying signatures (0: on the main thread); default one per core')
     .description('receive every booth\'s records, verify their signatures, store them once by id, acknowledge them')
-    .action(async (opts: LinkOptions & { data: string; group: string; seconds?: string }) => {
+    .action(async (opts: LinkOptions & StoreOptions & { group: string; seconds?: string; workers?: string }) => {
+      const workers = opts.workers === undefined ? defaultVerifyWorkers() : Number(opts.workers);
+      if (!Number.isInteger(workers) || workers < 0 || workers > 256) throw new Error(`--workers must be 0 to 256, got "${opts.workers}"`);
       const logger = createLogger().child({ module: 'cli' });
-      const db = openFleetDb(resolve(opts.data));
-      const conn = await connectOperator(linkFrom(opts), logger, 'ingest');
-      const ingest = new Ingest(db, conn, logger, { group: opts.group });
-      ingest.start();
-      logger.info({ db: db.store.path, booths: db.booths().length }, 'ingest running');
-      await new Promise<void>((done) => {
-        const stop = () => done();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-        if (opts.seconds) setTimeout(stop, seconds(opts.seconds, '--seconds') * 1000);
-      });
-      await ingest.stop();
-      await conn.stop();
-      process.stdout.write(JSON.stringify({ ...ingest.getStats(), ...db.counts() }) + '\n');
-      db.close();
+      const link = linkFrom(opts);
+      await withStore(
+        opts,
+        async (db) => {
+          const conn = await connectOperator(link, logger, 'ingest');
+          const ingest = new Ingest(db, conn, logger, { group: opts.group, workers });
+          ingest.start();
+          logger.info({ db: db.location, booths: (await db.booths()).length, workers }, 'ingest running');
+          await new Promise<void>((done) => {
+            const stop = () => done();
+            process.once('SIGINT', stop);
+            process.once('SIGTERM', stop);
+            if (opts.seconds) setTimeout(stop, seconds(opts.seconds, '--seconds') * 1000);
+          });
+          await ingest.stop();
+          await conn.stop();
+          process.stdout.write(JSON.stringify({ ...ingest.getStats(), ...(await db.counts()) }) + '\n');
+        },
+        logger,
+      );
     });
 
   dataDirOption(fleet.command('export'))
@@ -159,17 +202,14 @@ export function registerFleetCommands(program: Command): void {
     .option('--files <dir>', 'also write each code\'s photo and signature there')
     .option('--out <file>', 'write to this file instead of stdout')
     .description('write the issued codes for the back-office (CSV or JSON)')
-    .action((opts: { data: string; format: string; since?: string; booth?: string; files?: string; out?: string }) => {
+    .action(async (opts: StoreOptions & { format: string; since?: string; booth?: string; files?: string; out?: string }) => {
       const format = z.enum(['csv', 'json']).safeParse(opts.format);
       if (!format.success) throw new Error(`--format must be csv or json, got "${opts.format}"`);
-      const db = openFleetDb(resolve(opts.data));
-      try {
-        const text = exportCodes(db, { format: format.data, ...(opts.since ? { since: opts.since } : {}), ...(opts.booth ? { booth: opts.booth } : {}), ...(opts.files ? { filesDir: resolve(opts.files) } : {}) });
-        if (opts.out) writeFileSync(opts.out, text);
-        else process.stdout.write(text);
-      } finally {
-        db.close();
-      }
+      const text = await withStore(opts, (db) =>
+        exportCodes(db, { format: format.data, ...(opts.since ? { since: opts.since } : {}), ...(opts.booth ? { booth: opts.booth } : {}), ...(opts.files ? { filesDir: resolve(opts.files) } : {}) }),
+      );
+      if (opts.out) writeFileSync(opts.out, text);
+      else process.stdout.write(text);
     });
 
   dataDirOption(fleet.command('enrol'))
@@ -181,21 +221,18 @@ export function registerFleetCommands(program: Command): void {
     .option('--days <n>', 'certificate validity', '825')
     .option('--json', 'print {"booth","certificate","serial","keyId"}')
     .description('sign a booth\'s CSR with the fleet CA and register its record-signing key')
-    .action((opts: { data: string; booth: string; csr: string; signingKey: string; caDir: string; out: string; days: string; json?: boolean }) => {
+    .action(async (opts: StoreOptions & { booth: string; csr: string; signingKey: string; caDir: string; out: string; days: string; json?: boolean }) => {
       const out = resolve(opts.out === '<booth>.crt' ? `${opts.booth}.crt` : opts.out);
       const days = Number(opts.days);
       if (!Number.isInteger(days) || days < 1 || days > 3650) throw new Error(`--days must be 1 to 3650, got "${opts.days}"`);
       const pem = readFileSync(opts.signingKey, 'utf8');
-      const db = openFleetDb(resolve(opts.data));
-      try {
+      await withStore(opts, async (db) => {
         const ca = { certFile: join(opts.caDir, 'ca.crt'), keyFile: join(opts.caDir, 'ca.key') };
         const { serial } = signCsr({ ca, csrFile: opts.csr, outFile: out, usage: 'client', expectCn: opts.booth, days });
-        const { keyId } = db.enrol(opts.booth, pem, serial);
+        const { keyId } = await db.enrol(opts.booth, pem, serial);
         const result = { booth: opts.booth, certificate: out, serial, keyId };
         process.stdout.write(opts.json ? JSON.stringify(result) + '\n' : `enrolled ${opts.booth}: certificate ${out} (serial ${serial}), signing key ${keyId}\n`);
-      } finally {
-        db.close();
-      }
+      });
     });
 
   fleet

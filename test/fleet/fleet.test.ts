@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectOperator, fleetSnapshot, pushConfig, requestCommand } from '../../src/fleet/operator/client.ts';
 import { exportCodes } from '../../src/fleet/operator/export.ts';
+import { sqliteFleetStore } from '../../src/fleet/operator/store-sqlite.ts';
 import { sessionRecordInput } from '../../src/fleet/records.ts';
 import { statusSchema, telemetrySchema } from '../../src/fleet/schemas.ts';
 import { topics } from '../../src/fleet/topics.ts';
@@ -94,10 +95,10 @@ t.test('records with photo and signature reach the ingest once, are acked and le
   t.equal(record.files.photo.mime, 'image/jpeg');
   t.ok(Buffer.from(record.files.photo.base64, 'base64').equals(photo), 'the photo arrives intact');
 
-  const csv = exportCodes(fdb.db, { format: 'csv' });
+  const csv = await exportCodes(sqliteFleetStore(fdb.db), { format: 'csv' });
   t.equal(csv.trim().split('\n').length, 13, 'header + one line per code');
   t.match(csv, /9CABAAAAAAAAAAAAAA03XX,REC-1,s3,session-s3,2027-05-23,800/);
-  const json = JSON.parse(exportCodes(fdb.db, { format: 'json' })) as { code: string; photoSha256: string }[];
+  const json = JSON.parse(await exportCodes(sqliteFleetStore(fdb.db), { format: 'json' })) as { code: string; photoSha256: string }[];
   t.equal(json.length, 12);
   t.equal(json[0]!.photoSha256.length, 64);
 });

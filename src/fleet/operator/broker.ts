@@ -27,7 +27,12 @@ export function mosquittoConfig(o: BrokerConfigOptions): string {
     `max_connections ${o.maxConnections ?? -1}`,
     ...(o.aclFile ? [`acl_file ${o.aclFile}`] : []),
     'max_inflight_messages 100',
-    'max_queued_messages 10000',
+    // A subscriber that falls behind (the ingest during a replay after an outage) gets a deep
+    // queue, bounded in bytes, rather than drops: a dropped record only comes back after the
+    // booth's ack timeout (15 s, doubling), which turned an overload into a collapse in
+    // bench/fleet-load.ts (10,000-message queue: 56,000 drops for 60,000 records).
+    'max_queued_messages 1000000',
+    'max_queued_bytes 536870912',
     'retain_available true',
     'log_dest stderr',
     'log_type error',

@@ -1,13 +1,16 @@
-// The operator's fleet database (SQLite, `fleet.db`): enrolled booths and their record-signing
-// keys, every record received (the signed text, kept as evidence), the issued codes extracted
-// for the back-office, and the rejected deliveries. Ingest is idempotent by record id.
-// PostgreSQL is not implemented: one SQLite file in WAL mode takes the load measured in
-// bench/fleet-load.ts; see docs/fleet.md.
+// The operator's fleet database in SQLite (`fleet.db`, WAL): enrolled booths and their
+// record-signing keys, every record received (the signed text, kept as evidence), the issued
+// codes extracted for the back-office, and the rejected deliveries. Ingest is idempotent by
+// record id. This is the synchronous SQLite API; the ingest, the export and the CLI use it
+// through the async FleetStore interface (store-sqlite.ts), whose other implementation is
+// PostgreSQL (store-postgres.ts, same tables). See docs/fleet.md "Storage".
 import type { KeyObject } from 'node:crypto';
 import { openStore, type Store } from '../../store/db.ts';
 import { keyIdOf, parsePublicKey } from '../signing.ts';
-import type { FleetRecord } from '../schemas.ts';
 import { BOOTH_ID_RE } from '../topics.ts';
+import { codeColumnsOf, columnText, type BoothActivity, type BoothRow, type CodeRow, type FleetCounts, type RejectRow, type StoredRecord } from './store-types.ts';
+
+export type { BoothActivity, BoothRow, CodeRow, FleetCounts, RejectRow, StoredRecord } from './store-types.ts';
 
 const MIGRATIONS = [
   `CREATE TABLE booths (
@@ -49,35 +52,20 @@ const MIGRATIONS = [
    );`,
 ];
 
-export interface StoredRecord {
-  record: FleetRecord;
-  keyId: string;
-  recordText: string;
-  sig: string;
-}
-
-export interface CodeRow {
-  code: string;
-  record_id: string;
-  booth: string;
-  session_id: string | null;
-  expires: string | null;
-  paid_cents: number | null;
-  issued_at: string;
-}
-
 export interface FleetDb {
   readonly store: Store;
   enrol(booth: string, publicKeyPem: string, certSerial?: string): { keyId: string };
   boothKey(booth: string): KeyObject | undefined;
-  booths(): { id: string; key_id: string; cert_serial: string | null; enrolled_at: string }[];
+  booths(): BoothRow[];
   /** Stores a batch in one transaction; returns, per record, whether it was new. */
-  storeBatch(records: StoredRecord[]): boolean[];
+  storeBatch(records: readonly StoredRecord[]): boolean[];
   reject(booth: string, recordId: string | undefined, reason: string): void;
-  counts(): { records: number; codes: number; rejects: number; deliveries: number };
+  rejects(): RejectRow[];
+  counts(): FleetCounts;
   codes(options?: { since?: string; booth?: string }): CodeRow[];
   recordText(id: string): string | undefined;
   recordIds(): string[];
+  boothActivity(): BoothActivity[];
   close(): void;
 }
 
@@ -105,7 +93,6 @@ export function openFleetDb(dir: string, file = 'fleet.db'): FleetDb {
      ON CONFLICT (booth, reason, record_id) DO UPDATE SET count = count + 1, last_at = excluded.last_at`,
   );
   const keys = new Map<string, KeyObject>();
-  const str = (v: unknown) => (typeof v === 'string' ? v : null);
 
   return {
     store,
@@ -127,22 +114,19 @@ export function openFleetDb(dir: string, file = 'fleet.db'): FleetDb {
       return key;
     },
     booths() {
-      return db.prepare<[], { id: string; key_id: string; cert_serial: string | null; enrolled_at: string }>('SELECT id, key_id, cert_serial, enrolled_at FROM booths ORDER BY id').all();
+      return db.prepare<[], BoothRow>('SELECT id, key_id, cert_serial, enrolled_at FROM booths ORDER BY id').all();
     },
     storeBatch(batch) {
       const now = new Date().toISOString();
       return store.transaction(() =>
         batch.map(({ record, keyId, recordText, sig }) => {
-          const fresh = insertRecord.run(record.id, record.booth, record.type, record.at, now, keyId, recordText, sig).changes > 0;
+          const fresh = insertRecord.run(record.id, record.booth, record.type, columnText(record.at), now, keyId, recordText, sig).changes > 0;
           if (!fresh) {
             bumpDeliveries.run(record.id);
             return false;
           }
-          const code = str(record.data.code);
-          if (record.type === 'session' && code) {
-            const paid = record.data.paidCents;
-            insertCode.run(code, record.id, record.booth, str(record.data.sessionId), str(record.data.expires), typeof paid === 'number' ? paid : null, record.at);
-          }
+          const code = codeColumnsOf(record);
+          if (code) insertCode.run(code.code, record.id, record.booth, code.sessionId, code.expires, code.paidCents, code.issuedAt);
           return true;
         }),
       );
@@ -150,6 +134,11 @@ export function openFleetDb(dir: string, file = 'fleet.db'): FleetDb {
     reject(booth, recordId, reason) {
       const now = new Date().toISOString();
       insertReject.run(booth, recordId ?? '', reason, now, now);
+    },
+    rejects() {
+      return db
+        .prepare<[], RejectRow>("SELECT booth, NULLIF(record_id, '') AS record_id, reason, first_at, last_at, count FROM rejects ORDER BY booth, reason, record_id")
+        .all();
     },
     counts() {
       const one = (sql: string) => (db.prepare<[], { n: number | null }>(sql).get()?.n ?? 0);
@@ -172,6 +161,14 @@ export function openFleetDb(dir: string, file = 'fleet.db'): FleetDb {
     },
     recordIds() {
       return db.prepare<[], { id: string }>('SELECT id FROM records ORDER BY id').all().map((r) => r.id);
+    },
+    boothActivity() {
+      return db
+        .prepare<[], BoothActivity>(
+          `SELECT r.booth AS booth, COUNT(*) AS records, (SELECT COUNT(*) FROM codes c WHERE c.booth = r.booth) AS codes, MAX(r.at) AS lastRecordAt
+           FROM records r GROUP BY r.booth ORDER BY r.booth`,
+        )
+        .all();
     },
     close() {
       store.close();

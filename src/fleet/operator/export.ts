@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { recordSchema } from '../schemas.ts';
-import type { FleetDb } from './db.ts';
+import type { FleetStore } from './store-types.ts';
 
 export interface ExportOptions {
   format: 'csv' | 'json';
@@ -34,11 +34,14 @@ function csvField(value: unknown): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-export function exportedCodes(db: FleetDb, options: Omit<ExportOptions, 'format'> = {}): ExportedCode[] {
+export async function exportedCodes(db: FleetStore, options: Omit<ExportOptions, 'format'> = {}): Promise<ExportedCode[]> {
   if (options.filesDir) mkdirSync(options.filesDir, { recursive: true });
-  return db.codes({ ...(options.since ? { since: options.since } : {}), ...(options.booth ? { booth: options.booth } : {}) }).map((row) => {
-    const record = recordSchema.parse(JSON.parse(db.recordText(row.record_id) ?? '{}'));
-    const out: ExportedCode = {
+  const rows = await db.codes({ ...(options.since ? { since: options.since } : {}), ...(options.booth ? { booth: options.booth } : {}) });
+  const out: ExportedCode[] = [];
+  // One record at a time: each may carry a few hundred KB of photo.
+  for (const row of rows) {
+    const record = recordSchema.parse(JSON.parse((await db.recordText(row.record_id)) ?? '{}'));
+    const code: ExportedCode = {
       code: row.code,
       booth: row.booth,
       sessionId: row.session_id,
@@ -53,21 +56,31 @@ export function exportedCodes(db: FleetDb, options: Omit<ExportOptions, 'format'
       for (const name of ['photo', 'signature'] as const) {
         const file = record.files[name];
         if (!file) continue;
-        const path = join(options.filesDir, `${row.code}-${name}.${EXT[file.mime] ?? 'bin'}`);
+        const path = join(options.filesDir, `${fileStem(row.code, row.record_id)}-${name}.${EXT[file.mime] ?? 'bin'}`);
         writeFileSync(path, Buffer.from(file.base64, 'base64'));
-        out[name === 'photo' ? 'photoFile' : 'signatureFile'] = path;
+        code[name === 'photo' ? 'photoFile' : 'signatureFile'] = path;
       }
     }
-    return out;
-  });
+    out.push(code);
+  }
+  return out;
 }
 
-export function exportCodes(db: FleetDb, options: ExportOptions): string {
-  const rows = exportedCodes(db, options);
+export async function exportCodes(db: FleetStore, options: ExportOptions): Promise<string> {
+  const rows = await exportedCodes(db, options);
   if (options.format === 'json') return JSON.stringify(rows, null, 2) + '\n';
   const columns: (keyof ExportedCode)[] = ['code', 'booth', 'sessionId', 'recordId', 'expires', 'paidCents', 'issuedAt', 'photoSha256', 'signatureSha256'];
   if (options.filesDir) columns.push('photoFile', 'signatureFile');
   const lines = [columns.join(',')];
   for (const row of rows) lines.push(columns.map((c) => csvField(row[c])).join(','));
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The name a code's files get: the code itself when it is made of code characters only. The
+ * code comes from a booth's record, so anything else (a `../`, a slash) must not reach a path;
+ * such a code's files are named after its record id, which the record schema restricts.
+ */
+function fileStem(code: string, recordId: string): string {
+  return /^[0-9A-Z]{1,64}$/.test(code) ? code : `record-${recordId.replace(/[^0-9A-Za-z_-]/g, '_')}`;
 }

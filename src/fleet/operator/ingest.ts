@@ -5,17 +5,26 @@
 // batches: one SQLite transaction and one ack message per booth per batch.
 // A record that fails verification is not acknowledged (the booth keeps it: an unenrolled
 // booth's records wait until it is enrolled) and is counted in `rejects`.
+// Verification (JSON, Ed25519, file hashes) starts as each message arrives, on the main thread
+// or on a pool of worker threads (`workers`, verify-pool.ts); the batch then waits for its
+// verdicts in arrival order, so storage and acks stay in order on the main thread while the
+// next batch is being verified.
 import type { Logger } from '../../log.ts';
 import type { FleetConnection } from '../connection.ts';
-import { openEnvelope, parseEnvelope } from '../records.ts';
 import { parseTopic, topics } from '../topics.ts';
-import type { FleetDb, StoredRecord } from './db.ts';
+import type { FleetStore, StoredRecord } from './store-types.ts';
+import { createVerifyPool, inlineVerifier, type RecordVerifier } from './verify-pool.ts';
+import type { Verdict } from './verify-record.ts';
 
 export interface IngestOptions {
   group?: string;
   /** Longest a record waits for its batch to be stored. */
   batchMs?: number;
   batchMax?: number;
+  /** Verification worker threads (0, the default: verify on the main thread). Ignored with `verifier`. */
+  workers?: number;
+  /** Where to verify (default from `workers`); the ingest closes the one it creates only. */
+  verifier?: RecordVerifier;
 }
 
 export interface IngestStats {
@@ -27,8 +36,8 @@ export interface IngestStats {
 }
 
 interface Pending {
-  topic: string;
-  payload: Buffer;
+  /** Verification under way since the message arrived. */
+  verdict: Promise<Verdict>;
 }
 
 export class Ingest {
@@ -38,14 +47,23 @@ export class Ingest {
   private readonly stats: IngestStats = { received: 0, stored: 0, duplicates: 0, rejected: 0, acksSent: 0 };
   private readonly logger: Logger;
   private readonly listeners = new Set<(stats: IngestStats) => void>();
+  private readonly verifier: RecordVerifier;
+  private readonly ownsVerifier: boolean;
 
   constructor(
-    private readonly db: FleetDb,
+    private readonly db: FleetStore,
     private readonly conn: FleetConnection,
     logger: Logger,
     private readonly options: IngestOptions = {},
   ) {
     this.logger = logger.child({ module: 'fleet.ingest' });
+    this.ownsVerifier = !options.verifier;
+    this.verifier = options.verifier ?? (options.workers ? createVerifyPool(options.workers, this.logger) : inlineVerifier());
+  }
+
+  /** Worker threads verifying records (0: the main thread). */
+  get workers(): number {
+    return this.verifier.workers;
   }
 
   start(): void {
@@ -55,7 +73,11 @@ export class Ingest {
   /** Takes one message of `cabine/v1/<booth>/records` into the next batch. */
   accept(topic: string, payload: Buffer): void {
     this.stats.received++;
-    this.queue.push({ topic, payload });
+    const where = parseTopic(topic);
+    if (!where || where.rest !== 'records') return;
+    const verdict = this.verify(where.booth, payload);
+    verdict.catch(() => undefined); // awaited by its batch, which fails (nothing acked) on an error
+    this.queue.push({ verdict });
     if (this.queue.length >= (this.options.batchMax ?? 500)) this.schedule(0);
     else this.schedule(this.options.batchMs ?? 10);
   }
@@ -69,35 +91,23 @@ export class Ingest {
     }, delay);
   }
 
+  private async verify(booth: string, payload: Buffer): Promise<Verdict> {
+    const key = await this.db.boothKey(booth);
+    return this.verifier.verify(booth, payload, key);
+  }
+
   /** Verifies, stores and acknowledges everything queued. */
   async flush(): Promise<void> {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
     const good: StoredRecord[] = [];
-    for (const { topic, payload } of batch) {
-      const where = parseTopic(topic);
-      if (!where || where.rest !== 'records') continue;
-      const booth = where.booth;
-      const parsed = parseEnvelope(payload);
-      if (!parsed.ok) {
-        this.rejectRecord(booth, undefined, parsed.reason);
-        continue;
-      }
-      const key = this.db.boothKey(booth);
-      if (!key) {
-        this.rejectRecord(booth, undefined, 'booth not enrolled');
-        continue;
-      }
-      const opened = openEnvelope(parsed.envelope, booth, key);
-      if (!opened.ok) {
-        this.rejectRecord(booth, opened.id, opened.reason);
-        continue;
-      }
-      good.push({ record: opened.record, keyId: parsed.envelope.keyId, recordText: parsed.envelope.record, sig: parsed.envelope.sig });
+    for (const verdict of await Promise.all(batch.map((p) => p.verdict))) {
+      if (verdict.ok) good.push(verdict.stored);
+      else await this.rejectRecord(verdict.booth, verdict.id, verdict.reason);
     }
     if (good.length === 0) return;
-    const fresh = this.db.storeBatch(good);
+    const fresh = await this.db.storeBatch(good);
     const ackIds = new Map<string, Set<string>>();
     good.forEach((r, i) => {
       if (fresh[i]) this.stats.stored++;
@@ -118,9 +128,9 @@ export class Ingest {
     for (const listener of this.listeners) listener(this.getStats());
   }
 
-  private rejectRecord(booth: string, id: string | undefined, reason: string): void {
+  private async rejectRecord(booth: string, id: string | undefined, reason: string): Promise<void> {
     this.stats.rejected++;
-    this.db.reject(booth, id, reason);
+    await this.db.reject(booth, id, reason);
     this.logger.warn({ booth, id, reason }, 'record rejected');
   }
 
@@ -140,5 +150,6 @@ export class Ingest {
     this.timer = undefined;
     await this.flushing;
     await this.flush();
+    if (this.ownsVerifier) await this.verifier.close();
   }
 }

@@ -8,6 +8,8 @@ import { createFleet, type Fleet } from '../../../src/fleet/fleet.ts';
 import type { ConfigApplyResult, FleetHooks } from '../../../src/fleet/hooks.ts';
 import { connectOperator } from '../../../src/fleet/operator/client.ts';
 import { openFleetDb, type FleetDb } from '../../../src/fleet/operator/db.ts';
+import { sqliteFleetStore } from '../../../src/fleet/operator/store-sqlite.ts';
+import type { FleetStore } from '../../../src/fleet/operator/store-types.ts';
 import { Ingest } from '../../../src/fleet/operator/ingest.ts';
 import type { FleetConnection } from '../../../src/fleet/connection.ts';
 import { createLogger, silentLogger } from '../../../src/log.ts';
@@ -105,21 +107,27 @@ export function makeBooth(broker: TestBroker | undefined, id: string, options: {
 }
 
 export interface TestIngest {
-  db: FleetDb;
+  db: FleetDb | FleetStore;
+  /** What the ingest writes to (the SQLite FleetDb wrapped, or the store given). */
+  store: FleetStore;
   ingest: Ingest;
   conn: FleetConnection;
   close(): Promise<void>;
 }
 
-export async function startIngest(broker: TestBroker, db: FleetDb): Promise<TestIngest> {
+export async function startIngest(broker: TestBroker, db: FleetDb | FleetStore): Promise<TestIngest> {
+  const store = 'kind' in db ? db : sqliteFleetStore(db);
   const op = broker.ca ? broker.operator() : undefined;
   const conn = await connectOperator({ url: broker.url, caFile: broker.ca?.certFile, certFile: op?.certFile, keyFile: op?.keyFile }, process.env.FLEET_TEST_LOG ? createLogger({ level: 'debug', pretty: false }).child({ side: 'ingest' }) : silentLogger(), 'ingest');
-  const ingest = new Ingest(db, conn, process.env.FLEET_TEST_LOG ? createLogger({ level: 'debug', pretty: false }).child({ side: 'ingest' }) : silentLogger());
+  // FLEET_TEST_INGEST_WORKERS=N runs every test's ingest with N verification worker threads
+  const workers = Number(process.env.FLEET_TEST_INGEST_WORKERS ?? 0);
+  const ingest = new Ingest(store, conn, process.env.FLEET_TEST_LOG ? createLogger({ level: 'debug', pretty: false }).child({ side: 'ingest' }) : silentLogger(), { workers });
   ingest.start();
   // the SUBSCRIBE is on its way; a round trip makes sure it is in place
   await conn.publish('cabine/v1/_probe/none', '', { qos: 1 }).catch(() => undefined);
   return {
     db,
+    store,
     ingest,
     conn,
     async close() {
