@@ -23,7 +23,7 @@ import {
 import { photoFrame, type PhotoFrame } from './frame.ts';
 import { HINTS, type Hint } from './hints.ts';
 import { LIMITS, PHOTO } from './limits.ts';
-import { boxReduce, edgeBlurSigma, gaussianBlur, grayWindow, hullPixels, lab, lightness, luminance, percentile, polygonPixels, regionStats } from './photometry.ts';
+import { boxReduce, edgeBlurSigma, gaussianBlurAt, grayWindow, hullPixels, lab, lightness, luminance, percentile, polygonPixels, regionStats } from './photometry.ts';
 
 export const CHECK_IDS = [
   'face.count',
@@ -103,7 +103,7 @@ const noFace = (id: CheckId): CheckResult => ({ id, pass: false, value: null, li
 /** Pixel sampling step so a region of `area` pixels yields about `target` samples. */
 const stepFor = (area: number, target = 40_000) => Math.max(1, Math.floor(Math.sqrt(area / target)));
 
-function facePixels(ctx: CheckContext, face: FaceAnalysis): number[] {
+function facePixels(ctx: CheckContext, face: FaceAnalysis): Int32Array {
   const poly = facePolygon(face);
   const frame = faceFrame(face);
   // Skin only: the face oval without the eyes, brows and mouth is what exposure and contrast see;
@@ -112,7 +112,7 @@ function facePixels(ctx: CheckContext, face: FaceAnalysis): number[] {
   return polygonPixels(ctx.image, poly, step);
 }
 
-function patch(ctx: CheckContext, face: FaceAnalysis, idx: readonly number[]): number[] {
+function patch(ctx: CheckContext, face: FaceAnalysis, idx: readonly number[]): Int32Array {
   return hullPixels(ctx.image, idx.map((i) => lm2(face, i)));
 }
 
@@ -160,46 +160,73 @@ function frameGrid(ctx: CheckContext): Grid | undefined {
   const Y = new Float32Array(w * h);
   const T = new Float32Array(w * h);
   const d = image.data;
+  // A band of cells at a time, its pixel rows read in memory order: each cell's sums take its
+  // pixels in the same order as a cell-by-cell walk (row by row, left to right), so the sums
+  // are the same numbers bit for bit, without striding across the image for every cell.
+  const R = new Float64Array(w);
+  const G = new Float64Array(w);
+  const Bs = new Float64Array(w);
+  const Ysum = new Float64Array(w);
+  const Y2sum = new Float64Array(w);
+  const n = cell * cell;
   for (let gy = 0; gy < h; gy++) {
-    for (let gx = 0; gx < w; gx++) {
-      let r = 0;
-      let g = 0;
-      let b = 0;
-      let y = 0;
-      let y2 = 0;
-      for (let yy = 0; yy < cell; yy++) {
-        for (let xx = 0; xx < cell; xx++) {
-          const o = ((y0 + gy * cell + yy) * image.width + x0 + gx * cell + xx) * 3;
-          r += d[o]!;
-          g += d[o + 1]!;
-          b += d[o + 2]!;
-          const lum = luminance(d[o]!, d[o + 1]!, d[o + 2]!);
+    R.fill(0);
+    G.fill(0);
+    Bs.fill(0);
+    Ysum.fill(0);
+    Y2sum.fill(0);
+    for (let yy = 0; yy < cell; yy++) {
+      let o = ((y0 + gy * cell + yy) * image.width + x0) * 3;
+      for (let gx = 0; gx < w; gx++) {
+        let r = R[gx]!;
+        let g = G[gx]!;
+        let b = Bs[gx]!;
+        let y = Ysum[gx]!;
+        let y2 = Y2sum[gx]!;
+        for (let xx = 0; xx < cell; xx++, o += 3) {
+          const pr = d[o]!;
+          const pg = d[o + 1]!;
+          const pb = d[o + 2]!;
+          r += pr;
+          g += pg;
+          b += pb;
+          const lum = luminance(pr, pg, pb);
           y += lum;
           y2 += lum * lum;
         }
+        R[gx] = r;
+        G[gx] = g;
+        Bs[gx] = b;
+        Ysum[gx] = y;
+        Y2sum[gx] = y2;
       }
-      const n = cell * cell;
-      const [l, a, bb] = lab(Math.round(r / n), Math.round(g / n), Math.round(b / n));
+    }
+    for (let gx = 0; gx < w; gx++) {
+      const y = Ysum[gx]!;
+      const [l, a, bb] = lab(Math.round(R[gx]! / n), Math.round(G[gx]! / n), Math.round(Bs[gx]! / n));
       const k = gy * w + gx;
       L[k] = l;
       A[k] = a;
       B[k] = bb;
       Y[k] = y / n;
-      T[k] = Math.sqrt(Math.max(0, y2 / n - (y / n) ** 2)) / Math.max(1e-6, y / n);
+      T[k] = Math.sqrt(Math.max(0, Y2sum[gx]! / n - (y / n) ** 2)) / Math.max(1e-6, y / n);
     }
   }
   return { L, A, B, Y, T, w, h, cell, x0, y0 };
 }
 
 /** Whether the segmentation says "person" anywhere within `reach` pixels of image point p (5 samples: centre and 4 directions). */
-function nearPerson(ctx: CheckContext, p: Point, reach: number): boolean {
+const NEAR_OFFSETS = [0, 0, -1, 0, 1, 0, 0, -1, 0, 1] as const;
+function nearPerson(ctx: CheckContext, px: number, py: number, reach: number): boolean {
   const mask = ctx.analysis.segmentation;
   if (!mask) return false;
-  const { image } = ctx;
-  for (const [dx, dy] of [[0, 0], [-reach, 0], [reach, 0], [0, -reach], [0, reach]] as const) {
-    const mx = Math.min(mask.width - 1, Math.max(0, Math.floor(((p[0] + dx) / image.width) * mask.width)));
-    const my = Math.min(mask.height - 1, Math.max(0, Math.floor(((p[1] + dy) / image.height) * mask.height)));
-    if (mask.data[my * mask.width + mx]! >= 64) return true;
+  const { width: iw, height: ih } = ctx.image;
+  const { width: mw, height: mh, data } = mask;
+  for (let s = 0; s < 10; s += 2) {
+    // ±1 x reach is exactly ±reach: the same sample points as offsetting by ±reach.
+    const mx = Math.min(mw - 1, Math.max(0, Math.floor(((px + NEAR_OFFSETS[s]! * reach) / iw) * mw)));
+    const my = Math.min(mh - 1, Math.max(0, Math.floor(((py + NEAR_OFFSETS[s + 1]! * reach) / ih) * mh)));
+    if (data[my * mw + mx]! >= 64) return true;
   }
   return false;
 }
@@ -242,7 +269,7 @@ function background(ctx: CheckContext, cache: Map<string, unknown>): Background 
       if (p[1] > chinF[1]) continue;
       // Background only well away from the person's outline (soft mask edges hold hair and
       // blending): every mask sample within 1 % of the frame height must be background.
-      if (mask && nearPerson(ctx, px, 0.01 * frame.height)) continue;
+      if (mask && nearPerson(ctx, px[0], px[1], 0.01 * frame.height)) continue;
       // The head-and-hair ellipse is excluded with or without a mask: segmentation models miss
       // loose hair, which is not background either.
       const ex = (p[0] - cF[0]) / ax;
@@ -280,7 +307,7 @@ function visibleBackdrop(ctx: CheckContext, cache: Map<string, unknown>): Backgr
   const candidates: number[] = [];
   for (let gy = 0; gy < h; gy++) {
     for (let gx = 0; gx < w; gx++) {
-      if (!nearPerson(ctx, [x0 + (gx + 0.5) * cell, y0 + (gy + 0.5) * cell], reach)) candidates.push(gy * w + gx);
+      if (!nearPerson(ctx, x0 + (gx + 0.5) * cell, y0 + (gy + 0.5) * cell, reach)) candidates.push(gy * w + gx);
     }
   }
   if (candidates.length < 8) return undefined;
@@ -477,7 +504,7 @@ const CHECKS: Record<CheckId, Check> = {
     // Texture: colour difference of each cell from its neighbourhood (σ = 4 cells); spread:
     // chromatic difference from the background's median colour. Patterns raise the first,
     // a second colour the second; smooth shading (shadow.background's business) neither.
-    const sm = (ch: Float32Array) => gaussianBlur(ch, bg.w, bg.h, 4);
+    const sm = (ch: Float32Array) => gaussianBlurAt(ch, bg.w, bg.h, 4, bg.cells);
     const Ls = sm(bg.L);
     const As = sm(bg.A);
     const Bs = sm(bg.B);
@@ -751,20 +778,37 @@ function mouthOpenArea(ctx: CheckContext, face: FaceAnalysis): number {
  */
 function quadraticFit(xy: readonly [number, number][], z: readonly number[]): (x: number, y: number) => number {
   const n = 4;
-  const m = Array.from({ length: n }, () => new Float64Array(n + 1));
-  const t = new Float64Array(n);
+  // The normal equations' sums in scalars (each the same sum, term by term, as accumulating
+  // the 4 x 5 matrix row by row: the same numbers; the matrix is symmetric, a·b = b·a).
+  let s1 = 0, sx = 0, sy = 0, sq = 0, sxx = 0, sxy = 0, sxq = 0, syy = 0, syq = 0, sqq = 0;
+  let sz = 0, sxz = 0, syz = 0, sqz = 0;
   for (let i = 0; i < xy.length; i++) {
-    const [x, y] = xy[i]!;
-    t[0] = 1;
-    t[1] = x;
-    t[2] = y;
-    t[3] = x * x + y * y;
-    for (let r = 0; r < n; r++) {
-      const row = m[r]!;
-      for (let c = 0; c < n; c++) row[c]! += t[r]! * t[c]!;
-      row[n]! += t[r]! * z[i]!;
-    }
+    const p = xy[i]!;
+    const x = p[0];
+    const y = p[1];
+    const q = x * x + y * y;
+    const zi = z[i]!;
+    s1 += 1 * 1;
+    sx += 1 * x;
+    sy += 1 * y;
+    sq += 1 * q;
+    sxx += x * x;
+    sxy += x * y;
+    sxq += x * q;
+    syy += y * y;
+    syq += y * q;
+    sqq += q * q;
+    sz += 1 * zi;
+    sxz += x * zi;
+    syz += y * zi;
+    sqz += q * zi;
   }
+  const m = [
+    Float64Array.of(s1, sx, sy, sq, sz),
+    Float64Array.of(sx, sxx, sxy, sxq, sxz),
+    Float64Array.of(sy, sxy, syy, syq, syz),
+    Float64Array.of(sq, sxq, syq, sqq, sqz),
+  ];
   for (let r = 0; r < n; r++) m[r]![r]! += 1e-9;
   // Gaussian elimination with partial pivoting.
   for (let c = 0; c < n; c++) {
@@ -794,7 +838,7 @@ function quadraticFit(xy: readonly [number, number][], z: readonly number[]): (x
  */
 const SHADOW_MIN_AREA = 0.01;
 function castShadowDepth(bg: Background): number {
-  const Ys = gaussianBlur(bg.Y, bg.w, bg.h, 2);
+  const Ys = gaussianBlurAt(bg.Y, bg.w, bg.h, 2, bg.cells);
   const xy = bg.cells.map((k): [number, number] => [(k % bg.w) / bg.w, Math.floor(k / bg.w) / bg.h]);
   const z = bg.cells.map((k) => Math.log2(Math.max(1e-4, Ys[k]!)));
   let keep = bg.cells.map((_, i) => i);

@@ -8,9 +8,11 @@
 // of the 35x45 photo and in proportions of the face, so what they need is a number of pixels on
 // the photo frame, not the camera's. The finest measure is sharpness, whose limit (0.12 mm) must
 // span at least 2 pixels: ANALYSIS_MIN_FRAME_PX = 2 x 45 / 0.12 = 750 px on the 45 mm side. An
-// image is decoded shrunk by the largest power of two (2, 4, 8: the factors libjpeg decodes to
-// directly, for free) that keeps its frame at least that tall: a 2028x1520 booth capture (and a
-// 4056x3040 one) is analysed with a 760 px frame, a 600 dpi e-photo (1063 px) as it is.
+// image is decoded shrunk by the largest power of two (2, 4, 8) that keeps its frame at least
+// that tall: a 2028x1520 booth capture (and a 4056x3040 one) is analysed with a 760 px frame, a
+// 600 dpi e-photo (1063 px) as it is. sharp shrinks on load (libjpeg's DCT scaling) only by a
+// factor it can leave a further reduction to: a 2x shrink is a full decode and a lanczos3
+// reduction, a 4x one a 1/2 load and a 2x reduction (docs/vision.md, "Working resolution").
 import sharp, { type Metadata } from 'sharp';
 import type { RgbImage } from './analysis.ts';
 import { photoFrame } from './frame.ts';

@@ -70,16 +70,15 @@ t.test('the validator on the labelled set: floors per check', async (t) => {
   // colour comparison cannot tell from a bare head, on purpose: a beige beanie on a light-brown
   // skin (the colour of the skin) and a mid-grey one on black hair (within the hair's lightness
   // range under a stop of different light): 6 of 8 is its floor (docs/vision.md, Known limits).
-  // Precision: no false failure on the 30-odd photos that must pass, but for head.pose, whose
-  // one compliant sitter (london-004) reads 4-5.3° chin up against the ±5° limit (geometry.ts
-  // says why): one false failure at most.
+  // Precision: no false failure on the 30-odd photos that must pass. head.pose included: its
+  // pitch limit adds the estimator's error between people to the standard's ±5° (limits.ts), so
+  // london-004, who reads 4-5.3° chin up with his head level, passes.
   for (const c of checks) {
     if (c.recall !== null) t.ok(c.recall >= (c.id === 'headwear' ? 0.75 : 1), `${c.id}: recall ${c.tp}/${c.tp + c.fn}`);
   }
-  for (const id of ['shadow.background', 'headwear', 'background.plain', 'background.light', 'background.not-white', 'shadow.face', 'exposure', 'sharpness'] as const) {
+  for (const id of ['shadow.background', 'headwear', 'background.plain', 'background.light', 'background.not-white', 'shadow.face', 'exposure', 'sharpness', 'head.pose'] as const) {
     t.equal(s(id).fp, 0, `${id}: no false failure (${s(id).tn} photos pass)`);
   }
   t.ok(s('shadow.background').tp >= 5 && s('headwear').tp >= 6, 'the cast shadows and the headwear are caught');
   t.equal(s('gaze').fp, 0, 'gaze (horizontal and vertical) never fails a photo whose sitter looks at the lens');
-  t.ok(s('head.pose').fp <= 1, `head.pose: ${s('head.pose').fp} false failure(s)`);
 });

@@ -78,10 +78,18 @@ t.test('pitch: positive when the chin comes nearer the camera; the hint says low
   // Chin 21 mm nearer than the forehead top over 210 mm: atan(0.1) = 5.7° chin up.
   const up = face({ chinZ: -21 });
   t.ok(Math.abs(headPose(up).pitchDeg - 5.71) < 0.05, `chin up reads ${headPose(up).pitchDeg.toFixed(2)}°`);
-  const r = runChecks(buildContext(image, analysis(up)), { only: ['head.pose'] })[0]!;
-  t.equal(r.pass, false);
+  const pose = (chinZ: number) => runChecks(buildContext(image, analysis(face({ chinZ }))), { only: ['head.pose'] })[0]!;
+  // The pitch limit is the standard's 5° plus the estimator's error between people (limits.ts):
+  // a tilt 2° inside it passes, 2° beyond it fails with the hint that undoes it.
+  const zFor = (deg: number) => -210 * Math.tan((deg * Math.PI) / 180);
+  const limit = LIMITS.pitchMaxDeg.value;
+  t.ok(limit >= 5, 'never tighter than the standard');
+  t.equal(pose(zFor(limit - 2)).pass, true, `${limit - 2}° chin up passes`);
+  const r = pose(zFor(limit + 2));
+  t.equal(r.pass, false, `${limit + 2}° chin up fails`);
   t.same(r.hint, HINTS.chinDown, 'a raised chin is told to come down');
-  const down = runChecks(buildContext(image, analysis(face({ chinZ: 21 }))), { only: ['head.pose'] })[0]!;
+  const down = pose(-zFor(limit + 2));
+  t.equal(down.pass, false, `${limit + 2}° chin down fails`);
   t.same(down.hint, HINTS.chinUp, 'a lowered chin is told to come up');
   t.ok(Math.abs(headPose(face()).pitchDeg) < 0.01 && Math.abs(headPose(face()).yawDeg) < 0.01, 'frontal reads 0');
 });

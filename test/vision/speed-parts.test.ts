@@ -1,8 +1,9 @@
 // The pieces the speed work added, against their plain definitions: the quickselect percentile
 // against sorting, the mip pyramid against box averaging, the resampler and mask resize on
-// images whose answer is known.
+// images whose answer is known, the blur at chosen cells and the colour lookup tables against
+// the formulas they replace.
 import t from 'tap';
-import { gaussianBlur, percentile, percentiles } from '../../src/vision/photometry.ts';
+import { gaussianBlur, gaussianBlurAt, lab, LINEAR, luminance, percentile, percentiles } from '../../src/vision/photometry.ts';
 import type { RgbImage } from '../../src/vision/models/types.ts';
 import { halve, Pyramid, resample, resizePlane, cropRoi, sampleRoi } from '../../src/vision/models/image.ts';
 
@@ -112,5 +113,32 @@ t.test('percentiles = percentile for each q; gaussianBlur = the direct clamped-e
     let differing = 0;
     for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) differing++;
     t.equal(differing, 0, `${w}x${h} σ ${sigma}`);
+    // gaussianBlurAt: the same numbers at the cells asked for (a random third and the corners), 0 elsewhere.
+    const cells = [0, w - 1, (h - 1) * w, w * h - 1, ...Array.from({ length: w * h }, (_, i) => i).filter(() => rnd() < 0.33)];
+    const at = gaussianBlurAt(src, w, h, sigma, cells);
+    const asked = new Set(cells);
+    let wrong = 0;
+    for (let i = 0; i < at.length; i++) if (at[i] !== (asked.has(i) ? b[i] : 0)) wrong++;
+    t.equal(wrong, 0, `gaussianBlurAt ${w}x${h} σ ${sigma}`);
   }
+});
+
+t.test('luminance and lab by lookup tables = the formulas in linear light, bit for bit', async (t) => {
+  const f = (v: number) => (v > 216 / 24389 ? Math.cbrt(v) : (24389 / 27 * v + 16) / 116);
+  let wrong = 0;
+  for (let r = 0; r < 256; r += 3) {
+    for (let g = 0; g < 256; g += 5) {
+      for (let b = 0; b < 256; b += 7) {
+        const R = LINEAR[r]!;
+        const G = LINEAR[g]!;
+        const B = LINEAR[b]!;
+        const Y = 0.2126 * R + 0.7152 * G + 0.0722 * B;
+        const X = (0.4124 * R + 0.3576 * G + 0.1805 * B) / 0.95047;
+        const Z = (0.0193 * R + 0.1192 * G + 0.9505 * B) / 1.08883;
+        const [L, A, Bb] = lab(r, g, b);
+        if (luminance(r, g, b) !== Y || L !== 116 * f(Y) - 16 || A !== 500 * (f(X) - f(Y)) || Bb !== 200 * (f(Y) - f(Z))) wrong++;
+      }
+    }
+  }
+  t.equal(wrong, 0, 'no pixel differs');
 });
