@@ -21,6 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { generate, parser, type Packet } from 'mqtt-packet';
+import { RetransmitTimer } from '../src/fleet/parts/rto.ts';
 import { sealRecord } from '../src/fleet/records.ts';
 import { loadOrCreateSigningKey } from '../src/fleet/signing.ts';
 import { topics } from '../src/fleet/topics.ts';
@@ -59,7 +60,10 @@ interface Booth {
   inflight: Map<string, number>;
   acked: number;
   lastProgress: number;
-  ackTimeoutMs: number;
+  /** The booth's adaptive ack timeout (src/fleet/parts/rto.ts, as the records part uses it). */
+  rto: RetransmitTimer;
+  sentAt: number[];
+  resentOnce: Set<number>;
 }
 
 const booths: Booth[] = [];
@@ -89,6 +93,7 @@ function pump(b: Booth): void {
   while (b.inflight.size < window && b.next < b.issued) {
     const i = b.next++;
     b.inflight.set(b.recordIds[i]!, i);
+    b.sentAt[i] = performance.now();
     b.socket.write(b.packets[i]!);
   }
 }
@@ -96,19 +101,23 @@ function pump(b: Booth): void {
 function onAck(b: Booth, payload: Buffer): void {
   const { ids } = JSON.parse(payload.toString()) as { ids: string[] };
   const now = performance.now();
+  let oldest: number | undefined;
   for (const id of ids) {
     const i = b.inflight.get(id);
     if (i === undefined) continue;
     b.inflight.delete(id);
     b.acked++;
     b.lastProgress = now;
-    b.ackTimeoutMs = ACK_TIMEOUT_MS;
+    if (b.resentOnce.has(i)) b.resentOnce.delete(i);
+    else oldest = Math.min(oldest ?? Infinity, b.sentAt[i] ?? now);
+    b.rto.progress();
     if (i === 0) {
       if (++connected === count) onConnected();
     } else {
       latencies.push(now - (b.issuedAt[i] ?? now));
     }
   }
+  if (oldest !== undefined) b.rto.sample(now - oldest);
   pump(b);
   if (b.acked === b.packets.length && b.packets.length > 0) {
     b.packets = []; // free the memory; marks the booth done
@@ -119,7 +128,7 @@ function onAck(b: Booth, payload: Buffer): void {
 function startBooth(index: number): Booth {
   const id = boothId(index);
   const socket = connect({ port, host: '127.0.0.1', noDelay: true });
-  const b: Booth = { id, socket, packets: [], recordIds: [], next: 0, issued: 0, issuedAt: [], inflight: new Map(), acked: 0, lastProgress: 0, ackTimeoutMs: ACK_TIMEOUT_MS };
+  const b: Booth = { id, socket, packets: [], recordIds: [], next: 0, issued: 0, issuedAt: [], inflight: new Map(), acked: 0, lastProgress: 0, rto: new RetransmitTimer({ floorMs: ACK_TIMEOUT_MS, capMs: MAX_ACK_TIMEOUT_MS }), sentAt: [], resentOnce: new Set() };
   const p = parser(opts);
   let pid = 1;
   socket.on('data', (chunk: Buffer) => p.parse(chunk));
@@ -178,13 +187,14 @@ function startBooth(index: number): Booth {
 const resendTimer = setInterval(() => {
   const now = performance.now();
   for (const b of booths) {
-    if (b.inflight.size === 0 || now - b.lastProgress < b.ackTimeoutMs) continue;
+    if (b.inflight.size === 0 || now - b.lastProgress < b.rto.timeoutMs) continue;
     for (const i of b.inflight.values()) {
       resent++;
+      b.resentOnce.add(i);
       b.socket.write(b.packets[i]!);
     }
     b.lastProgress = now;
-    b.ackTimeoutMs = Math.min(MAX_ACK_TIMEOUT_MS, b.ackTimeoutMs * 2);
+    b.rto.backoff();
   }
 }, 1000);
 

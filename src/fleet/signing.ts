@@ -52,6 +52,18 @@ export function parsePublicKey(pem: string): KeyObject {
   return key;
 }
 
+/**
+ * The SPKI DER bytes of a public key PEM (`-----BEGIN PUBLIC KEY-----`), by decoding its base64
+ * body: no OpenSSL key parse (~0.3 ms per key), which the ingest would otherwise pay once per
+ * booth on its main thread only to hand the key to a verification worker. Throws on anything
+ * that is not an SPKI PEM; the key itself is checked where it is parsed (enrolment, workers).
+ */
+export function spkiDerOfPem(pem: string): Buffer {
+  const m = /^\s*-----BEGIN PUBLIC KEY-----\r?\n([A-Za-z0-9+/=\r\n]+?)\r?\n?-----END PUBLIC KEY-----\s*$/.exec(pem);
+  if (!m?.[1]) throw new Error('not an SPKI public key PEM');
+  return Buffer.from(m[1].replace(/[\r\n]/g, ''), 'base64');
+}
+
 export function signBytes(key: SigningKey, data: Buffer): string {
   return sign(null, data, key.privateKey).toString('base64');
 }

@@ -6,9 +6,9 @@
 // PostgreSQL (store-postgres.ts, same tables). See docs/fleet.md "Storage".
 import type { KeyObject } from 'node:crypto';
 import { openStore, type Store } from '../../store/db.ts';
-import { keyIdOf, parsePublicKey } from '../signing.ts';
+import { keyIdOf, parsePublicKey, spkiDerOfPem } from '../signing.ts';
 import { BOOTH_ID_RE } from '../topics.ts';
-import { codeColumnsOf, columnText, type BoothActivity, type BoothRow, type CodeRow, type FleetCounts, type RejectRow, type StoredRecord } from './store-types.ts';
+import { codeColumnsOf, columnText, type BoothActivity, type BoothRow, type CodeRow, type FleetCounts, type RecordKey, type RejectRow, type StoredRecord } from './store-types.ts';
 
 export type { BoothActivity, BoothRow, CodeRow, FleetCounts, RejectRow, StoredRecord } from './store-types.ts';
 
@@ -56,9 +56,12 @@ export interface FleetDb {
   readonly store: Store;
   enrol(booth: string, publicKeyPem: string, certSerial?: string): { keyId: string };
   boothKey(booth: string): KeyObject | undefined;
+  boothKeyDer(booth: string): Buffer | undefined;
   booths(): BoothRow[];
   /** Stores a batch in one transaction; returns, per record, whether it was new. */
   storeBatch(records: readonly StoredRecord[]): boolean[];
+  /** Per (booth, id): stored for that booth? Counts one more delivery of each that is. */
+  redelivered(keys: readonly RecordKey[]): boolean[];
   reject(booth: string, recordId: string | undefined, reason: string): void;
   rejects(): RejectRow[];
   counts(): FleetCounts;
@@ -84,6 +87,7 @@ export function openFleetDb(dir: string, file = 'fleet.db'): FleetDb {
      ON CONFLICT (id) DO NOTHING`,
   );
   const bumpDeliveries = db.prepare<[string]>('UPDATE records SET deliveries = deliveries + 1 WHERE id = ?');
+  const bumpOwnDelivery = db.prepare<[string, string]>('UPDATE records SET deliveries = deliveries + 1 WHERE id = ? AND booth = ?');
   const insertCode = db.prepare<[string, string, string, string | null, string | null, number | null, string]>(
     `INSERT INTO codes (code, record_id, booth, session_id, expires, paid_cents, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (code) DO NOTHING`,
@@ -93,6 +97,7 @@ export function openFleetDb(dir: string, file = 'fleet.db'): FleetDb {
      ON CONFLICT (booth, reason, record_id) DO UPDATE SET count = count + 1, last_at = excluded.last_at`,
   );
   const keys = new Map<string, KeyObject>();
+  const ders = new Map<string, Buffer>();
 
   return {
     store,
@@ -102,6 +107,7 @@ export function openFleetDb(dir: string, file = 'fleet.db'): FleetDb {
       const keyId = keyIdOf(key);
       upsertBooth.run(booth, key.export({ type: 'spki', format: 'pem' }).toString(), keyId, certSerial ?? null, new Date().toISOString());
       keys.set(booth, key);
+      ders.delete(booth);
       return { keyId };
     },
     boothKey(booth) {
@@ -112,6 +118,15 @@ export function openFleetDb(dir: string, file = 'fleet.db'): FleetDb {
       const key = parsePublicKey(row.public_key);
       keys.set(booth, key);
       return key;
+    },
+    boothKeyDer(booth) {
+      const cached = ders.get(booth);
+      if (cached) return cached;
+      const row = getKey.get(booth);
+      if (!row) return undefined;
+      const der = spkiDerOfPem(row.public_key);
+      ders.set(booth, der);
+      return der;
     },
     booths() {
       return db.prepare<[], BoothRow>('SELECT id, key_id, cert_serial, enrolled_at FROM booths ORDER BY id').all();
@@ -130,6 +145,11 @@ export function openFleetDb(dir: string, file = 'fleet.db'): FleetDb {
           return true;
         }),
       );
+    },
+    redelivered(keys) {
+      if (keys.length === 0) return [];
+      // a transaction that changes nothing writes nothing (no WAL frame, no fsync)
+      return store.transaction(() => keys.map(({ booth, id }) => bumpOwnDelivery.run(id, booth).changes > 0));
     },
     reject(booth, recordId, reason) {
       const now = new Date().toISOString();

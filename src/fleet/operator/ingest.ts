@@ -9,10 +9,20 @@
 // or on a pool of worker threads (`workers`, verify-pool.ts); the batch then waits for its
 // verdicts in arrival order, so storage and acks stay in order on the main thread while the
 // next batch is being verified.
+// A redelivery is not verified again: when a delivery's bytes start the way sealRecord writes
+// them (`{"v":1,"booth":"<topic's booth>","keyId":"…","record":"{\"id\":\"<id>\",…`), the
+// (booth, id) is looked up first (`FleetStore.redelivered`, one query per turn of the event
+// loop); a record already stored for that booth is acked at once and counted as a duplicate:
+// storing it again would change nothing, and the stored one was verified. The booth is the
+// topic's, which the broker's ACL guarantees, so no booth can have another booth's records
+// acked. A delivery whose bytes do not start that way is verified as usual. (A crafted payload
+// that repeats keys so its prefix names a stored id but its body another record only gets
+// that other record ignored: it is never acked, so the booth that crafted it keeps it.)
 import type { Logger } from '../../log.ts';
 import type { FleetConnection } from '../connection.ts';
+import { RECORD_ID_RE } from '../schemas.ts';
 import { parseTopic, topics } from '../topics.ts';
-import type { FleetStore, StoredRecord } from './store-types.ts';
+import type { FleetStore, RecordKey, StoredRecord } from './store-types.ts';
 import { createVerifyPool, inlineVerifier, type RecordVerifier } from './verify-pool.ts';
 import type { Verdict } from './verify-record.ts';
 
@@ -35,9 +45,29 @@ export interface IngestStats {
   acksSent: number;
 }
 
+/** A delivery of a record already stored for its booth: acked without verification. */
+interface Known {
+  ok: 'known';
+  booth: string;
+  id: string;
+}
+
 interface Pending {
-  /** Verification under way since the message arrived. */
-  verdict: Promise<Verdict>;
+  /** Lookup, then verification, under way since the message arrived. */
+  verdict: Promise<Verdict | Known>;
+}
+
+// The prefix sealRecord writes (JSON.stringify of the envelope, then of the record: `v`, `booth`,
+// `keyId`, `record` in that order, the record's `id` first). Ids and booth ids never need escaping.
+const SEALED_PREFIX = /^\{"v":1,"booth":"([^"\\]{1,64})","keyId":"[0-9a-f]{16}","record":"\{\\"id\\":\\"([^"\\]{1,128})\\",/;
+const PREFIX_BYTES = 320;
+
+/** The record id a delivery's bytes claim, when they start as sealRecord writes them for `booth`. */
+export function claimedRecordId(booth: string, payload: Buffer): string | undefined {
+  const m = SEALED_PREFIX.exec(payload.toString('latin1', 0, Math.min(payload.length, PREFIX_BYTES)));
+  if (!m || m[1] !== booth) return undefined;
+  const id = m[2];
+  return id !== undefined && RECORD_ID_RE.test(id) ? id : undefined;
 }
 
 export class Ingest {
@@ -49,6 +79,8 @@ export class Ingest {
   private readonly listeners = new Set<(stats: IngestStats) => void>();
   private readonly verifier: RecordVerifier;
   private readonly ownsVerifier: boolean;
+  private lookups: { key: RecordKey; resolve: (known: boolean) => void; reject: (err: unknown) => void }[] = [];
+  private lookupTimer: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly db: FleetStore,
@@ -75,7 +107,11 @@ export class Ingest {
     this.stats.received++;
     const where = parseTopic(topic);
     if (!where || where.rest !== 'records') return;
-    const verdict = this.verify(where.booth, payload);
+    const booth = where.booth;
+    const id = claimedRecordId(booth, payload);
+    const verdict: Promise<Verdict | Known> = id
+      ? this.lookup({ booth, id }).then((known): Verdict | Known | Promise<Verdict> => (known ? { ok: 'known' as const, booth, id } : this.verify(booth, payload)))
+      : this.verify(booth, payload);
     verdict.catch(() => undefined); // awaited by its batch, which fails (nothing acked) on an error
     this.queue.push({ verdict });
     if (this.queue.length >= (this.options.batchMax ?? 500)) this.schedule(0);
@@ -92,8 +128,24 @@ export class Ingest {
   }
 
   private async verify(booth: string, payload: Buffer): Promise<Verdict> {
-    const key = await this.db.boothKey(booth);
+    const key = await this.db.boothKeyDer(booth);
     return this.verifier.verify(booth, payload, key);
+  }
+
+  /** Whether (booth, id) is stored (and then counted as one more delivery); one query per turn. */
+  private lookup(key: RecordKey): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.lookups.push({ key, resolve, reject });
+      this.lookupTimer ??= setImmediate(() => {
+        this.lookupTimer = undefined;
+        const asked = this.lookups;
+        this.lookups = [];
+        this.db.redelivered(asked.map((l) => l.key)).then(
+          (found) => asked.forEach((l, i) => l.resolve(found[i] === true)),
+          (err: unknown) => asked.forEach((l) => l.reject(err)),
+        );
+      });
+    });
   }
 
   /** Verifies, stores and acknowledges everything queued. */
@@ -102,20 +154,28 @@ export class Ingest {
     this.queue = [];
     if (batch.length === 0) return;
     const good: StoredRecord[] = [];
+    const ackIds = new Map<string, Set<string>>();
+    const ack = (booth: string, id: string) => {
+      const ids = ackIds.get(booth) ?? new Set<string>();
+      ids.add(id);
+      ackIds.set(booth, ids);
+    };
     for (const verdict of await Promise.all(batch.map((p) => p.verdict))) {
-      if (verdict.ok) good.push(verdict.stored);
+      if (verdict.ok === 'known') {
+        this.stats.duplicates++;
+        ack(verdict.booth, verdict.id);
+      } else if (verdict.ok) good.push(verdict.stored);
       else await this.rejectRecord(verdict.booth, verdict.id, verdict.reason);
     }
-    if (good.length === 0) return;
-    const fresh = await this.db.storeBatch(good);
-    const ackIds = new Map<string, Set<string>>();
-    good.forEach((r, i) => {
-      if (fresh[i]) this.stats.stored++;
-      else this.stats.duplicates++;
-      const ids = ackIds.get(r.record.booth) ?? new Set<string>();
-      ids.add(r.record.id);
-      ackIds.set(r.record.booth, ids);
-    });
+    if (good.length > 0) {
+      const fresh = await this.db.storeBatch(good);
+      good.forEach((r, i) => {
+        if (fresh[i]) this.stats.stored++;
+        else this.stats.duplicates++;
+        ack(r.record.booth, r.record.id);
+      });
+    }
+    if (ackIds.size === 0) return;
     // Stored (durably: the transaction returned) → acknowledge. A lost ack is harmless: the
     // booth sends the record again and this answers the duplicate with a new ack.
     // Not awaited: the next batch need not wait for these PUBACKs.

@@ -12,9 +12,9 @@ import type { KeyObject } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { silentLogger, type Logger } from '../../log.ts';
-import { keyIdOf, parsePublicKey } from '../signing.ts';
+import { keyIdOf, parsePublicKey, spkiDerOfPem } from '../signing.ts';
 import { BOOTH_ID_RE } from '../topics.ts';
-import { codeColumnsOf, columnText, type BoothActivity, type BoothRow, type CodeRow, type FleetStore, type RejectRow, type StoredRecord } from './store-types.ts';
+import { codeColumnsOf, columnText, type BoothActivity, type BoothRow, type CodeRow, type FleetStore, type RecordKey, type RejectRow, type StoredRecord } from './store-types.ts';
 
 /** Append-only: a released step is never edited; a change is a new step. */
 export const POSTGRES_MIGRATIONS: readonly string[] = [
@@ -169,6 +169,7 @@ export async function openPostgresFleetStore(url: string, options: PostgresStore
   }
 
   const keys = new Map<string, KeyObject>();
+  const ders = new Map<string, Buffer>();
   const count = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 
   async function insertRecords(client: PoolClient, rows: BatchRow[], now: string): Promise<Set<string>> {
@@ -220,6 +221,7 @@ export async function openPostgresFleetStore(url: string, options: PostgresStore
         [booth, key.export({ type: 'spki', format: 'pem' }).toString(), keyId, certSerial ?? null, new Date().toISOString()],
       );
       keys.set(booth, key);
+      ders.delete(booth);
       return { keyId };
     },
     async boothKey(booth) {
@@ -232,6 +234,17 @@ export async function openPostgresFleetStore(url: string, options: PostgresStore
       const key = parsePublicKey(pem);
       keys.set(booth, key);
       return key;
+    },
+    async boothKeyDer(booth) {
+      if (!BOOTH_ID_RE.test(booth)) return undefined;
+      const cached = ders.get(booth);
+      if (cached) return cached;
+      const result = await pool.query<{ public_key: string }>('SELECT public_key FROM booths WHERE id = $1', [booth]);
+      const pem = result.rows[0]?.public_key;
+      if (pem === undefined) return undefined;
+      const der = spkiDerOfPem(pem);
+      ders.set(booth, der);
+      return der;
     },
     async booths() {
       return (await pool.query<BoothRow>('SELECT id, key_id, cert_serial, enrolled_at FROM booths ORDER BY id')).rows;
@@ -264,6 +277,19 @@ export async function openPostgresFleetStore(url: string, options: PostgresStore
         return inserted;
       });
       return batch.map((item, i) => byId.get(item.record.id)?.first === i && fresh.has(item.record.id));
+    },
+    async redelivered(keys: readonly RecordKey[]) {
+      if (keys.length === 0) return [];
+      // One statement (atomic on its own): a key repeated in the call counts once per repeat.
+      const result = await pool.query<{ id: string; booth: string }>(
+        `UPDATE records r SET deliveries = r.deliveries + k.n
+         FROM (SELECT id, booth, count(*)::int AS n FROM unnest($1::text[], $2::text[]) AS u(id, booth) GROUP BY id, booth) k
+         WHERE r.id = k.id AND r.booth = k.booth
+         RETURNING r.id, r.booth`,
+        [keys.map((k) => columnText(k.id)), keys.map((k) => columnText(k.booth))],
+      );
+      const found = new Set(result.rows.map((row) => `${row.booth}\u0000${row.id}`));
+      return keys.map((k) => found.has(`${columnText(k.booth)}\u0000${columnText(k.id)}`));
     },
     async reject(booth, recordId, reason) {
       const now = new Date().toISOString();

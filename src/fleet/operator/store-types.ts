@@ -7,11 +7,18 @@ import type { KeyObject } from 'node:crypto';
 import type { FleetRecord } from '../schemas.ts';
 
 export interface StoredRecord {
+  /** The parsed record; its files' `base64` may be empty (the verification workers leave it out: `recordText` has it). */
   record: FleetRecord;
   keyId: string;
   /** The exact signed text (kept as evidence). */
   recordText: string;
   sig: string;
+}
+
+/** A delivery's booth (the topic's, which the broker's ACL guarantees) and record id. */
+export interface RecordKey {
+  booth: string;
+  id: string;
 }
 
 export interface CodeRow {
@@ -67,6 +74,8 @@ export interface FleetStore {
   enrol(booth: string, publicKeyPem: string, certSerial?: string): Promise<{ keyId: string }>;
   /** The booth's enrolled key; undefined for a booth that is not enrolled. */
   boothKey(booth: string): Promise<KeyObject | undefined>;
+  /** The same key as SPKI DER bytes, without parsing it (what the verification workers take). */
+  boothKeyDer(booth: string): Promise<Buffer | undefined>;
   booths(): Promise<BoothRow[]>;
   /**
    * Stores a batch in one transaction (all or nothing; durable once the promise resolves) and
@@ -75,6 +84,13 @@ export interface FleetStore {
    * code of a new `session` record is extracted in the same transaction.
    */
   storeBatch(records: readonly StoredRecord[]): Promise<boolean[]>;
+  /**
+   * Deliveries named only by (booth, id), before any verification: per input, whether a record
+   * with that id is stored for that booth; each one that is counts one more delivery (as
+   * `storeBatch` does for a duplicate). One transaction; nothing else changes. The ingest acks
+   * these at once without verifying their signature again (the stored one was verified).
+   */
+  redelivered(keys: readonly RecordKey[]): Promise<boolean[]>;
   /** Counts a rejected delivery, aggregated by (booth, reason, record id). */
   reject(booth: string, recordId: string | undefined, reason: string): Promise<void>;
   rejects(): Promise<RejectRow[]>;

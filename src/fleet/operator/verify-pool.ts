@@ -16,14 +16,17 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../log.ts';
-import { verifyRecord, type Verdict } from './verify-record.ts';
+import { keyCache, verifyRecord, type Verdict, type VerifyKey } from './verify-record.ts';
 import type { VerifyJob, VerifyReply, VerifyRequest } from './verify-worker.ts';
 
 export interface RecordVerifier {
   /** Worker threads verifying (0: on the caller's thread). */
   readonly workers: number;
-  /** The verdict on one delivery on `cabine/v1/<booth>/records`; `key`: the booth's enrolled key. */
-  verify(booth: string, payload: Buffer, key: KeyObject | undefined): Promise<Verdict>;
+  /**
+   * The verdict on one delivery on `cabine/v1/<booth>/records`; `key`: the booth's enrolled key,
+   * parsed or as SPKI DER bytes (FleetStore.boothKeyDer: the ingest's main thread never parses keys).
+   */
+  verify(booth: string, payload: Buffer, key: VerifyKey): Promise<Verdict>;
   close(): Promise<void>;
 }
 
@@ -31,7 +34,16 @@ export interface RecordVerifier {
 export function inlineVerifier(): RecordVerifier {
   return {
     workers: 0,
-    verify: (booth, payload, key) => Promise.resolve(verifyRecord(booth, payload, key)),
+    verify: (() => {
+      const keyOf = keyCache();
+      return (booth: string, payload: Buffer, key: VerifyKey) => {
+        try {
+          return Promise.resolve(verifyRecord(booth, payload, keyOf(booth, key)));
+        } catch (err) {
+          return Promise.resolve<Verdict>({ ok: false, booth, reason: `verification failed: ${(err as Error).message}` });
+        }
+      };
+    })(),
     close: () => Promise.resolve(),
   };
 }
@@ -91,8 +103,9 @@ export function createVerifyPool(size: number, logger: Logger, options: VerifyPo
   let failedStarts = 0;
   let broken: Error | undefined;
 
-  const derOf = (key: KeyObject | undefined): Buffer | null => {
+  const derOf = (key: VerifyKey): Buffer | null => {
     if (!key) return null;
+    if (key instanceof Uint8Array) return Buffer.isBuffer(key) ? key : Buffer.from(key);
     let der = ders.get(key);
     if (!der) {
       der = key.export({ type: 'spki', format: 'der' });

@@ -2,13 +2,47 @@
 // bytes and the booth's enrolled key: it runs on the ingest's main thread (workers = 0) or in
 // the verification workers (verify-worker.ts), with the same verdict either way. Storage,
 // rejects and acks stay with the caller (ingest.ts).
-import type { KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { openEnvelope, parseEnvelope } from '../records.ts';
 import type { StoredRecord } from './store-types.ts';
 
 export type Verdict =
   | { ok: true; stored: StoredRecord }
   | { ok: false; booth: string; id?: string | undefined; reason: string };
+
+/** A booth's key as the verifier takes it: parsed, SPKI DER bytes (parsed here), or none (not enrolled). */
+export type VerifyKey = KeyObject | Uint8Array | null | undefined;
+
+// SPKI DER of an Ed25519 key: this 12-byte header (SEQUENCE, AlgorithmIdentifier 1.3.101.112,
+// BIT STRING of 33 bytes) and the 32-byte raw key.
+const ED25519_SPKI_HEADER = Buffer.from('302a300506032b6570032100', 'hex');
+
+/**
+ * A public key from SPKI DER. An Ed25519 key (the only kind enrolment accepts) is imported from
+ * its 32 raw bytes as a JWK: OpenSSL 3's DER/PEM decoders take ~190-330 µs per key, the raw
+ * import ~15 µs (measured on this VM), which matters when 10,000 booths each send a few records.
+ */
+export function publicKeyOfDer(der: Buffer): KeyObject {
+  if (der.length === 44 && der.subarray(0, 12).equals(ED25519_SPKI_HEADER)) {
+    return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: der.subarray(12).toString('base64url') }, format: 'jwk' });
+  }
+  return createPublicKey({ key: der, format: 'der', type: 'spki' });
+}
+
+/** Parsed keys by booth, kept while the booth's key bytes stay the same. */
+export function keyCache(): (booth: string, key: VerifyKey) => KeyObject | undefined {
+  const keys = new Map<string, { der: Buffer; key: KeyObject }>();
+  return (booth, key) => {
+    if (!key) return undefined;
+    if (!(key instanceof Uint8Array)) return key;
+    const cached = keys.get(booth);
+    if (cached && cached.der.equals(key)) return cached.key;
+    const der = Buffer.from(key);
+    const parsed = publicKeyOfDer(der);
+    keys.set(booth, { der, key: parsed });
+    return parsed;
+  };
+}
 
 /**
  * Envelope shape, booth named everywhere = the topic's booth, Ed25519 signature with the
@@ -21,5 +55,9 @@ export function verifyRecord(booth: string, payload: Uint8Array, key: KeyObject 
   if (!key) return { ok: false, booth, reason: 'booth not enrolled' };
   const opened = openEnvelope(parsed.envelope, booth, key);
   if (!opened.ok) return { ok: false, booth, id: opened.id, reason: opened.reason };
-  return { ok: true, stored: { record: opened.record, keyId: parsed.envelope.keyId, recordText: parsed.envelope.record, sig: parsed.envelope.sig } };
+  // Only what the store needs: the files' contents stay out of the parsed record (base64 emptied;
+  // size and SHA-256 kept), since the signed text, stored as evidence, carries them: a session
+  // record's photo is then not structured-cloned back from a verification worker twice.
+  const files = Object.fromEntries(Object.entries(opened.record.files).map(([name, f]) => [name, { ...f, base64: '' }]));
+  return { ok: true, stored: { record: { ...opened.record, files }, keyId: parsed.envelope.keyId, recordText: parsed.envelope.record, sig: parsed.envelope.sig } };
 }

@@ -1,9 +1,8 @@
 // A verification worker of the ingest (verify-pool.ts): receives chunks of deliveries with the
 // booth's enrolled public key (SPKI DER) and answers each with its verdict (verify-record.ts).
 // Keys are parsed once per booth and kept while the booth's key stays the same.
-import { createPublicKey, type KeyObject } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
-import { verifyRecord, type Verdict } from './verify-record.ts';
+import { keyCache, verifyRecord, type Verdict } from './verify-record.ts';
 
 export interface VerifyJob {
   seq: number;
@@ -21,17 +20,7 @@ export interface VerifyReply {
   results: { seq: number; verdict: Verdict }[];
 }
 
-const keys = new Map<string, { der: Buffer; key: KeyObject }>();
-
-function keyOf(booth: string, der: Uint8Array | null): KeyObject | undefined {
-  if (!der) return undefined;
-  const cached = keys.get(booth);
-  if (cached && cached.der.equals(der)) return cached.key;
-  const copy = Buffer.from(der);
-  const key = createPublicKey({ key: copy, format: 'der', type: 'spki' });
-  keys.set(booth, { der: copy, key });
-  return key;
-}
+const keyOf = keyCache();
 
 function verdictOf(job: VerifyJob): Verdict {
   try {

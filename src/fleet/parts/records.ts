@@ -4,15 +4,18 @@
 // After any reconnect (or reboot) every waiting record is sent again from the oldest; records
 // whose ack does not come within the ack timeout are sent again (timeout doubling up to a cap),
 // which covers acks lost on the way. Duplicates are expected: the ingest is idempotent by id.
+// The ack timeout adapts to the measured ack round trip (rto.ts, RFC 6298), the configured
+// value being its floor, so a slow ingest does not get the whole window resent every timeout.
 import type { Outbox } from '../../store/outbox.ts';
 import { ackSchema } from '../schemas.ts';
 import { topics } from '../topics.ts';
 import type { FleetPart, PartContext } from './part.ts';
+import { RetransmitTimer } from './rto.ts';
 
 export interface RecordsOptions {
   outbox: Outbox;
   window: number;
-  /** First resend delay of unacknowledged records (doubles up to maxAckTimeoutMs). */
+  /** Lowest resend delay of unacknowledged records: the floor of the adaptive timeout (doubles on each timeout up to maxAckTimeoutMs). */
   ackTimeoutMs?: number;
   maxAckTimeoutMs?: number;
 }
@@ -22,13 +25,17 @@ export interface RecordsStats {
   resent: number;
   acked: number;
   inFlight: number;
+  /** The ack timeout in force (ms). */
+  ackTimeoutMs: number;
+  /** Smoothed ack round trip (ms); null before the first measurement. */
+  srttMs: number | null;
 }
 
 export class RecordsPart implements FleetPart {
   readonly name = 'records';
-  private readonly inflight = new Map<string, { seq: number; sentAt: number }>();
+  private readonly inflight = new Map<string, { seq: number; sentAt: number; resent: boolean }>();
   private cursor = 0;
-  private timeoutMs: number;
+  private readonly rto: RetransmitTimer;
   private timer: NodeJS.Timeout | undefined;
   private readonly stats = { sent: 0, resent: 0, acked: 0 };
   private readonly drainedWaiters = new Set<() => void>();
@@ -42,7 +49,8 @@ export class RecordsPart implements FleetPart {
     private readonly ctx: PartContext,
     private readonly options: RecordsOptions,
   ) {
-    this.timeoutMs = options.ackTimeoutMs ?? 15_000;
+    const floorMs = options.ackTimeoutMs ?? 15_000;
+    this.rto = new RetransmitTimer({ floorMs, capMs: Math.max(floorMs, options.maxAckTimeoutMs ?? 300_000) });
   }
 
   start(): void {
@@ -59,7 +67,7 @@ export class RecordsPart implements FleetPart {
   rewind(): number {
     this.inflight.clear();
     this.cursor = 0;
-    this.timeoutMs = this.options.ackTimeoutMs ?? 15_000;
+    this.rto.progress(); // ends any backoff; the measured round trip is kept
     this.pump();
     return this.options.outbox.depth();
   }
@@ -74,7 +82,7 @@ export class RecordsPart implements FleetPart {
       if (items.length === 0) return;
       for (const item of items) {
         this.cursor = item.seq;
-        this.inflight.set(item.id, { seq: item.seq, sentAt: Date.now() });
+        this.inflight.set(item.id, { seq: item.seq, sentAt: Date.now(), resent: false });
         this.stats.sent++;
         this.send(item.id, item.payload);
       }
@@ -105,8 +113,19 @@ export class RecordsPart implements FleetPart {
     const removed = this.options.outbox.ackMany(parsed.data.ids);
     this.stats.acked += removed.length;
     if (removed.length > 0) progress = true;
-    for (const id of parsed.data.ids) if (this.inflight.delete(id)) progress = true;
-    if (progress) this.timeoutMs = this.options.ackTimeoutMs ?? 15_000;
+    const now = Date.now();
+    let oldest: number | undefined;
+    for (const id of parsed.data.ids) {
+      const f = this.inflight.get(id);
+      if (!f) continue;
+      this.inflight.delete(id);
+      progress = true;
+      // one sample per ack message, from its longest-waiting record sent once (the timeout
+      // must cover the oldest record in flight)
+      if (!f.resent) oldest = Math.min(oldest ?? Infinity, f.sentAt);
+    }
+    if (oldest !== undefined) this.rto.sample(now - oldest);
+    else if (progress) this.rto.progress();
     this.pump();
     if (this.options.outbox.depth() === 0) {
       for (const resolve of this.drainedWaiters) resolve();
@@ -119,9 +138,9 @@ export class RecordsPart implements FleetPart {
     const now = Date.now();
     let oldest = Infinity;
     for (const f of this.inflight.values()) oldest = Math.min(oldest, f.sentAt);
-    if (now - oldest < this.timeoutMs) return;
+    if (now - oldest < this.rto.timeoutMs) return;
     const ids = [...this.inflight.entries()].sort((a, b) => a[1].seq - b[1].seq);
-    this.ctx.logger.info({ count: ids.length, timeoutMs: this.timeoutMs }, 'records not acknowledged in time; sending them again');
+    this.ctx.logger.info({ count: ids.length, timeoutMs: this.rto.timeoutMs, srttMs: this.rto.smoothedRttMs }, 'records not acknowledged in time; sending them again');
     for (const [id, f] of ids) {
       const item = this.options.outbox.get(id);
       if (!item) {
@@ -129,10 +148,11 @@ export class RecordsPart implements FleetPart {
         continue;
       }
       f.sentAt = now;
+      f.resent = true;
       this.stats.resent++;
       this.send(id, item.payload);
     }
-    this.timeoutMs = Math.min(this.options.maxAckTimeoutMs ?? 300_000, this.timeoutMs * 2);
+    this.rto.backoff();
     this.pump();
   }
 
@@ -141,7 +161,7 @@ export class RecordsPart implements FleetPart {
   }
 
   getStats(): RecordsStats {
-    return { ...this.stats, inFlight: this.inflight.size };
+    return { ...this.stats, inFlight: this.inflight.size, ackTimeoutMs: this.rto.timeoutMs, srttMs: this.rto.smoothedRttMs ?? null };
   }
 
   /** Resolves when the outbox is empty. */

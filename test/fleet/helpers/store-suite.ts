@@ -77,6 +77,8 @@ export function fleetStoreSuite(t: Test, build: () => Promise<BuiltStore>): void
     t.equal(keyId, a.key.keyId, 'key id of the enrolled key');
     const key = await store.boothKey(a.id);
     t.ok(key, 'enrolled booth has a key');
+    t.same(await store.boothKeyDer(a.id), key!.export({ type: 'spki', format: 'der' }), 'its SPKI DER, read without parsing');
+    t.equal(await store.boothKeyDer('NOPE-1'), undefined, 'no DER for an unknown booth');
     const data = Buffer.from('hello');
     t.ok(verifyBytes(key!, data, (await import('node:crypto')).sign(null, data, a.key.privateKey).toString('base64')), 'it is the booth\'s key');
     const rows = await store.booths();
@@ -86,6 +88,7 @@ export function fleetStoreSuite(t: Test, build: () => Promise<BuiltStore>): void
     const b = testBooth('ENR-A'); // same booth, new key (re-provisioned)
     await store.enrol(b.id, b.key.publicKeyPem);
     t.same((await store.booths()).map((r) => [r.id, r.key_id, r.cert_serial]), [['ENR-A', b.key.keyId, null]], 're-enrolment replaces the key');
+    t.same(await store.boothKeyDer(b.id), b.key.publicKey.export({ type: 'spki', format: 'der' }), 'the DER follows the re-enrolment');
 
     await t.rejects(store.enrol('bad/id', a.key.publicKeyPem), /booth id "bad\/id" is not valid/);
     await t.rejects(store.enrol('ENR-B', 'not a key'), Error, 'garbage PEM is refused');
@@ -107,6 +110,29 @@ export function fleetStoreSuite(t: Test, build: () => Promise<BuiltStore>): void
     t.same(await store.counts(), { records: 3, codes: 2, rejects: 0, deliveries: 7 }, 'every delivery counted');
     t.equal(await store.recordText(r1.record.id), r1.recordText, 'the signed text is kept byte for byte');
     t.equal(await store.recordText('absent'), undefined);
+  });
+
+  withStore('redelivered: stored for the same booth only, each delivery counted, nothing else changes', async (t, store) => {
+    const a = testBooth('REDL-A');
+    const r1 = sessionRecord(a, 1, '2026-01-01T10:00:00.000Z');
+    const r2 = sessionRecord(a, 2, '2026-01-01T10:01:00.000Z');
+    t.same(await store.redelivered([]), [], 'nothing asked');
+    t.same(await store.redelivered([{ booth: 'REDL-A', id: r1.record.id }]), [false], 'not stored yet');
+    t.same(await store.counts(), { records: 0, codes: 0, rejects: 0, deliveries: 0 }, 'a miss stores nothing');
+    await store.storeBatch([r1, r2]);
+    t.same(
+      await store.redelivered([
+        { booth: 'REDL-A', id: r1.record.id },
+        { booth: 'REDL-B', id: r1.record.id },
+        { booth: 'REDL-A', id: 'REDL-A-absent' },
+        { booth: 'REDL-A', id: r1.record.id },
+        { booth: 'REDL-A', id: r2.record.id },
+      ]),
+      [true, false, false, true, true],
+      'an id stored for another booth is not a redelivery of this booth',
+    );
+    t.same(await store.counts(), { records: 2, codes: 2, rejects: 0, deliveries: 5 }, 'three more deliveries counted, repeats included');
+    t.equal(await store.recordText(r1.record.id), r1.recordText, 'the stored record is unchanged');
   });
 
   withStore('codes extracted from new session records only', async (t, store) => {
