@@ -18,6 +18,7 @@ import { createSessionMachine, sessionConfigFrom, type SessionMachine } from '..
 import type { Device, DeviceFault } from '../hal/device.ts';
 import type { Logger } from '../log.ts';
 import { PaymentDesk } from '../payment/index.ts';
+import { createPaymentReporter } from '../payment/records.ts';
 import { renderBoard } from '../print/board.ts';
 import { PrintQueue } from '../print/queue.ts';
 import { openStore, type Store } from '../store/db.ts';
@@ -335,8 +336,23 @@ export async function buildBooth(config: Config, logger: Logger, options: BuildO
   let lastTick = 0;
   // The main loop: a periodic health tick. It keeps the process alive and, on a board,
   // feeds the systemd watchdog only while it keeps running.
+  // Every closed payment becomes a signed record for the operator (src/payment/records.ts);
+  // checked each tick, so a payment closed just before a power cut is sent after it.
+  const paymentRecords = createPaymentReporter({ store, enqueue: (record) => void fleet.enqueueRecord(record), logger });
+  let paymentRecordsProblem: string | undefined;
+  const reportPayments = () => {
+    try {
+      paymentRecords.report();
+      paymentRecordsProblem = undefined;
+    } catch (err) {
+      const message = (err as Error).message;
+      if (message !== paymentRecordsProblem) log.error({ err }, 'payment records not queued; retrying every second');
+      paymentRecordsProblem = message;
+    }
+  };
   const healthTick = () => {
     lastTick = Date.now();
+    reportPayments();
   };
 
   return {
@@ -381,8 +397,9 @@ export async function buildBooth(config: Config, logger: Logger, options: BuildO
       await control?.stop();
       await ui?.stop();
       sessionMachine.stop();
-      await fleet.stop();
       await desk.stop();
+      reportPayments(); // what the last moments closed, before the outbox's store closes
+      await fleet.stop();
       await validator?.close();
       await parts.close();
       store.close();

@@ -100,7 +100,7 @@ export const recordSchema = z
     booth: boothId,
     type: z.string().regex(/^[a-z][a-z0-9.-]{0,31}$/).describe('session (issued code), payment, ...'),
     at: isoTime,
-    data: z.record(z.string(), z.unknown()).describe('Type-specific content; session: code, expires, sessionId, product, paidCents, startedAt, completedAt'),
+    data: z.record(z.string(), z.unknown()).describe('Type-specific content; session: code, expires, sessionId, product, paidCents, startedAt, completedAt; payment: sessionId, outcome (settled or kept), dueCents, coinCents, appliedCreditCents, spentCents, storedCreditCents, coins [{coin, cents, at}], openedAt, closedAt'),
     files: z.record(z.string().max(40), fileSchema).describe('Attached files (photo, signature), each with its SHA-256'),
   })
   .describe('A business record');

@@ -51,6 +51,8 @@ export interface PowercutResult {
   codes: number;
   prints: number;
   records: number;
+  /** Closed payments, each found in the outbox as a payment record. */
+  paymentRecords: number;
   storedCreditCents: number;
   /** What the acceptor took, as the simulator counts it (for re-running `checkInvariants`). */
   acceptor: AcceptorTally;
@@ -167,6 +169,7 @@ export async function runPowercut(options: PowercutOptions): Promise<PowercutRes
     codes: 0,
     prints: 0,
     records: 0,
+    paymentRecords: 0,
     storedCreditCents: 0,
     acceptor: { counter: 0, accepted: {}, acceptedCents: 0, counters: [] },
     violations,
@@ -396,6 +399,21 @@ export function checkInvariants(
       if (code) result.codes++;
       result.prints += jobs.length;
     }
+    // 3. Every closed payment (paid, or left as stored credit) is in the outbox as a payment
+    // record, once (the outbox is keyed by record id), with the ledger's amounts.
+    const closed = store.db.prepare("SELECT session_id FROM payment_sessions WHERE state != 'open'").all() as { session_id: string }[];
+    for (const { session_id: sessionId } of closed) {
+      const item = outbox.get(`payment-${sessionId}`);
+      if (!item) {
+        v.push(`payment of session ${sessionId}: closed in the ledger, no payment record in the outbox`);
+        continue;
+      }
+      const record = JSON.parse((JSON.parse(item.payload.toString('utf8')) as { record: string }).record) as { data: { coinCents: number; outcome: string } };
+      const payment = ledger.session(sessionId);
+      if (record.data.coinCents !== payment?.coinCents || record.data.outcome !== payment.state)
+        v.push(`payment record of session ${sessionId} says ${JSON.stringify(record.data)}, the ledger ${JSON.stringify(payment)}`);
+    }
+    result.paymentRecords = closed.length;
     // Boards nobody paid for (a job name of an unknown session).
     for (const f of spool) if (!journal.sessions().some((s) => f.includes(`-cabine-${s}-`))) v.push(`board ${f} belongs to no session`);
 

@@ -24,14 +24,15 @@ t.test(`power cut at random points, ${CYCLES} cycles (seed ${SEED}): nothing los
   t.equal(result.coins.ledgerRows, result.coins.accepted, 'as many ledger rows as coins the acceptor took');
   t.equal(result.codes, result.sessions.served, 'one code per served session');
   t.equal(result.prints, result.sessions.served, 'one board per served session');
+  t.ok(result.paymentRecords >= result.sessions.served, `every closed payment has its payment record (${result.paymentRecords})`);
   // The kills must really land inside the steps that matter, or the test proves little.
   t.ok((result.killedIn.payment ?? 0) > 0, 'some kills in the payment step');
   t.ok((result.killedIn.printing ?? 0) + (result.killedIn.issuing ?? 0) > 0, 'some kills while issuing or printing');
-  t.comment(JSON.stringify({ killedIn: result.killedIn, lateKills: result.lateKills, sessions: result.sessions, coins: result.coins, codes: result.codes, prints: result.prints, records: result.records, storedCreditCents: result.storedCreditCents }));
+  t.comment(JSON.stringify({ killedIn: result.killedIn, lateKills: result.lateKills, sessions: result.sessions, coins: result.coins, codes: result.codes, prints: result.prints, records: result.records, paymentRecords: result.paymentRecords, storedCreditCents: result.storedCreditCents }));
 
   // The checks themselves can fail: break the store the run left, one invariant at a time.
   const recheck = () => {
-    const fresh: PowercutResult = { ...result, violations: [], sessions: { total: 0, served: 0, unpaid: 0, interrupted: 0, timeout: 0 }, coins: { ...result.coins }, codes: 0, prints: 0, records: 0 };
+    const fresh: PowercutResult = { ...result, violations: [], sessions: { total: 0, served: 0, unpaid: 0, interrupted: 0, timeout: 0 }, coins: { ...result.coins }, codes: 0, prints: 0, records: 0, paymentRecords: 0 };
     checkInvariants(result.dataDir, 300, result.acceptor, fresh);
     return fresh.violations.join('\n');
   };
@@ -47,6 +48,7 @@ t.test(`power cut at random points, ${CYCLES} cycles (seed ${SEED}): nothing los
     store.db.prepare('INSERT INTO payment_coins (session_id, coin, cents, channel, counter, acceptor_serial, at) SELECT session_id, coin, cents, channel, counter, acceptor_serial, at FROM payment_coins ORDER BY id DESC LIMIT 1').run();
     store.db.prepare("UPDATE payment_sessions SET spent_cents = spent_cents * 2 WHERE state = 'settled' AND seq = (SELECT MIN(seq) FROM payment_sessions WHERE state = 'settled')").run();
     store.db.prepare("UPDATE codes SET code = 'X' || code WHERE session_id = (SELECT session_id FROM codes LIMIT 1)").run();
+    store.db.prepare("DELETE FROM outbox WHERE id = (SELECT id FROM outbox WHERE id LIKE 'payment-%' ORDER BY seq LIMIT 1)").run();
   } finally {
     store.close();
   }
@@ -55,4 +57,5 @@ t.test(`power cut at random points, ${CYCLES} cycles (seed ${SEED}): nothing los
   t.match(broken, /ledger coin events/, '(and its repeated acceptor event)');
   t.match(broken, /charged 600 cents, price 300/, 'a session charged twice is caught');
   t.match(broken, /journal shows codes .*, registry X/, 'a code that differs from the one journaled is caught');
+  t.match(broken, /closed in the ledger, no payment record in the outbox/, 'a payment record lost is caught');
 });
