@@ -326,18 +326,22 @@ function convolveRow(pad: Float64Array, kernel: Float64Array, out: Float32Array,
   }
 }
 
-export function gaussianBlur(src: Float32Array, w: number, h: number, sigma: number): Float32Array {
+/** The normalised Gaussian kernel (Float32 weights, as the blur has always used). */
+function gaussianKernel(sigma: number): { radius: number; kernel: Float64Array } {
   const radius = Math.max(1, Math.ceil(3 * sigma));
-  const n = 2 * radius + 1;
-  const k32 = new Float32Array(n);
+  const k32 = new Float32Array(2 * radius + 1);
   let sum = 0;
   for (let i = -radius; i <= radius; i++) sum += k32[i + radius] = Math.exp(-(i * i) / (2 * sigma * sigma));
-  for (let i = 0; i < n; i++) k32[i]! /= sum;
-  const kernel = Float64Array.from(k32);
+  for (let i = 0; i < k32.length; i++) k32[i]! /= sum;
+  return { radius, kernel: Float64Array.from(k32) };
+}
+
+/** The horizontal pass (edges repeated) of the rows `rows` marks, or of every row. */
+function horizontalPass(src: Float32Array, w: number, h: number, radius: number, kernel: Float64Array, rows?: Uint8Array): Float32Array {
   const tmp = new Float32Array(w * h);
-  const out = new Float32Array(w * h);
   const pad = new Float64Array(w + 2 * radius);
   for (let y = 0; y < h; y++) {
+    if (rows && !rows[y]) continue;
     const row = y * w;
     for (let x = 0; x < w; x++) pad[x + radius] = src[row + x]!;
     const first = src[row]!;
@@ -348,6 +352,14 @@ export function gaussianBlur(src: Float32Array, w: number, h: number, sigma: num
     }
     convolveRow(pad, kernel, tmp, row, w);
   }
+  return tmp;
+}
+
+export function gaussianBlur(src: Float32Array, w: number, h: number, sigma: number): Float32Array {
+  const { radius, kernel } = gaussianKernel(sigma);
+  const n = kernel.length;
+  const tmp = horizontalPass(src, w, h, radius, kernel);
+  const out = new Float32Array(w * h);
   const acc = new Float64Array(w);
   for (let y = 0; y < h; y++) {
     acc.fill(0);
@@ -368,32 +380,14 @@ export function gaussianBlur(src: Float32Array, w: number, h: number, sigma: num
  * cells; used when a measure reads a blurred grid at a subset of its cells.
  */
 export function gaussianBlurAt(src: Float32Array, w: number, h: number, sigma: number, cells: readonly number[]): Float32Array {
-  const radius = Math.max(1, Math.ceil(3 * sigma));
-  const n = 2 * radius + 1;
-  const k32 = new Float32Array(n);
-  let sum = 0;
-  for (let i = -radius; i <= radius; i++) sum += k32[i + radius] = Math.exp(-(i * i) / (2 * sigma * sigma));
-  for (let i = 0; i < n; i++) k32[i]! /= sum;
-  const kernel = Float64Array.from(k32);
+  const { radius, kernel } = gaussianKernel(sigma);
+  const n = kernel.length;
   const rows = new Uint8Array(h);
   for (const k of cells) {
     const y = Math.floor(k / w);
     for (let r = Math.max(0, y - radius); r <= Math.min(h - 1, y + radius); r++) rows[r] = 1;
   }
-  const tmp = new Float32Array(w * h);
-  const pad = new Float64Array(w + 2 * radius);
-  for (let y = 0; y < h; y++) {
-    if (!rows[y]) continue;
-    const row = y * w;
-    for (let x = 0; x < w; x++) pad[x + radius] = src[row + x]!;
-    const first = src[row]!;
-    const last = src[row + w - 1]!;
-    for (let i = 0; i < radius; i++) {
-      pad[i] = first;
-      pad[w + radius + i] = last;
-    }
-    convolveRow(pad, kernel, tmp, row, w);
-  }
+  const tmp = horizontalPass(src, w, h, radius, kernel, rows);
   const out = new Float32Array(w * h);
   for (const c of cells) {
     const y = Math.floor(c / w);
