@@ -3,6 +3,7 @@
 // whose signature does not verify in a worker is rejected, not stored and not acknowledged.
 import t from 'tap';
 import { generateKeyPairSync } from 'node:crypto';
+import type { Worker } from 'node:worker_threads';
 import { connectAsync } from 'mqtt';
 import { connectOperator } from '../../src/fleet/operator/client.ts';
 import { Ingest } from '../../src/fleet/operator/ingest.ts';
@@ -60,6 +61,26 @@ t.test('a worker gives the verdict the main thread gives, for good and bad deliv
   for (const [i, verdict] of many.entries()) if (verdict.ok !== cases[i % cases.length]!.ok) t.fail(`delivery ${i} got the verdict of another`);
   const accepted = many[0]!;
   t.ok(accepted.ok && accepted.stored.record.id === 'v-1' && accepted.stored.recordText === envelope.record, 'the stored text is the signed text');
+});
+
+t.test('a worker that dies is replaced and its records are verified by the new one', async (t) => {
+  const fdb = tempFleetDb();
+  t.teardown(() => fdb.remove());
+  fdb.db.close();
+  const key = loadOrCreateSigningKey(`${fdb.dir}/k.pem`);
+  const records = Array.from({ length: 40 }, (_, i) => sealRecord({ id: `rs-${i}`, type: 'payment', data: { n: i } }, 'RS-1', key));
+  const spawned: { index: number; worker: Worker }[] = [];
+  const pool = createVerifyPool(1, silentLogger(), { gatherMs: 50, onSpawn: (index, worker) => spawned.push({ index, worker }) });
+  t.teardown(() => pool.close());
+  // Let the first worker start and answer once, so its death below is a crash, not a failed start.
+  t.ok((await pool.verify('RS-1', records[0]!, key.publicKey)).ok, 'the first worker answers');
+  const pending = records.map((r) => pool.verify('RS-1', r, key.publicKey));
+  await spawned[0]!.worker.terminate(); // dies while the records wait for it (gatherMs 50)
+  const verdicts = await Promise.all(pending);
+  t.equal(spawned.length, 2, 'a second worker was started in its place');
+  t.equal(spawned[1]!.index, 0, 'in the same slot');
+  t.same(verdicts.map((v) => v.ok), records.map(() => true), 'every record verified, none lost');
+  t.same(verdicts.map((v) => (v.ok ? v.stored.record.id : v.reason)), records.map((_, i) => `rs-${i}`), 'each with its own verdict');
 });
 
 t.test('the pool refuses a bad size and work after close', async (t) => {

@@ -86,6 +86,8 @@ interface Slot {
 export interface VerifyPoolOptions {
   /** Longest a delivery waits for others to fill a chunk (default 4 ms; the ingest's batches wait 10). */
   gatherMs?: number;
+  /** Told of each worker started (index, and the thread): for supervision and the respawn test. */
+  onSpawn?: (index: number, worker: Worker) => void;
 }
 
 export function createVerifyPool(size: number, logger: Logger, options: VerifyPoolOptions = {}): RecordVerifier {
@@ -118,6 +120,7 @@ export function createVerifyPool(size: number, logger: Logger, options: VerifyPo
     const worker = new Worker(code, { eval: true, name: `cabine-verify-${index}` });
     const slot: Slot = { worker, jobs: new Map(), started: false };
     slots[index] = slot;
+    options.onSpawn?.(index, worker);
     worker.on('message', (reply: VerifyReply) => {
       slot.started = true;
       failedStarts = 0;
