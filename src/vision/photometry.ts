@@ -119,17 +119,7 @@ export function convexHull(points: readonly Point[]): Point[] {
  * which mattered for the 10⁵-10⁶ gradients of the sharpness window.
  */
 export function percentile(values: ArrayLike<number>, q: number): number {
-  const n = values.length;
-  if (n === 0) return NaN;
-  const a = Float64Array.from(values as ArrayLike<number>);
-  const pos = Math.min(n - 1, Math.max(0, q * (n - 1)));
-  const lo = Math.floor(pos);
-  const vlo = select(a, lo);
-  if (pos === lo) return vlo;
-  // After selecting lo, every element above index lo is ≥ a[lo]: the next order statistic is their minimum.
-  let vhi = Infinity;
-  for (let i = lo + 1; i < n; i++) if (a[i]! < vhi) vhi = a[i]!;
-  return vlo + (vhi - vlo) * (pos - lo);
+  return percentiles(values, [q])[0]!;
 }
 
 /**

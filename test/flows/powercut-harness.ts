@@ -25,7 +25,7 @@ import { openLedger } from '../../src/payment/ledger.ts';
 import { PrintQueue } from '../../src/print/queue.ts';
 import { openStore } from '../../src/store/db.ts';
 import { createSqliteOutbox } from '../../src/store/outbox.ts';
-import { prng } from '../helpers/prng.ts';
+import { prng } from '../../src/hal/prng.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 

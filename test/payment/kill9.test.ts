@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
-import { prng } from '../helpers/prng.ts';
+import { prng } from '../../src/hal/prng.ts';
 
 const CYCLES = Number(process.env.CABINE_KILL9_CYCLES ?? 10);
 const SEED = Number(process.env.CABINE_KILL9_SEED ?? 20240611);

@@ -7,6 +7,7 @@
 import { CCTalkParser } from '@serialport/parser-cctalk';
 import { EventEmitter } from 'node:events';
 import { ADDRESS, HEADER, decodeFrame, encodeFrame, type Frame } from './frame.ts';
+import { prng } from '../prng.ts';
 
 /** Coin table of the simulated acceptor: position (1-16) → coin id. */
 export const SIM_COIN_TABLE: readonly string[] = ['EU010A', 'EU020A', 'EU050A', 'EU100A', 'EU200A', 'GB100A'];
@@ -41,18 +42,6 @@ export interface SimStatus {
   /** Replies damaged by the fuzzer. */
   fuzzed: number;
   requests: number;
-}
-
-/** Small deterministic PRNG (mulberry32) for garbage bytes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const ascii = (s: string) => [...Buffer.from(s, 'latin1')];

@@ -1,5 +1,6 @@
-// mulberry32: a seeded PRNG, so every random choice of a test (coins, kill points, delays)
-// is reproducible from its seed.
+// mulberry32: a small seeded PRNG, so every random choice of a simulator (garbage bytes of the
+// ccTalk fuzzer) or of a test (coins, kill points, delays, signature noise) is reproducible
+// from its seed. Not for anything secret.
 export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
