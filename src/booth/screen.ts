@@ -105,7 +105,7 @@ export function createScreenAdapter(options: ScreenAdapterOptions): ScreenSource
       next.ready = guidance.ready;
     }
     if (screen === 'review') {
-      next.checks = (s.checks ?? []).map((c) => ({ id: c.id, pass: c.pass, ...(c.hint ? { hint: c.id } : {}) }));
+      next.checks = (s.checks ?? []).map((c) => ({ id: c.id, pass: c.pass, ...(c.hint ? { hint: c.hint } : {}) }));
       next.retakesLeft = s.retakesLeft;
       next.canAccept = s.canAccept;
       const url = s.photoFile ? photoUrls.get(s.photoFile) : undefined;

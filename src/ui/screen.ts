@@ -12,7 +12,7 @@ export type ScreenName = (typeof screenNames)[number];
 export interface CheckView {
   id: string;
   pass: boolean;
-  /** Message key of the hint (i18n `hint.<check id>`), shown when the check fails. */
+  /** Hint key chosen by the failing check (src/vision/hints.ts; shown as i18n `hint.<key>`). */
   hint?: string;
 }
 
@@ -20,7 +20,7 @@ export interface ScreenState {
   screen: ScreenName;
   lang: Language;
   priceCents: number;
-  /** The one guidance hint that matters now (message key), or "hold still". */
+  /** The one guidance hint that matters now (hint key, shown as i18n `hint.<key>`), or "hold still". */
   hint?: string;
   /** Live guidance: all checks pass and the shutter is about to fire. */
   ready?: boolean;

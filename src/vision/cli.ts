@@ -1,4 +1,4 @@
-// `cabine validate IMAGE... [--json] [--lang fr|en] [--models DIR]`: checks photos against the
+// `cabine validate IMAGE... [--json] [--lang fr|en|es|de|ar] [--models DIR]`: checks photos against the
 // ANTS rules. With --json, one report object per line per image (JSON Lines; DESIGN.md's
 // object, unchanged). Exit code 1 when any image is non-compliant or unreadable.
 import type { Command } from 'commander';
@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { silentLogger } from '../log.ts';
 import type { CheckResult } from './checks.ts';
+import { hintLanguages, type HintLanguage } from './hints.ts';
 import type { ValidationReport } from './validator.ts';
 
 function formatValue(v: CheckResult['value'] | CheckResult['limit']): string {
@@ -15,7 +16,7 @@ function formatValue(v: CheckResult['value'] | CheckResult['limit']): string {
   return String(v);
 }
 
-function human(report: ValidationReport, lang: 'fr' | 'en'): string {
+function human(report: ValidationReport, lang: HintLanguage): string {
   const head = `${report.file ?? '(image)'}: ${report.error ? `UNREADABLE (${report.error})` : report.compliant ? 'COMPLIANT' : 'NOT COMPLIANT'} (${report.ms} ms)`;
   const lines = report.checks.map((c) => {
     const mark = c.pass ? 'ok  ' : 'FAIL';
@@ -31,11 +32,11 @@ export function registerVisionCommands(program: Command): void {
     .description('Check photos against the ANTS rules (exit 1 if any is not compliant or unreadable)')
     .argument('<image...>', 'photo files (JPEG, PNG, WebP, TIFF)')
     .option('--json', 'one JSON report per line per image')
-    .option('--lang <lang>', 'language of the hints in the text output (fr, en)', 'fr')
+    .option('--lang <lang>', `language of the hints in the text output (${hintLanguages.join(', ')})`, 'fr')
     .option('--models <dir>', 'folder of the ONNX models (default: models/)')
     .action(async (images: string[], opts: { json?: boolean; lang: string; models?: string }) => {
-      if (opts.lang !== 'fr' && opts.lang !== 'en') throw new Error(`--lang must be fr or en, not "${opts.lang}"`);
-      const lang = opts.lang;
+      const lang = hintLanguages.find((l) => l === opts.lang);
+      if (!lang) throw new Error(`--lang must be one of ${hintLanguages.join(', ')}, not "${opts.lang}"`);
       // Imported here: the models' runtime and sharp load only for this command.
       const { createValidator } = await import('./validator.ts');
       const validator = await createValidator({ logger: silentLogger(), ...(opts.models ? { modelsDir: opts.models } : {}) });

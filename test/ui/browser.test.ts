@@ -55,10 +55,10 @@ t.test('every screen, in French and Arabic', { skip: chromiumPath ? false : 'chr
     const base = { lang, priceCents: 800 };
     await show({ ...base, screen: 'attract' }, `${lang}-1-attract`);
     t.equal(await page.getAttribute('html', 'dir'), lang === 'ar' ? 'rtl' : 'ltr');
-    await show({ ...base, screen: 'capture', hint: 'face.small' }, `${lang}-2-capture`);
-    t.match(await page.textContent('#capture-hint'), lang === 'fr' ? /Approchez-vous/ : /اقترب/);
+    await show({ ...base, screen: 'capture', hint: 'face.closer' }, `${lang}-2-capture`);
+    t.match(await page.textContent('#capture-hint'), lang === 'fr' ? /Rapprochez-vous/ : /اقترب/);
     await show({ ...base, screen: 'review', retakesLeft: 2, checks: [
-      { id: 'face.count', pass: true }, { id: 'face.height', pass: true }, { id: 'mouth.closed', pass: false, hint: 'mouth.closed' },
+      { id: 'face.count', pass: true }, { id: 'face.height', pass: true }, { id: 'mouth.closed', pass: false, hint: 'mouth.close' },
       { id: 'glasses.glare', pass: false, hint: 'glasses.glare' }, { id: 'background.plain', pass: true }, { id: 'sharpness', pass: true },
     ] }, `${lang}-3-review`);
     t.equal(await page.locator('#checks li.fail').count(), 2, 'failed checks marked with a symbol and a word, not colour alone');

