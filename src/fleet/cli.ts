@@ -16,6 +16,7 @@ import { Ingest } from './operator/ingest.ts';
 import { defaultVerifyWorkers } from './operator/verify-pool.ts';
 import { createCa, createCsr, issueCertificate, signCsr } from './operator/pki.ts';
 import { payloadSchemas } from './schemas.ts';
+import { BOOTH_ID_RE } from './topics.ts';
 import { loadOrCreateSigningKey } from './signing.ts';
 
 interface LinkOptions {
@@ -222,14 +223,18 @@ export function registerFleetCommands(program: Command): void {
     .option('--json', 'print {"booth","certificate","serial","keyId"}')
     .description('sign a booth\'s CSR with the fleet CA and register its record-signing key')
     .action(async (opts: StoreOptions & { booth: string; csr: string; signingKey: string; caDir: string; out: string; days: string; json?: boolean }) => {
+      // The id first: a booth id has no dot, so no booth can be enrolled as an operator identity.
+      if (!BOOTH_ID_RE.test(opts.booth)) throw new Error(`--booth "${opts.booth}" is not a booth id (letters, digits, - and _, at most 64, no dot)`);
       const out = resolve(opts.out === '<booth>.crt' ? `${opts.booth}.crt` : opts.out);
       const days = Number(opts.days);
       if (!Number.isInteger(days) || days < 1 || days > 3650) throw new Error(`--days must be 1 to 3650, got "${opts.days}"`);
       const pem = readFileSync(opts.signingKey, 'utf8');
       await withStore(opts, async (db) => {
         const ca = { certFile: join(opts.caDir, 'ca.crt'), keyFile: join(opts.caDir, 'ca.key') };
-        const { serial } = signCsr({ ca, csrFile: opts.csr, outFile: out, usage: 'client', expectCn: opts.booth, days });
+        // Signed in memory; the certificate reaches the disk only once the booth is enrolled.
+        const { serial, certPem } = signCsr({ ca, csrFile: opts.csr, usage: 'client', expectCn: opts.booth, days });
         const { keyId } = await db.enrol(opts.booth, pem, serial);
+        writeFileSync(out, certPem, { mode: 0o644 });
         const result = { booth: opts.booth, certificate: out, serial, keyId };
         process.stdout.write(opts.json ? JSON.stringify(result) + '\n' : `enrolled ${opts.booth}: certificate ${out} (serial ${serial}), signing key ${keyId}\n`);
       });

@@ -6,10 +6,11 @@
 // A booth's certificate CN is its booth id: the broker (use_identity_as_username) makes the
 // CN the MQTT username, and the ACL patterns confine each username to its own topics.
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes, X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CsrError, soleCommonName } from './csr.ts';
 
 export interface CertPair {
   certFile: string;
@@ -49,35 +50,40 @@ export function createCsr(keyFile: string, csrFile: string, cn: string): void {
   openssl(['req', '-new', '-key', keyFile, '-subj', `/CN=${cn}`, '-out', csrFile]);
 }
 
-/** The CN of a CSR whose self-signature verifies; throws otherwise. */
+/** Largest CSR file read (a P-256 CSR is ~400 bytes; RSA 4096 ~1.7 KB). */
+const MAX_CSR_BYTES = 64 * 1024;
+
+/**
+ * The CN of a CSR whose self-signature verifies and whose subject is exactly one CN (read from
+ * the DER, see csr.ts); throws otherwise.
+ */
 export function csrCommonName(csrFile: string): string {
+  if (statSync(csrFile).size > MAX_CSR_BYTES) throw new CsrError(`the CSR file is larger than ${MAX_CSR_BYTES} bytes`);
+  const cn = soleCommonName(readFileSync(csrFile, 'latin1'));
   openssl(['req', '-in', csrFile, '-noout', '-verify']);
-  const subject = openssl(['req', '-in', csrFile, '-noout', '-subject', '-nameopt', 'RFC2253']).trim();
-  const match = /(?:^|[=,])CN=([^,]+)/.exec(subject.replace(/^subject=/, ''));
-  if (!match) throw new Error(`the CSR has no CN (${subject})`);
-  return match[1]!.trim();
+  return cn;
 }
 
 export interface SignOptions {
   ca: CertPair;
   csrFile: string;
-  outFile: string;
+  /** Written (mode 0644: a certificate is public) only once every check has passed. */
+  outFile?: string;
   usage: 'client' | 'server';
-  /** Refuse the CSR unless its CN is exactly this. */
-  expectCn?: string;
+  /** The CSR is refused unless its subject is exactly this one CN. */
+  expectCn: string;
   days?: number;
   /** Server certificates: DNS names and IP addresses. */
   altNames?: string[];
 }
 
-/** Signs a CSR with the CA; returns the serial (hex) and the CN. */
-export function signCsr(options: SignOptions): { serial: string; cn: string } {
+/** Signs a CSR with the CA; returns the serial (hex), the CN and the certificate (PEM). */
+export function signCsr(options: SignOptions): { serial: string; cn: string; certPem: string } {
   const cn = csrCommonName(options.csrFile);
-  if (options.expectCn !== undefined && cn !== options.expectCn) {
-    throw new Error(`the CSR is for "${cn}", not "${options.expectCn}"`);
-  }
+  if (cn !== options.expectCn) throw new CsrError(`the CSR is for "${cn}", not "${options.expectCn}"`);
   const serial = randomBytes(16).toString('hex').replace(/^[89a-f]/, '1');
   const work = mkdtempSync(join(tmpdir(), 'cabine-pki-'));
+  let certPem: string;
   try {
     const ext = [
       'basicConstraints=critical,CA:FALSE',
@@ -89,14 +95,20 @@ export function signCsr(options: SignOptions): { serial: string; cn: string } {
     }
     const extFile = join(work, 'ext.cnf');
     writeFileSync(extFile, ext.join('\n') + '\n');
+    const signed = join(work, 'cert.pem');
     openssl([
       'x509', '-req', '-in', options.csrFile, '-CA', options.ca.certFile, '-CAkey', options.ca.keyFile,
-      '-set_serial', `0x${serial}`, '-days', String(options.days ?? 825), '-sha256', '-extfile', extFile, '-out', options.outFile,
+      '-set_serial', `0x${serial}`, '-days', String(options.days ?? 825), '-sha256', '-extfile', extFile, '-out', signed,
     ]);
+    certPem = readFileSync(signed, 'utf8');
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  return { serial, cn };
+  // What was signed is what was checked (the subject is copied from the CSR by openssl).
+  const subject = new X509Certificate(certPem).subject;
+  if (subject !== `CN=${cn}`) throw new CsrError(`the signed certificate's subject is "${subject}", not CN=${cn}`);
+  if (options.outFile) writeFileSync(options.outFile, certPem, { mode: 0o644 });
+  return { serial, cn, certPem };
 }
 
 /** Key + CSR + signed certificate in `dir` as `<name>.key` / `<name>.crt`. */
