@@ -1,6 +1,7 @@
 // The real ccTalk driver (serialport) against the simulator over a real pty pair (socat).
 import t from 'tap';
 import type { LinkStats } from '../../src/hal/coin-acceptor/index.ts';
+import { applySimCommand } from '../../src/hal/coin-acceptor/sim-pty.ts';
 import { startRig, until, type Rig } from './coin-acceptor-harness.ts';
 
 const seen = (rig: Rig) => rig.acceptor.status().readings?.counter === rig.pty.sim.acceptor.counter;
@@ -67,6 +68,24 @@ t.test('event counter wraps 255 → 1 without losing or repeating a coin', async
     [253, 254, 255, 1, 2, 3],
   );
   t.same(rig.alarms, [], 'no alarm across the wrap');
+});
+
+t.test('several events in one reply across the 255 → 1 wrap: each credited once, with its own counter', async (t) => {
+  const rig = await startRig(t, { beforeStart: (pty) => pty.sim.setCounter(252) });
+  await rig.acceptor.setAcceptance(['EU010A', 'EU020A', 'EU050A', 'EU100A', 'EU200A']);
+  // One control command inserts the five coins at once: the next reply holds counter 2 and
+  // the events of counters 253, 254, 255, 1, 2.
+  t.same(applySimCommand(rig.pty.sim, { coins: ['EU010A', 'EU020A', 'EU050A', 'EU100A', 'EU200A'] }), { ok: true, result: ['accepted', 'accepted', 'accepted', 'accepted', 'accepted'] });
+  await until('the burst seen', () => seen(rig));
+  t.same(coinsOf(rig), ['EU010A#253', 'EU020A#254', 'EU050A#255', 'EU100A#1', 'EU200A#2']);
+  t.same(rig.alarms, [], 'no missed events, no reset');
+  // And a second burst straight after: 3 → 5, nothing repeated.
+  applySimCommand(rig.pty.sim, { coins: ['EU200A', 'EU200A', 'EU200A'] });
+  await until('the second burst seen', () => seen(rig));
+  t.same(
+    rig.credits.slice(5).map((c) => c.counter),
+    [3, 4, 5],
+  );
 });
 
 t.test('up to 5 events in one reply; more than 5 is an alarm with the count of lost events', async (t) => {
