@@ -104,6 +104,16 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    cardReader: z
+      .object({
+        port: z.string().optional().describe('Serial device of the MDB-to-serial interface of a contactless MDB cashless reader (docs/payment.md); absent on a real booth = no card reader'),
+        simulated: z.boolean().default(true).describe('In --sim without a port: run the built-in card reader simulator'),
+        pollMs: z.number().int().min(25).max(1000).default(100).describe('MDB POLL period'),
+        vendTimeoutSeconds: z.number().int().min(1).max(120).default(30).describe('Longest wait for a card authorisation before the vend is cancelled'),
+        maxPriceCents: z.number().int().min(1).max(65534).default(10000).describe('Highest price announced to the reader (SETUP max/min prices)'),
+      })
+      .strict()
+      .prefault({}),
     payment: z
       .object({
         priceCents: z.number().int().min(10).max(100000).default(800).describe('Price of one e-photo session, in cents'),

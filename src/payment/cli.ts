@@ -104,4 +104,32 @@ export function registerPaymentCommands(program: Command): void {
         await close();
       }
     });
+
+  sim
+    .command('mdb')
+    .option('--pty', 'run on a real pseudo-terminal pair made with socat (the only mode; required)')
+    .option('--link <path>', 'path of the symlink to the host end of the pty pair (default: in a temp dir)')
+    .description(
+      'contactless MDB cashless reader behind the MDB-to-serial interface (docs/payment.md); prints {"ready":true,"port":PATH} then one JSON reply per command on stdin ' +
+        '({"tap":{"decision":"approve|deny|no-answer","delayMs":N,"fundsCents":N,"label":"..."}}, {"cancel":true}, {"reset":true}, {"silent":bool}, {"fault":"corrupt|drop","count":N}, {"status":true}, {"quit":true})',
+    )
+    .action(async (opts: { pty?: boolean; link?: string }) => {
+      if (!opts.pty) throw new Error('only the --pty mode exists (the in-process simulator runs inside `cabine start --sim`)');
+      const { startPtyCardReader, serveCardControl } = await import('../hal/card-reader/sim-pty.ts');
+      const running = await startPtyCardReader(opts.link ? { link: opts.link } : {});
+      let closing = false;
+      const close = async () => {
+        if (closing) return;
+        closing = true;
+        await running.close();
+      };
+      process.once('SIGTERM', () => void close().then(() => process.exit(0)));
+      process.once('SIGINT', () => void close().then(() => process.exit(0)));
+      line({ ready: true, port: running.hostPath });
+      try {
+        await serveCardControl(running.sim, process.stdin, line);
+      } finally {
+        await close();
+      }
+    });
 }

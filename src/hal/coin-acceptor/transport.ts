@@ -8,7 +8,12 @@
 //   see each write as it happens to answer it; binding-mock only records or echoes writes.
 import { SerialPortStream } from '@serialport/stream';
 import { SerialPort } from 'serialport';
-import type { CctalkBusSimulator } from './sim.ts';
+
+/** A device simulated in process at the level of bytes (the ccTalk bus, the MDB interface). */
+export interface ByteDevice {
+  receive(bytes: Buffer): void;
+  onOutput(listener: (bytes: Buffer) => void): () => void;
+}
 
 // The shapes of @serialport/bindings-interface (its package.json `exports` hides its types from
 // TypeScript's module resolution, so the few we need are restated here).
@@ -55,9 +60,9 @@ export function openSerialPort(path: string): Promise<SerialPortStream> {
 }
 
 /** Opens an in-process "serial port" wired to `sim`. */
-export function openSimulatedPort(sim: CctalkBusSimulator): Promise<SerialPortStream> {
-  const binding = new SimBinding(sim);
-  return openStream(new SerialPortStream({ binding, path: 'sim:cctalk', ...CCTALK_SERIAL, autoOpen: false }));
+export function openSimulatedPort(sim: ByteDevice, path = 'sim:cctalk', settings: typeof CCTALK_SERIAL = CCTALK_SERIAL): Promise<SerialPortStream> {
+  const binding = new SimBinding(sim, path);
+  return openStream(new SerialPortStream({ binding, path, ...settings, autoOpen: false }));
 }
 
 class CanceledError extends Error {
@@ -71,7 +76,7 @@ class SimPort {
   private readonly unsubscribe: () => void;
 
   constructor(
-    private readonly sim: CctalkBusSimulator,
+    private readonly sim: ByteDevice,
     readonly openOptions: Required<OpenOptions>,
   ) {
     this.unsubscribe = sim.onOutput((bytes) => {
@@ -129,10 +134,13 @@ class SimPort {
 }
 
 export class SimBinding {
-  constructor(private readonly sim: CctalkBusSimulator) {}
+  constructor(
+    private readonly sim: ByteDevice,
+    private readonly path = 'sim:cctalk',
+  ) {}
 
   async list(): Promise<PortInfo[]> {
-    return [{ path: 'sim:cctalk', manufacturer: 'Cabine simulator', serialNumber: undefined, pnpId: undefined, locationId: undefined, productId: undefined, vendorId: undefined }];
+    return [{ path: this.path, manufacturer: 'Cabine simulator', serialNumber: undefined, pnpId: undefined, locationId: undefined, productId: undefined, vendorId: undefined }];
   }
 
   async open(options: OpenOptions): Promise<SimPort> {
