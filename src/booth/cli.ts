@@ -15,7 +15,7 @@ export function registerBoothCommands(program: Command): void {
       const logger = createLogger({ level: config.log.level });
       const { buildBooth } = await import('./compose.ts');
       const { createSystemdNotifier } = await import('./systemd.ts');
-      const booth = await buildBooth(config, logger, opts.config ? { configFile: opts.config } : {});
+      const booth = await buildBooth(config, logger);
       await booth.start();
       logger.info(
         { boothId: config.booth.id, dataDir: config.data.dir, simulated: config.hal.simulated, devices: booth.devices.length, screen: booth.uiUrl(), selling: booth.unavailable() ?? 'yes' },

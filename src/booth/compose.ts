@@ -4,6 +4,7 @@ import { readFileSync, statfsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createCodeRegistry } from '../codes/registry.ts';
+import { openLiveSettings, type LiveSettings } from '../config/live.ts';
 import type { Config } from '../config/schema.ts';
 import { createControlHandlers } from '../console/handlers.ts';
 import { controlSocketPath } from '../console/run.ts';
@@ -31,7 +32,10 @@ import { createScreenAdapter, type LiveGuidance } from './screen.ts';
 import { Feed, cameraPort, healthPort, signaturePort, validatorPort } from './session-ports.ts';
 
 export interface Booth {
+  /** The config the booth was built with: file + environment + saved settings. */
   readonly config: Config;
+  /** The settings that can change while the booth runs (src/config/live.ts). */
+  readonly settings: LiveSettings;
   readonly store: Store;
   readonly devices: readonly Device[];
   readonly parts: BoothDevices;
@@ -54,8 +58,6 @@ export interface BuildOptions {
   ui?: boolean;
   /** Serve the console's control socket (default true). */
   control?: boolean;
-  /** The config file the booth was started with (console `config set` writes there). */
-  configFile?: string;
   /** How the console's `restart` ends the booth (default: SIGTERM to itself; systemd starts it again). */
   restart?: () => void;
 }
@@ -69,8 +71,11 @@ function version(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
-export async function buildBooth(config: Config, logger: Logger, options: BuildOptions = {}): Promise<Booth> {
+export async function buildBooth(baseConfig: Config, logger: Logger, options: BuildOptions = {}): Promise<Booth> {
   const log = logger.child({ module: 'booth' });
+  // Settings changed while the booth ran (saved under data.dir) win over the config file.
+  const settings = openLiveSettings(baseConfig, { logger });
+  const config = settings.current();
   const store = openStore(config.data.dir);
   let parts: BoothDevices;
   try {
@@ -83,7 +88,6 @@ export async function buildBooth(config: Config, logger: Logger, options: BuildO
   const sales = openSalesSwitch(store);
   let validator: Validator | undefined;
   let visionProblem = 'photo validation is starting';
-  let priceCents = config.payment.priceCents;
 
   const deviceProblem = (device: Device) => {
     const status = device.status();
@@ -139,7 +143,7 @@ export async function buildBooth(config: Config, logger: Logger, options: BuildO
       status: () => ({
         sales: { enabled: sales.state().enabled, ...(sales.state().reason ? { reason: sales.state().reason ?? '' } : {}) },
         step: machineRef.current?.snapshot().step ?? 'idle',
-        priceCents,
+        priceCents: settings.current().payment.priceCents,
         devices: parts.all.map((d) => ({ name: d.name, ok: d.status().health === 'ok', simulated: d.simulated, ...(deviceProblem(d) ? { fault: deviceProblem(d)!.slice(0, 200) } : {}) })),
       }),
       telemetry: () => ({
@@ -150,7 +154,8 @@ export async function buildBooth(config: Config, logger: Logger, options: BuildO
         printer: { state: parts.printer.status().health, mediaLeft: null },
       }),
       setPrice: (cents) => {
-        priceCents = cents;
+        const report = settings.apply([{ key: 'payment.priceCents', value: cents }], 'fleet set-price');
+        if (report.refused.length > 0) throw new Error(report.refused.map((r) => r.reason).join('; '));
       },
       setSales: (enabled, reason) => {
         sales.set(enabled, reason ?? null);
@@ -165,13 +170,10 @@ export async function buildBooth(config: Config, logger: Logger, options: BuildO
       reboot: () => {
         setTimeout(() => process.kill(process.pid, 'SIGTERM'), 500);
       },
-      applyConfig: (changes) => ({
-        applied: changes.filter((c) => c.key === 'payment.priceCents').map((c) => {
-          priceCents = Number(c.value);
-          return c.key;
-        }),
-        refused: changes.filter((c) => c.key !== 'payment.priceCents').map((c) => ({ key: c.key, reason: 'needs a restart' })),
-      }),
+      applyConfig: (changes) => {
+        const report = settings.apply(changes, 'fleet config/desired');
+        return { applied: report.applied.map((c) => c.key), atRestart: report.atRestart.map((c) => c.key), refused: report.refused };
+      },
     },
   });
 
@@ -198,7 +200,7 @@ export async function buildBooth(config: Config, logger: Logger, options: BuildO
       media: createFileMedia(config.data.dir),
     },
     journal: openJournal(store),
-    config: { ...sessionConfigFrom(config) },
+    config: () => sessionConfigFrom(settings.current()),
     logger,
   });
   machineRef.current = sessionMachine;
@@ -238,7 +240,7 @@ export async function buildBooth(config: Config, logger: Logger, options: BuildO
   const screen = createScreenAdapter({
     machine: sessionMachine,
     feeds: { guidance: guidanceFeed, preview: previewFeed, ink: inkFeed },
-    priceCents: () => priceCents,
+    priceCents: () => settings.current().payment.priceCents,
     defaultLanguage: config.ui.defaultLanguage,
     outOfOrder: () => health.reason(),
     ...(options.ui === false ? {} : { voice }),
@@ -253,13 +255,13 @@ export async function buildBooth(config: Config, logger: Logger, options: BuildO
           logger,
           handlers: createControlHandlers({
             config,
+            settings,
             store,
             devices: parts.all,
             sales,
             logger,
             version: version(),
             startedAt,
-            ...(options.configFile ? { configFile: options.configFile } : {}),
             camera: parts.camera,
             touch: parts.touch,
             lighting: { set: (change) => parts.lighting.set(change) },
@@ -355,8 +357,15 @@ export async function buildBooth(config: Config, logger: Logger, options: BuildO
     reportPayments();
   };
 
+  // A price changed live shows on the screen and in the fleet status at once.
+  settings.subscribe(() => {
+    screen.refresh();
+    fleet.updateStatus();
+  });
+
   return {
     config,
+    settings,
     store,
     devices: parts.all,
     parts,

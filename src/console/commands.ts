@@ -311,13 +311,13 @@ export const commands: CommandSpec[] = [
     words: ['config'],
     usage: 'config get [KEY] | config set KEY VALUE [--force]',
     summary: 'read the booth configuration, change a key (validated)',
-    help: 'config get shows every key (or one) with its value and meaning; config set KEY VALUE checks the value against the config schema, applies it and writes it to the booth\'s config file; it says whether it took effect now or needs `restart`. The PIN is changed with `cabine console --set-pin`, not here.',
+    help: 'config get shows every key (or one) with its value and meaning; config set KEY VALUE checks the value against the config schema, saves it in the booth\'s settings overlay (data.dir/settings.json, which wins over the config file, so it works when the config file is read-only) and applies it now when the key can change live (the price, the session timings), otherwise at the next `restart`; it says which. The PIN is changed with `cabine console --set-pin`, not here.',
     async run(ctx) {
       const [verb, key, ...rest] = ctx.args;
       if (verb === 'get') {
         if (key !== undefined) findKey(key);
         for (const e of await ctx.client.request('configGet', key !== undefined ? { key } : {})) {
-          ctx.out(`${e.key} = ${e.value === undefined ? '(unset)' : JSON.stringify(e.value)}`);
+          ctx.out(`${e.key} = ${e.value === undefined ? '(unset)' : JSON.stringify(e.value)}${e.pending !== undefined ? ` (saved: ${JSON.stringify(e.pending)} after \`restart\`)` : ''}`);
           if (key !== undefined) ctx.out(`    ${e.description}`);
         }
         return;

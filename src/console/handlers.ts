@@ -4,7 +4,8 @@
 import { mkdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import { configKeys, envNameOf, getPath, parseKeyValue, setPath, validateConfig } from '../config/load.ts';
+import type { LiveSettings } from '../config/live.ts';
+import { configKeys, getPath, parseKeyValue } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import type { CameraDevice } from '../hal/camera/interface.ts';
 import type { Device } from '../hal/device.ts';
@@ -12,7 +13,6 @@ import type { TouchPanelDevice } from '../hal/touch/interface.ts';
 import type { StrokePoint, Stroke } from '../hal/touch/strokes.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/db.ts';
-import { writeConfigKey } from './config-file.ts';
 import type {
   AuditEvent,
   CashCollection,
@@ -73,8 +73,8 @@ export interface BoothParts {
   version: string;
   /** When the booth started (ms since epoch). */
   startedAt: number;
-  /** The config file the booth was started with (`config set` writes there). */
-  configFile?: string;
+  /** The settings that can change while the booth runs: `config get/set` go through them. */
+  settings?: LiveSettings;
   camera?: CameraDevice;
   touch?: TouchPanelDevice;
   validator?: PhotoValidator;
@@ -86,8 +86,6 @@ export interface BoothParts {
   outbox?: OutboxView;
   fleet?: FleetLink;
   session?: SessionView;
-  /** Applies a changed key to the running booth; true if it took effect live. */
-  applyLive?: (key: string, value: unknown) => boolean;
   /** Ends the process for systemd to restart it (after the answer is sent). */
   restart?: () => void;
 }
@@ -119,7 +117,6 @@ function addresses(): { name: string; addresses: string[]; mac: string | null }[
 
 export function createControlHandlers(parts: BoothParts): ControlHandlers {
   const { config, store } = parts;
-  const log = parts.logger.child({ module: 'console-handlers' });
   const noBroker = { configured: Boolean(config.fleet.url), connected: false, url: config.fleet.url ?? null, detail: config.fleet.url ? 'fleet link not running in this build' : null };
   const broker = () => parts.fleet?.broker() ?? noBroker;
   const deviceRows = () => parts.devices.map((d) => ({ name: d.name, driver: d.driver, simulated: d.simulated, ...d.status() }));
@@ -135,8 +132,7 @@ export function createControlHandlers(parts: BoothParts): ControlHandlers {
       .get()!;
     return { total: row.total, completed: row.completed ?? 0, other: row.total - (row.completed ?? 0) };
   };
-  const configFile = parts.configFile;
-  const live = structuredClone(config) as Config;
+  const settings = parts.settings;
 
   return {
     async status() {
@@ -265,33 +261,25 @@ export function createControlHandlers(parts: BoothParts): ControlHandlers {
     async configGet({ key }) {
       const keys = configKeys().filter((k) => key === undefined || k.path === key);
       if (!keys.length) throw new Error(`unknown config key "${key}"`);
+      const inForce = settings?.current() ?? config;
+      const pending = settings?.pending() ?? {};
       return keys.map((k) => ({
         key: k.path,
-        value: k.path === 'console.pinHash' ? (getPath(live, k.path) ? '(set)' : undefined) : getPath(live, k.path),
+        value: k.path === 'console.pinHash' ? (getPath(inForce, k.path) ? '(set)' : undefined) : getPath(inForce, k.path),
         description: k.description,
+        ...(k.path in pending ? { pending: pending[k.path] } : {}),
       }));
     },
     async configSet({ key, value }) {
       const spec = configKeys().find((k) => k.path === key);
       if (!spec) throw new Error(`unknown config key "${key}"`);
       if (key === 'console.pinHash') throw new Error('the PIN is set with `cabine console --set-pin`');
-      const parsed = parseKeyValue(spec, value);
-      const candidate = structuredClone(live) as unknown as Record<string, unknown>;
-      setPath(candidate, key, parsed);
-      const checked = validateConfig(candidate, 'new value');
-      const newValue = getPath(checked, key);
-      let persisted: string;
-      if (configFile) {
-        writeConfigKey(configFile, key, newValue);
-        persisted = `written to ${configFile}`;
-        if (process.env[envNameOf(key)] !== undefined) persisted += ` (but ${envNameOf(key)} in the environment wins at the next start)`;
-      } else {
-        persisted = 'not saved: the booth runs without a config file, the change lasts until restart';
-      }
-      setPath(live as unknown as Record<string, unknown>, key, newValue);
-      const applied = parts.applyLive?.(key, newValue) ? 'live' : 'restart';
-      log.info({ key, applied }, 'config changed from the console');
-      return { key, value: newValue, applied, persisted };
+      if (!settings) throw new Error('settings cannot be changed in this booth build');
+      const report = settings.apply([{ key, value: parseKeyValue(spec, value) }], 'console config set');
+      const refused = report.refused[0];
+      if (refused) throw new Error(`${key}: ${refused.reason}`);
+      const done = report.applied[0] ?? report.atRestart[0]!;
+      return { key, value: done.value, applied: report.applied.length > 0 ? 'live' : 'restart', persisted: `saved in ${settings.overlayFile}` };
     },
     async network() {
       return { hostname: hostname(), interfaces: addresses(), broker: broker() };

@@ -161,7 +161,13 @@ export type JournalLine = z.infer<typeof journalLineSchema>;
 export const outboxFlushSchema = z.object({ depthBefore: z.number().int().min(0), depthAfter: z.number().int().min(0), detail: z.string() });
 export type OutboxFlushResult = z.infer<typeof outboxFlushSchema>;
 
-export const configEntrySchema = z.object({ key: z.string(), value: z.unknown(), description: z.string() });
+export const configEntrySchema = z.object({
+  key: z.string(),
+  value: z.unknown(),
+  description: z.string(),
+  /** A saved value that comes into force at the next restart. */
+  pending: z.unknown().optional(),
+});
 export type ConfigEntry = z.infer<typeof configEntrySchema>;
 
 export const configSetResultSchema = z.object({
@@ -169,7 +175,7 @@ export const configSetResultSchema = z.object({
   value: z.unknown(),
   /** Whether it took effect now or needs a restart (then `restart`). */
   applied: z.enum(['live', 'restart']),
-  /** Where it was written (the booth's config file) or why it was not. */
+  /** Where it was saved (the settings overlay under data.dir). */
   persisted: z.string(),
 });
 export type ConfigSetResult = z.infer<typeof configSetResultSchema>;

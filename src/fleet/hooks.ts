@@ -12,7 +12,9 @@ export interface ConfigChange {
 export interface ConfigApplyResult {
   /** Keys now in force. */
   applied: string[];
-  /** Keys not applied, each with the reason (e.g. "needs a restart"). */
+  /** Keys saved by the booth that come into force at its next restart. */
+  atRestart?: string[];
+  /** Keys not applied, each with the reason. */
   refused: { key: string; reason: string }[];
 }
 

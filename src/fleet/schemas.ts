@@ -165,6 +165,7 @@ export const configReportedSchema = z
     at: isoTime,
     ok: z.boolean().describe('Every key applied'),
     applied: z.record(z.string(), z.unknown()).describe('Dotted key → value now in force'),
+    atRestart: z.record(z.string(), z.unknown()).optional().describe('Dotted key → value saved by the booth, in force after its next restart'),
     refused: z.array(z.object({ key: z.string(), value: z.unknown().optional(), reason: z.string() })),
     error: z.string().optional().describe('Why the whole message was refused (malformed)'),
   })

@@ -126,7 +126,8 @@ export interface RecoveryReport {
 export interface SessionMachineDeps {
   ports: SessionPorts;
   journal: Journal;
-  config: SessionConfig;
+  /** Fixed, or read when each session starts (live settings: the price charged is the one in force then). */
+  config: SessionConfig | (() => SessionConfig);
   clock?: Clock;
   logger?: Logger;
   newSessionId?: () => string;
@@ -155,7 +156,8 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
 export class SessionMachine {
   private readonly ports: SessionPorts;
   private readonly journal: Journal;
-  private readonly config: SessionConfig;
+  private config: SessionConfig;
+  private readonly readConfig: () => SessionConfig;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly newSessionId: () => string;
@@ -181,7 +183,9 @@ export class SessionMachine {
   constructor(deps: SessionMachineDeps) {
     this.ports = deps.ports;
     this.journal = deps.journal;
-    this.config = deps.config;
+    const source = deps.config;
+    this.readConfig = typeof source === 'function' ? source : () => source;
+    this.config = this.readConfig();
     this.clock = deps.clock ?? systemClock;
     this.log = (deps.logger ?? silentLogger()).child({ module: 'session' });
     this.newSessionId = deps.newSessionId ?? (() => randomUUID());
@@ -343,6 +347,7 @@ export class SessionMachine {
         }
         this.unavailable = null;
         this.lastSession = null;
+        this.config = this.readConfig();
         const product = input.product ?? 'ephoto';
         const id = this.newSessionId();
         await this.commit(id, [{ type: 'SESSION_STARTED', product, dueCents: this.config.prices[product], startedAt: new Date(this.clock.now()).toISOString() }]);

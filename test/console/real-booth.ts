@@ -72,7 +72,6 @@ export async function startRealBooth(configFile: string): Promise<RealBooth> {
   const state = { restarts: 0 };
   const booth = await buildBooth(config, silentLogger(), {
     ui: false,
-    configFile,
     restart: () => {
       state.restarts++;
       waiter?.();
@@ -87,7 +86,7 @@ export async function startRealBooth(configFile: string): Promise<RealBooth> {
   const curtainSwitch = new SimCurtainSwitch(sim.gpio, config.curtain.line, config.curtain.closedLevel);
   return {
     booth,
-    config,
+    config: booth.config,
     get restarts() {
       return state.restarts;
     },

@@ -9,7 +9,7 @@
 // CABINE_CONSOLE_TRANSCRIPT=FILE writes what the laptop's screen showed (docs/console.md).
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashPin } from '../../src/console/auth.ts';
@@ -24,6 +24,9 @@ t.test('the console over a serial line against the simulated booth', async (t) =
   const consoleEnd = join(dir, 'ttyConsole');
   const laptopEnd = join(dir, 'ttyLaptop');
   const { configFile } = writeBoothConfig(dir, await hashPin(PIN));
+  // As on a provisioned booth, the config file is read-only (root-owned under /etc there).
+  chmodSync(configFile, 0o444);
+  const configText = readFileSync(configFile, 'utf8');
 
   let real: RealBooth = await startRealBooth(configFile);
   t.teardown(() => real.stop());
@@ -184,8 +187,11 @@ t.test('the console over a serial line against the simulated booth', async (t) =
   await run('outbox flush', /no fleet configured/);
   await run('config get payment.priceCents', /payment\.priceCents = 800/);
   await run('config set payment.priceCents abc', /invalid value: payment\.priceCents/);
-  await run('config set payment.priceCents 950', /payment\.priceCents = 950 \(takes effect after `restart`; written to/);
-  t.match(readFileSync(configFile, 'utf8'), /# booth config used by the console test[\s\S]*priceCents: 950/, 'written to the config file, comments kept');
+  await run('config set payment.priceCents 950', /payment\.priceCents = 950 \(applied now; saved in .*settings\.json\)/);
+  t.equal(booth().settings.current().payment.priceCents, 950, 'the price is in force at once');
+  await run('config set printer.jobTimeoutSeconds 90', /printer\.jobTimeoutSeconds = 90 \(takes effect after `restart`; saved in/);
+  await run('config get printer.jobTimeoutSeconds', /printer\.jobTimeoutSeconds = 120 \(saved: 90 after `restart`\)/);
+  t.equal(readFileSync(configFile, 'utf8'), configText, 'the read-only config file is left as it was');
   await run('network', /hostname\s+\S+[\s\S]*lo\s+127\.0\.0\.1/);
   await run('sales off maintenance', /sales off - maintenance/);
   t.match(booth().unavailable(), /sales off: maintenance/, 'the booth stops selling');
@@ -200,6 +206,7 @@ t.test('the console over a serial line against the simulated booth', async (t) =
   await real.stop();
   real = await startRealBooth(configFile);
   t.equal(real.config.payment.priceCents, 950, 'the restarted booth reads the changed price');
+  t.equal(real.config.printer.jobTimeoutSeconds, 90, 'and the key saved for the restart');
   await run('status', /booth\s+TEST-01 .*up \d+ s[\s\S]*session\s+idle/);
 
   // Help, paging (12 rows), completion.

@@ -4,7 +4,8 @@
 // change its identity are refused outright, the rest goes to the booth (FleetHooks.applyConfig)
 // which applies live what is safe. The outcome, key by key, is retained on `config/reported`.
 // Messages are handled one at a time, in arrival order.
-import { configKeys, getPath, setPath, validateConfig, ConfigError } from '../../config/load.ts';
+import { validateChanges } from '../../config/live.ts';
+import { configKeys, getPath, setPath } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
 import type { ConfigChange } from '../hooks.ts';
 import { configDesiredSchema, type ConfigReported } from '../schemas.ts';
@@ -50,33 +51,14 @@ export interface ConfigDecision {
 export function decideConfig(current: Config, partial: Plain): ConfigDecision {
   const { changes, unknown } = flattenPartial(partial);
   const refused: ConfigDecision['refused'] = unknown.map((key) => ({ key, reason: 'unknown key (see `cabine config keys`)' }));
-  let candidates: ConfigChange[] = [];
+  const candidates: ConfigChange[] = [];
   for (const change of changes) {
     if (REMOTE_DENIED.some((re) => re.test(change.key))) refused.push({ ...change, reason: 'cannot be changed remotely (identity, storage, fleet link or console access)' });
     else candidates.push(change);
   }
-  for (let round = 0; round < 2; round++) {
-    const draft = structuredClone(current) as unknown as Plain;
-    for (const c of candidates) setPath(draft, c.key, c.value);
-    try {
-      return { accepted: candidates, refused, next: validateConfig(draft, 'desired config') };
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      const bad = new Map<string, string>();
-      for (const problem of err.problems) {
-        const c = candidates.find((c) => problem === c.key || problem.startsWith(`${c.key} `) || problem.startsWith(`${c.key}:`));
-        if (c && !bad.has(c.key)) bad.set(c.key, problem);
-      }
-      if (bad.size === 0 || round === 1) {
-        for (const c of candidates) refused.push({ ...c, reason: err.problems.join('; ') });
-        candidates = [];
-        break;
-      }
-      for (const c of candidates) if (bad.has(c.key)) refused.push({ ...c, reason: bad.get(c.key)! });
-      candidates = candidates.filter((c) => !bad.has(c.key));
-    }
-  }
-  return { accepted: candidates, refused, next: current };
+  // The schema check is the live settings' own (src/config/live.ts): one rule for every origin.
+  const checked = validateChanges(current, candidates);
+  return { accepted: checked.accepted, refused: [...refused, ...checked.refused], next: checked.next };
 }
 
 export class ConfigPart implements FleetPart {
@@ -117,6 +99,7 @@ export class ConfigPart implements FleetPart {
     const decision = decideConfig(this.current, config);
     const refused = [...decision.refused];
     const applied: Record<string, unknown> = {};
+    const atRestart: Record<string, unknown> = {};
     if (decision.accepted.length > 0) {
       let outcome;
       try {
@@ -130,13 +113,16 @@ export class ConfigPart implements FleetPart {
         if (outcome.applied.includes(change.key) && !refusal) {
           applied[change.key] = change.value;
           setPath(draft, change.key, getPath(decision.next, change.key));
+        } else if (outcome.atRestart?.includes(change.key) && !refusal) {
+          atRestart[change.key] = change.value;
+          setPath(draft, change.key, getPath(decision.next, change.key));
         } else {
           refused.push({ ...change, reason: refusal?.reason ?? 'not applied by the booth' });
         }
       }
       this.current = draft as unknown as Config;
     }
-    return { rev, at: at(), ok: refused.length === 0, applied, refused };
+    return { rev, at: at(), ok: refused.length === 0, applied, ...(Object.keys(atRestart).length > 0 ? { atRestart } : {}), refused };
   }
 
   private async handle(payload: Buffer): Promise<void> {

@@ -1,0 +1,100 @@
+// Live settings end to end: the whole booth (simulated devices) on a real Mosquitto. A price
+// set by the fleet is the one the next customer is charged, is shown on the screen and in the
+// status, and survives a restart; a key that needs a restart is saved and reported as such,
+// not refused again at every connection.
+import t from 'tap';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildBooth, type Booth } from '../../src/booth/compose.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { connectOperator, pushConfig, requestCommand } from '../../src/fleet/operator/client.ts';
+import { configReportedSchema, type ConfigReported } from '../../src/fleet/schemas.ts';
+import { topics } from '../../src/fleet/topics.ts';
+import { silentLogger } from '../../src/log.ts';
+import { startBroker } from '../fleet/helpers/broker.ts';
+import { until } from '../fleet/helpers/booth.ts';
+
+const broker = await startBroker();
+t.teardown(() => broker.stop());
+const op = broker.operator();
+const link = { url: broker.url, caFile: broker.ca!.certFile, certFile: op.certFile, keyFile: op.keyFile };
+const BOOTH = 'LIVE-1';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'cabine-live-'));
+t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+const id = broker.identity(BOOTH);
+const config = loadConfig({
+  env: {},
+  overrides: {
+    'booth.id': BOOTH,
+    'hal.simulated': true,
+    'data.dir': dataDir,
+    'fleet.url': broker.url,
+    'fleet.caFile': broker.ca!.certFile,
+    'fleet.certFile': id.certFile,
+    'fleet.keyFile': id.keyFile,
+  },
+});
+
+async function startBooth(): Promise<Booth> {
+  const booth = await buildBooth(config, silentLogger(), { ui: false, control: false });
+  await booth.start();
+  await until('the fleet link', () => booth.fleet.connected);
+  await until('the booth sells', () => booth.unavailable() === null, 60_000);
+  return booth;
+}
+
+/** A customer draws the curtain: what is the session asked to pay? */
+async function nextCustomerDue(booth: Booth): Promise<number> {
+  booth.machine.send({ type: 'START' });
+  await until('a session', () => booth.machine.snapshot().step !== 'idle');
+  const due = booth.machine.snapshot().dueCents;
+  booth.machine.send({ type: 'CANCEL' });
+  await until('back to idle', () => booth.machine.snapshot().step === 'idle');
+  return due;
+}
+
+t.test('a price set over MQTT is charged to the next customer and survives a restart', async (t) => {
+  const conn = await connectOperator(link, silentLogger(), 'test');
+  t.teardown(() => conn.stop());
+  t.teardown(() => conn.publish(topics.configDesired(BOOTH), '', { qos: 1, retain: true }));
+
+  let booth = await startBooth();
+  t.equal(await nextCustomerDue(booth), 800, 'the configured price at first');
+
+  t.match(await requestCommand(conn, BOOTH, 'set-price', { cents: 950 }), { ok: true, result: { priceCents: 950 } });
+  t.equal(await nextCustomerDue(booth), 950, 'the next customer is charged the new price');
+  t.equal(booth.screen.current().priceCents, 950, 'the screen shows it');
+  t.match(await requestCommand(conn, BOOTH, 'status', undefined), { ok: true, result: { status: { priceCents: 950 } } });
+
+  // A price below the schema's minimum is refused and changes nothing.
+  t.match(await requestCommand(conn, BOOTH, 'set-price', { cents: 5 }), { ok: false });
+  t.equal(booth.settings.current().payment.priceCents, 950);
+
+  // config/desired: the price (live), a key read at build time (saved, at restart), a denied key.
+  const report = await pushConfig(conn, BOOTH, { payment: { priceCents: 1000 }, ui: { volume: 40 }, booth: { id: 'OTHER' } });
+  t.match(report, { ok: false, applied: { 'payment.priceCents': 1000 }, atRestart: { 'ui.volume': 40 } });
+  t.same(report!.refused.map((r) => r.key), ['booth.id']);
+  t.equal(await nextCustomerDue(booth), 1000, 'config/desired prices the next customer too');
+  t.equal(booth.config.ui.volume, 70, 'ui.volume waits for the restart');
+  const overlay = JSON.parse(readFileSync(join(dataDir, 'settings.json'), 'utf8')) as { settings: Record<string, unknown> };
+  t.same(overlay.settings, { 'payment.priceCents': 1000, 'ui.volume': 40 }, 'both saved under data.dir');
+
+  await booth.stop();
+  // At the new connection the retained desired config comes again: what does the booth report?
+  const restartedAt = new Date().toISOString();
+  const reports: ConfigReported[] = [];
+  conn.subscribe('test-reports', topics.configReported(BOOTH), 1, (_topic, body) => {
+    const r = configReportedSchema.parse(JSON.parse(body.toString('utf8')));
+    if (r.rev === report!.rev && r.at >= restartedAt) reports.push(r);
+  });
+  booth = await startBooth();
+  t.teardown(() => booth.stop());
+  t.equal(booth.config.ui.volume, 40, 'the saved key is in force after the restart');
+  t.equal(await nextCustomerDue(booth), 1000, 'the price survived the restart');
+  await until('the report of the retained desired config', () => reports.length > 0);
+  t.match(reports[0], { applied: { 'payment.priceCents': 1000, 'ui.volume': 40 } }, 'now all in force');
+  t.notOk(reports[0]!.atRestart, 'nothing waits for a restart any more');
+  t.same(reports[0]!.refused.map((r) => r.key), ['booth.id'], 'only the denied key is refused');
+});
