@@ -10,6 +10,8 @@ import pg from 'pg';
 import { openFleetStore } from '../../src/fleet/operator/store-open.ts';
 import { openPostgresFleetStore, POSTGRES_MIGRATIONS, redactUrl } from '../../src/fleet/operator/store-postgres.ts';
 import { openSqliteFleetStore } from '../../src/fleet/operator/store-sqlite.ts';
+import { SQLITE_MIGRATIONS } from '../../src/fleet/operator/db.ts';
+import { openStore } from '../../src/store/db.ts';
 import type { StoredRecord } from '../../src/fleet/operator/store-types.ts';
 import { freePort } from './helpers/broker.ts';
 import { startPostgres } from './helpers/postgres.ts';
@@ -20,6 +22,24 @@ t.test('SQLite', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'cabine-fleetstore-'));
     return { store: openSqliteFleetStore(dir), reopen: async () => openSqliteFleetStore(dir), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
   });
+});
+
+t.test('SQLite: a database made before records were keyed by (booth, id) is migrated with its content', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cabine-fleetstore-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const b = testBooth('MIG-1');
+  const r1 = sessionRecord(b, 1, '2026-01-01T00:00:00.000Z');
+  const old = openStore(dir, { file: 'fleet.db' });
+  old.migrate('fleet', SQLITE_MIGRATIONS.slice(0, 1));
+  old.db.prepare("INSERT INTO records (id, booth, type, at, received_at, key_id, record, sig, deliveries) VALUES (?, ?, 'session', ?, ?, ?, ?, ?, 2)").run(r1.record.id, b.id, r1.record.at, r1.record.at, r1.keyId, r1.recordText, r1.sig);
+  old.db.prepare("INSERT INTO codes (code, record_id, booth, issued_at) VALUES ('MIGC0001', ?, ?, ?)").run(r1.record.id, b.id, r1.record.at);
+  old.close();
+  const store = openSqliteFleetStore(dir);
+  t.teardown(() => store.close());
+  t.same(await store.counts(), { records: 1, codes: 1, rejects: 0, deliveries: 2 }, 'records and codes kept');
+  t.same(await store.storeBatch([r1]), ['duplicate'], 'and still recognised');
+  const other = testBooth('MIG-2').record({ id: r1.record.id, type: 'payment', at: '2026-01-02T00:00:00.000Z', data: {} });
+  t.same(await store.storeBatch([other]), ['new'], 'the same id from another booth is its own record');
 });
 
 t.test('PostgreSQL', async (t) => {
@@ -46,13 +66,13 @@ t.test('PostgreSQL', async (t) => {
     const b = testBooth('CONC-1');
     const records = Array.from({ length: 400 }, (_, i) => sessionRecord(b, i, `2026-07-01T00:00:${String(i % 60).padStart(2, '0')}.000Z`));
     const rounds = 5;
-    const jobs: Promise<boolean[]>[] = [];
+    const jobs: Promise<string[]>[] = [];
     for (let r = 0; r < rounds; r++) {
       jobs.push(one.storeBatch(records));
       jobs.push(two.storeBatch([...records].reverse()));
     }
     const results = await Promise.all(jobs);
-    const fresh = results.reduce((sum, res) => sum + res.filter(Boolean).length, 0);
+    const fresh = results.reduce((sum, res) => sum + res.filter((o) => o === 'new').length, 0);
     t.equal(fresh, 400, 'each record reported new exactly once across both ingests');
     t.same(await one.counts(), { records: 400, codes: 400, rejects: 0, deliveries: 400 * 2 * rounds }, 'every delivery counted, nothing twice');
     t.same(await two.recordIds(), records.map((r) => r.record.id).sort(), 'each id once');
@@ -81,7 +101,7 @@ t.test('PostgreSQL', async (t) => {
     const bad: StoredRecord = { ...sessionRecord(b, 2, '2026-08-01T00:00:01.000Z'), recordText: 'broken\u0000text' };
     await t.rejects(store.storeBatch([good, bad]), /0x00|invalid byte sequence/, 'the server refuses the batch');
     t.same(await store.counts(), { records: 0, codes: 0, rejects: 0, deliveries: 0 }, 'not even the good record: one transaction');
-    t.same(await store.storeBatch([good]), [true], 'the next batch is stored (the connection was given back clean)');
+    t.same(await store.storeBatch([good]), ['new'], 'the next batch is stored (the connection was given back clean)');
   });
 
   t.test('the server restarted under an open store: a failed call, then it works again', async (t) => {
@@ -91,15 +111,15 @@ t.test('PostgreSQL', async (t) => {
     const store = await openPostgresFleetStore(await own.createDatabase('restart'));
     t.teardown(() => store.close());
     const b = testBooth('RST-1');
-    t.same(await store.storeBatch([sessionRecord(b, 1, '2026-09-01T00:00:00.000Z')]), [true]);
+    t.same(await store.storeBatch([sessionRecord(b, 1, '2026-09-01T00:00:00.000Z')]), ['new']);
     const client = new pg.Client({ connectionString: own.url() });
     await client.connect();
     // every other connection is cut, as a server restart does
     await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname IS NOT NULL');
     await client.end();
-    let stored: boolean[] | undefined;
+    let stored: string[] | undefined;
     for (let i = 0; i < 3 && !stored; i++) stored = await store.storeBatch([sessionRecord(b, 2, '2026-09-01T00:00:01.000Z')]).catch(() => undefined);
-    t.same(stored, [true], 'stored on a fresh connection');
+    t.same(stored, ['new'], 'stored on a fresh connection');
     t.equal((await store.counts()).records, 2);
   });
 

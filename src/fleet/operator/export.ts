@@ -40,7 +40,7 @@ export async function exportedCodes(db: FleetStore, options: Omit<ExportOptions,
   const out: ExportedCode[] = [];
   // One record at a time: each may carry a few hundred KB of photo.
   for (const row of rows) {
-    const record = recordSchema.parse(JSON.parse((await db.recordText(row.record_id)) ?? '{}'));
+    const record = recordSchema.parse(JSON.parse((await db.recordText(row.record_id, row.booth)) ?? '{}'));
     const code: ExportedCode = {
       code: row.code,
       booth: row.booth,

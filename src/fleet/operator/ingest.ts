@@ -1,7 +1,7 @@
 // The operator's ingest: one shared subscription ($share/ingest/cabine/v1/+/records) so
 // several ingest processes split the load; each record is verified (envelope, booth of the
 // topic, Ed25519 signature with the booth's enrolled key, file hashes), stored idempotently
-// by id, and only then acknowledged on the booth's `records/ack`. Messages are taken in small
+// by (booth, id), and only then acknowledged on the booth's `records/ack`. Messages are taken in small
 // batches: one SQLite transaction and one ack message per booth per batch.
 // A record that fails verification is not acknowledged (the booth keeps it: an unenrolled
 // booth's records wait until it is enrolled) and is counted in `rejects`.
@@ -11,9 +11,12 @@
 // next batch is being verified.
 // A redelivery is not verified again: when a delivery's bytes start the way sealRecord writes
 // them (`{"v":1,"booth":"<topic's booth>","keyId":"…","record":"{\"id\":\"<id>\",…`), the
-// (booth, id) is looked up first (`FleetStore.redelivered`, one query per turn of the event
-// loop); a record already stored for that booth is acked at once and counted as a duplicate:
-// storing it again would change nothing, and the stored one was verified. The booth is the
+// (booth, id) and the signature they end with are looked up first (`FleetStore.redelivered`, one
+// query per turn of the event loop); a record already stored for that booth with that signature
+// (Ed25519 is deterministic: the same text under the same key) is acked at once and counted as
+// a duplicate: storing it again would change nothing, and the stored one was verified. Another
+// text under a stored (booth, id) is verified and then refused by the store as a conflict,
+// never acknowledged. The booth is the
 // topic's, which the broker's ACL guarantees, so no booth can have another booth's records
 // acked. A delivery whose bytes do not start that way is verified as usual. (A crafted payload
 // that repeats keys so its prefix names a stored id but its body another record only gets
@@ -62,6 +65,14 @@ interface Pending {
 const SEALED_PREFIX = /^\{"v":1,"booth":"([^"\\]{1,64})","keyId":"[0-9a-f]{16}","record":"\{\\"id\\":\\"([^"\\]{1,128})\\",/;
 const PREFIX_BYTES = 320;
 
+// The signature sealRecord writes last (Ed25519: 64 bytes, 88 base64 characters).
+const SEALED_SUFFIX = /,"sig":"([A-Za-z0-9+/]{86}==)"\}$/;
+
+/** The signature a delivery's bytes end with, when they end as sealRecord writes them. */
+export function claimedSig(payload: Buffer): string | undefined {
+  return SEALED_SUFFIX.exec(payload.toString('latin1', Math.max(0, payload.length - 120)))?.[1];
+}
+
 /** The record id a delivery's bytes claim, when they start as sealRecord writes them for `booth`. */
 export function claimedRecordId(booth: string, payload: Buffer): string | undefined {
   const m = SEALED_PREFIX.exec(payload.toString('latin1', 0, Math.min(payload.length, PREFIX_BYTES)));
@@ -109,8 +120,9 @@ export class Ingest {
     if (!where || where.rest !== 'records') return;
     const booth = where.booth;
     const id = claimedRecordId(booth, payload);
-    const verdict: Promise<Verdict | Known> = id
-      ? this.lookup({ booth, id }).then((known): Verdict | Known | Promise<Verdict> => (known ? { ok: 'known' as const, booth, id } : this.verify(booth, payload)))
+    const sig = id ? claimedSig(payload) : undefined;
+    const verdict: Promise<Verdict | Known> = id && sig
+      ? this.lookup({ booth, id, sig }).then((known): Verdict | Known | Promise<Verdict> => (known ? { ok: 'known' as const, booth, id } : this.verify(booth, payload)))
       : this.verify(booth, payload);
     verdict.catch(() => undefined); // awaited by its batch, which fails (nothing acked) on an error
     this.queue.push({ verdict });
@@ -168,12 +180,18 @@ export class Ingest {
       else await this.rejectRecord(verdict.booth, verdict.id, verdict.reason);
     }
     if (good.length > 0) {
-      const fresh = await this.db.storeBatch(good);
-      good.forEach((r, i) => {
-        if (fresh[i]) this.stats.stored++;
+      const outcomes = await this.db.storeBatch(good);
+      for (const [i, r] of good.entries()) {
+        const outcome = outcomes[i];
+        if (outcome === 'conflict') {
+          // Another text under the same (booth, id): never acknowledged, the booth keeps it.
+          await this.rejectRecord(r.record.booth, r.record.id, 'conflict: a different record with this id is stored for this booth');
+          continue;
+        }
+        if (outcome === 'new') this.stats.stored++;
         else this.stats.duplicates++;
         ack(r.record.booth, r.record.id);
-      });
+      }
     }
     if (ackIds.size === 0) return;
     // Stored (durably: the transaction returned) → acknowledge. A lost ack is harmless: the

@@ -1,10 +1,11 @@
 // The PostgreSQL FleetStore (npm `pg`): the same four tables as the SQLite one (db.ts), created
 // and migrated on open (versioned per owner in `cabine_schema_migrations`, like our SQLite
 // migrations, under an advisory lock so several ingests may open one database at once).
-// Several ingest processes may share the database: the insert is idempotent by id
-// (INSERT ... ON CONFLICT (id) DO UPDATE SET deliveries = deliveries + n RETURNING xmax = 0
-// tells a new row from a duplicate), each batch is one transaction committed with
-// synchronous_commit on (durable before the ingest acknowledges), rows are written in id order
+// Several ingest processes may share the database: the insert is idempotent by (booth, id)
+// (INSERT ... ON CONFLICT (booth, id) DO UPDATE SET deliveries = deliveries + n WHERE the text
+// is the same, RETURNING xmax = 0, tells a new row from a duplicate; a row not returned is a
+// conflict), each batch is one transaction committed with
+// synchronous_commit on (durable before the ingest acknowledges), rows are written in key order
 // so concurrent batches lock them in the same order, and a deadlock or serialization failure
 // is retried. Text columns use the "C" collation: byte order, as in SQLite, so both stores
 // sort and compare ids and ISO-8601 times the same way.
@@ -14,7 +15,7 @@ import type { PoolClient } from 'pg';
 import { silentLogger, type Logger } from '../../log.ts';
 import { keyIdOf, parsePublicKey, spkiDerOfPem } from '../signing.ts';
 import { BOOTH_ID_RE } from '../topics.ts';
-import { codeColumnsOf, columnText, type BoothActivity, type BoothRow, type CodeRow, type FleetStore, type RecordKey, type RejectRow, type StoredRecord } from './store-types.ts';
+import { codeColumnsOf, columnText, type BoothActivity, type BoothRow, type CodeRow, type FleetStore, type RecordKey, type RejectRow, type StoreOutcome, type StoredRecord } from './store-types.ts';
 
 /** Append-only: a released step is never edited; a change is a new step. */
 export const POSTGRES_MIGRATIONS: readonly string[] = [
@@ -56,6 +57,13 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      count INTEGER NOT NULL DEFAULT 1,
      PRIMARY KEY (booth, reason, record_id)
    );`,
+  // Records keyed by (booth, id), as in SQLite (db.ts step 2).
+  `ALTER TABLE codes DROP CONSTRAINT codes_record_id_fkey;
+   ALTER TABLE codes DROP CONSTRAINT codes_record_id_key;
+   ALTER TABLE records DROP CONSTRAINT records_pkey;
+   ALTER TABLE records ADD PRIMARY KEY (booth, id);
+   ALTER TABLE codes ADD UNIQUE (booth, record_id);
+   ALTER TABLE codes ADD FOREIGN KEY (booth, record_id) REFERENCES records (booth, id);`,
 ];
 
 export const isPostgresUrl = (text: string): boolean => /^postgres(ql)?:\/\//i.test(text);
@@ -172,8 +180,11 @@ export async function openPostgresFleetStore(url: string, options: PostgresStore
   const ders = new Map<string, Buffer>();
   const count = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 
-  async function insertRecords(client: PoolClient, rows: BatchRow[], now: string): Promise<Set<string>> {
-    const fresh = new Set<string>();
+  const keyOf = (r: { booth: string; id: string }) => `${r.booth}\u0000${r.id}`;
+
+  /** Inserts the rows; returns, by key, whether each was inserted (true), counted as a duplicate (false) or not touched (absent: a conflict). */
+  async function insertRecords(client: PoolClient, rows: BatchRow[], now: string): Promise<Map<string, boolean>> {
+    const done = new Map<string, boolean>();
     for (let start = 0; start < rows.length; ) {
       let end = start;
       let bytes = 0;
@@ -183,13 +194,14 @@ export async function openPostgresFleetStore(url: string, options: PostgresStore
       }
       const chunk = rows.slice(start, end);
       start = end;
-      const result = await client.query<{ id: string; inserted: boolean }>(
+      const result = await client.query<{ id: string; booth: string; inserted: boolean }>(
         `INSERT INTO records (id, booth, type, at, received_at, key_id, record, sig, deliveries)
          SELECT u.id, u.booth, u.type, u.at, $5::text, u.key_id, u.record, u.sig, u.deliveries
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $6::text[], $7::text[], $8::text[], $9::int[])
            AS u (id, booth, type, at, key_id, record, sig, deliveries)
-         ON CONFLICT (id) DO UPDATE SET deliveries = records.deliveries + EXCLUDED.deliveries
-         RETURNING id, (xmax = 0) AS inserted`,
+         ON CONFLICT (booth, id) DO UPDATE SET deliveries = records.deliveries + EXCLUDED.deliveries
+           WHERE records.record = EXCLUDED.record
+         RETURNING id, booth, (xmax = 0) AS inserted`,
         [
           chunk.map((r) => r.item.record.id),
           chunk.map((r) => r.item.record.booth),
@@ -202,9 +214,9 @@ export async function openPostgresFleetStore(url: string, options: PostgresStore
           chunk.map((r) => r.deliveries),
         ],
       );
-      for (const row of result.rows) if (row.inserted) fresh.add(row.id);
+      for (const row of result.rows) done.set(keyOf(row), row.inserted);
     }
-    return fresh;
+    return done;
   }
 
   return {
@@ -251,18 +263,19 @@ export async function openPostgresFleetStore(url: string, options: PostgresStore
     },
     async storeBatch(batch) {
       if (batch.length === 0) return [];
-      const byId = new Map<string, BatchRow>();
+      const byKey = new Map<string, BatchRow>();
       batch.forEach((item, i) => {
-        const seen = byId.get(item.record.id);
-        if (seen) seen.deliveries++;
-        else byId.set(item.record.id, { first: i, deliveries: 1, item });
+        const seen = byKey.get(keyOf(item.record));
+        if (!seen) byKey.set(keyOf(item.record), { first: i, deliveries: 1, item });
+        else if (seen.item.recordText === item.recordText) seen.deliveries++;
       });
-      // Id order: two ingests writing overlapping batches lock rows in the same order.
-      const rows = [...byId.values()].sort((a, b) => (a.item.record.id < b.item.record.id ? -1 : a.item.record.id > b.item.record.id ? 1 : 0));
+      // Key order: two ingests writing overlapping batches lock rows in the same order.
+      const order = (r: BatchRow) => keyOf(r.item.record);
+      const rows = [...byKey.values()].sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
       const now = new Date().toISOString();
-      const fresh = await inTransaction(async (client) => {
+      const done = await inTransaction(async (client) => {
         const inserted = await insertRecords(client, rows, now);
-        const codes = rows.filter((r) => inserted.has(r.item.record.id)).flatMap((r) => {
+        const codes = rows.filter((r) => inserted.get(keyOf(r.item.record)) === true).flatMap((r) => {
           const c = codeColumnsOf(r.item.record);
           return c ? [{ ...c, recordId: r.item.record.id, booth: r.item.record.booth }] : [];
         });
@@ -276,20 +289,25 @@ export async function openPostgresFleetStore(url: string, options: PostgresStore
         }
         return inserted;
       });
-      return batch.map((item, i) => byId.get(item.record.id)?.first === i && fresh.has(item.record.id));
+      return batch.map((item, i): StoreOutcome => {
+        const row = byKey.get(keyOf(item.record))!;
+        const stored = done.get(keyOf(item.record));
+        if (stored === undefined || row.item.recordText !== item.recordText) return 'conflict';
+        return stored && row.first === i ? 'new' : 'duplicate';
+      });
     },
     async redelivered(keys: readonly RecordKey[]) {
       if (keys.length === 0) return [];
       // One statement (atomic on its own): a key repeated in the call counts once per repeat.
-      const result = await pool.query<{ id: string; booth: string }>(
+      const result = await pool.query<{ id: string; booth: string; sig: string | null }>(
         `UPDATE records r SET deliveries = r.deliveries + k.n
-         FROM (SELECT id, booth, count(*)::int AS n FROM unnest($1::text[], $2::text[]) AS u(id, booth) GROUP BY id, booth) k
-         WHERE r.id = k.id AND r.booth = k.booth
-         RETURNING r.id, r.booth`,
-        [keys.map((k) => columnText(k.id)), keys.map((k) => columnText(k.booth))],
+         FROM (SELECT id, booth, sig, count(*)::int AS n FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, booth, sig) GROUP BY id, booth, sig) k
+         WHERE r.id = k.id AND r.booth = k.booth AND (k.sig IS NULL OR r.sig = k.sig)
+         RETURNING r.id, r.booth, k.sig`,
+        [keys.map((k) => columnText(k.id)), keys.map((k) => columnText(k.booth)), keys.map((k) => (k.sig === undefined ? null : columnText(k.sig)))],
       );
-      const found = new Set(result.rows.map((row) => `${row.booth}\u0000${row.id}`));
-      return keys.map((k) => found.has(`${columnText(k.booth)}\u0000${columnText(k.id)}`));
+      const found = new Set(result.rows.map((row) => `${row.booth}\u0000${row.id}\u0000${row.sig ?? ''}`));
+      return keys.map((k) => found.has(`${columnText(k.booth)}\u0000${columnText(k.id)}\u0000${k.sig === undefined ? '' : columnText(k.sig)}`));
     },
     async reject(booth, recordId, reason) {
       const now = new Date().toISOString();
@@ -320,8 +338,9 @@ export async function openPostgresFleetStore(url: string, options: PostgresStore
         )
       ).rows;
     },
-    async recordText(id) {
-      return (await pool.query<{ record: string }>('SELECT record FROM records WHERE id = $1', [columnText(id)])).rows[0]?.record;
+    async recordText(id, booth) {
+      if (booth !== undefined) return (await pool.query<{ record: string }>('SELECT record FROM records WHERE booth = $1 AND id = $2', [columnText(booth), columnText(id)])).rows[0]?.record;
+      return (await pool.query<{ record: string }>('SELECT record FROM records WHERE id = $1 ORDER BY booth LIMIT 1', [columnText(id)])).rows[0]?.record;
     },
     async recordIds() {
       return (await pool.query<{ id: string }>('SELECT id FROM records ORDER BY id')).rows.map((r) => r.id);

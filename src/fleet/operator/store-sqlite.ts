@@ -19,7 +19,7 @@ export function sqliteFleetStore(db: FleetDb): FleetStore {
     rejects: async () => db.rejects(),
     counts: async () => db.counts(),
     codes: async (options) => db.codes(options),
-    recordText: async (id) => db.recordText(id),
+    recordText: async (id, booth) => db.recordText(id, booth),
     recordIds: async () => db.recordIds(),
     boothActivity: async () => db.boothActivity(),
     close: async () => db.close(),

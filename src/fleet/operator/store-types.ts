@@ -19,7 +19,12 @@ export interface StoredRecord {
 export interface RecordKey {
   booth: string;
   id: string;
+  /** When given, a stored record is a match only if its signature is this one (the same text under the same key). */
+  sig?: string;
 }
+
+/** What `storeBatch` did with one record. */
+export type StoreOutcome = 'new' | 'duplicate' | 'conflict';
 
 export interface CodeRow {
   code: string;
@@ -79,14 +84,17 @@ export interface FleetStore {
   booths(): Promise<BoothRow[]>;
   /**
    * Stores a batch in one transaction (all or nothing; durable once the promise resolves) and
-   * returns, per input record, whether it was new. A record already stored (or repeated in the
-   * batch) is not stored again: its `deliveries` count goes up by one per delivery. The issued
-   * code of a new `session` record is extracted in the same transaction.
+   * returns, per input record, what became of it. Records are keyed by (booth, id): two booths
+   * may use the same id without touching each other. `new`: stored now (the issued code of a
+   * `session` record is extracted in the same transaction). `duplicate`: the same signed text is
+   * already stored for that booth (or repeated in the batch); its `deliveries` count goes up by
+   * one. `conflict`: a different text is stored under that (booth, id); nothing changes, and the
+   * ingest must not acknowledge it (the booth keeps it and the operator sees the reject).
    */
-  storeBatch(records: readonly StoredRecord[]): Promise<boolean[]>;
+  storeBatch(records: readonly StoredRecord[]): Promise<StoreOutcome[]>;
   /**
-   * Deliveries named only by (booth, id), before any verification: per input, whether a record
-   * with that id is stored for that booth; each one that is counts one more delivery (as
+   * Deliveries named only by (booth, id[, sig]), before any verification: per input, whether a
+   * record with that id (and that signature, when given) is stored for that booth; each one that is counts one more delivery (as
    * `storeBatch` does for a duplicate). One transaction; nothing else changes. The ingest acks
    * these at once without verifying their signature again (the stored one was verified).
    */
@@ -97,8 +105,9 @@ export interface FleetStore {
   counts(): Promise<FleetCounts>;
   /** Issued codes, oldest first (issued_at, then code; byte order). */
   codes(options?: { since?: string; booth?: string }): Promise<CodeRow[]>;
-  recordText(id: string): Promise<string | undefined>;
-  /** Every stored record id, in byte order. */
+  /** The signed text of a record: of that booth's record when `booth` is given, else of the first booth's (ids are unique per booth only). */
+  recordText(id: string, booth?: string): Promise<string | undefined>;
+  /** Every stored record id, in byte order (an id used by two booths appears twice). */
   recordIds(): Promise<string[]>;
   boothActivity(): Promise<BoothActivity[]>;
   close(): Promise<void>;

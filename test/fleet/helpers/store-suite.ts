@@ -102,14 +102,33 @@ export function fleetStoreSuite(t: Test, build: () => Promise<BuiltStore>): void
     const r1 = sessionRecord(b, 1, '2026-01-01T10:00:00.000Z');
     const r2 = b.record({ id: 'IDEM-1-p1', type: 'payment', at: '2026-01-01T10:01:00.000Z', data: { cents: 200 } });
     const r3 = sessionRecord(b, 3, '2026-01-01T10:02:00.000Z');
-    t.same(await store.storeBatch([r1, r2]), [true, true], 'both new');
-    t.same(await store.storeBatch([r1]), [false], 'stored again: a duplicate');
-    t.same(await store.storeBatch([r3, r2, r3, r3]), [true, false, false, false], 'first of a repeated id is new, the rest duplicates');
+    t.same(await store.storeBatch([r1, r2]), ['new', 'new'], 'both new');
+    t.same(await store.storeBatch([r1]), ['duplicate'], 'stored again: a duplicate');
+    t.same(await store.storeBatch([r3, r2, r3, r3]), ['new', 'duplicate', 'duplicate', 'duplicate'], 'first of a repeated id is new, the rest duplicates');
     t.same(await store.storeBatch([]), [], 'an empty batch');
     t.same(await store.recordIds(), ['IDEM-1-p1', 'IDEM-1-s1', 'IDEM-1-s3'], 'each record once, in byte order');
     t.same(await store.counts(), { records: 3, codes: 2, rejects: 0, deliveries: 7 }, 'every delivery counted');
     t.equal(await store.recordText(r1.record.id), r1.recordText, 'the signed text is kept byte for byte');
     t.equal(await store.recordText('absent'), undefined);
+  });
+
+  withStore('keyed by (booth, id): the same id from another booth is its own record; another text under a stored (booth, id) is a conflict', async (t, store) => {
+    const victim = testBooth('KEY-V');
+    const attacker = testBooth('KEY-X');
+    const honest = victim.record({ id: 'shared-1', type: 'payment', at: '2026-01-01T10:00:00.000Z', data: { cents: 200 } });
+    const squat = attacker.record({ id: 'shared-1', type: 'payment', at: '2026-01-01T09:00:00.000Z', data: { cents: 1 } });
+    t.same(await store.storeBatch([squat]), ['new'], 'the attacker\'s record is stored under the attacker');
+    t.same(await store.storeBatch([honest]), ['new'], 'the victim\'s record with the same id is new: it is stored, not taken for a duplicate');
+    t.equal(await store.recordText('shared-1', 'KEY-V'), honest.recordText, 'each booth\'s text under its own key');
+    t.equal(await store.recordText('shared-1', 'KEY-X'), squat.recordText);
+    const rewritten = victim.record({ id: 'shared-1', type: 'payment', at: '2026-01-01T10:00:00.000Z', data: { cents: 999 } });
+    t.same(await store.storeBatch([rewritten]), ['conflict'], 'another text under a stored (booth, id): a conflict');
+    t.same(await store.storeBatch([honest]), ['duplicate'], 'the same text: a duplicate');
+    const fresh = victim.record({ id: 'fresh-1', type: 'payment', at: '2026-01-01T11:00:00.000Z', data: { cents: 1 } });
+    const fresh2 = victim.record({ id: 'fresh-1', type: 'payment', at: '2026-01-01T11:00:00.000Z', data: { cents: 2 } });
+    t.same(await store.storeBatch([fresh, fresh2, fresh]), ['new', 'conflict', 'duplicate'], 'within one batch: the first text is stored, another is a conflict');
+    t.equal(await store.recordText('shared-1', 'KEY-V'), honest.recordText, 'the stored record is unchanged');
+    t.same(await store.counts(), { records: 3, codes: 0, rejects: 0, deliveries: 5 }, 'a conflict is no delivery');
   });
 
   withStore('redelivered: stored for the same booth only, each delivery counted, nothing else changes', async (t, store) => {
@@ -132,6 +151,15 @@ export function fleetStoreSuite(t: Test, build: () => Promise<BuiltStore>): void
       'an id stored for another booth is not a redelivery of this booth',
     );
     t.same(await store.counts(), { records: 2, codes: 2, rejects: 0, deliveries: 5 }, 'three more deliveries counted, repeats included');
+    t.same(
+      await store.redelivered([
+        { booth: 'REDL-A', id: r1.record.id, sig: r1.sig },
+        { booth: 'REDL-A', id: r1.record.id, sig: r2.sig },
+      ]),
+      [true, false],
+      'with a signature: a match only when it is the stored one (another text is no redelivery)',
+    );
+    t.equal((await store.counts()).deliveries, 6, 'only the match counted');
     t.equal(await store.recordText(r1.record.id), r1.recordText, 'the stored record is unchanged');
   });
 
@@ -147,7 +175,7 @@ export function fleetStoreSuite(t: Test, build: () => Promise<BuiltStore>): void
       data: { code: 'ODD\u0000CODE', sessionId: 42, expires: null, paidCents: 8.5 },
     });
     const big = b.record({ id: 'CODE-1-big', type: 'session', at: '2026-02-01T09:04:00.000Z', data: { code: 'BIGCODE', sessionId: 'ok\u0000x', paidCents: 1e12 } });
-    t.same(await store.storeBatch([s1, noCode, payment, odd, big]), [true, true, true, true, true]);
+    t.same(await store.storeBatch([s1, noCode, payment, odd, big]), ['new', 'new', 'new', 'new', 'new']);
     const codes = await store.codes();
     t.same(
       codes,
@@ -159,12 +187,12 @@ export function fleetStoreSuite(t: Test, build: () => Promise<BuiltStore>): void
       'a session with a code issues it; values that do not fit a column are NULL or U+FFFD there',
     );
     t.match(JSON.parse((await store.recordText('CODE-1-odd'))!), { data: { code: 'ODD\u0000CODE', paidCents: 8.5 } }, 'the record keeps the values as signed');
-    t.same(await store.storeBatch([s1]), [false]);
+    t.same(await store.storeBatch([s1]), ['duplicate']);
     t.equal((await store.counts()).codes, 3, 'a duplicate issues no second code');
     // the same code in another booth's record: the first one stays (a code is issued once)
     const other = testBooth('CODE-2');
     const clash = other.record({ id: 'CODE-2-s1', type: 'session', at: '2026-02-02T00:00:00.000Z', data: { code: 'CODE1C0001' } });
-    t.same(await store.storeBatch([clash]), [true], 'the record is stored');
+    t.same(await store.storeBatch([clash]), ['new'], 'the record is stored');
     t.match((await store.codes()).find((c) => c.code === 'CODE1C0001'), { record_id: 'CODE-1-s1' }, 'the code keeps its first record');
   });
 
@@ -248,7 +276,7 @@ export function fleetStoreSuite(t: Test, build: () => Promise<BuiltStore>): void
     const photo = Buffer.concat([JPEG, Buffer.alloc(20_000, 9)]);
     const batch = Array.from({ length: 2000 }, (_, i) => b.record({ id: `big-${String(i).padStart(5, '0')}`, type: 'session', at: '2026-05-01T00:00:00.000Z', data: { code: `BIG${i}` }, files: { photo } }));
     const fresh = await store.storeBatch(batch);
-    t.equal(fresh.filter(Boolean).length, 2000, 'all new');
+    t.equal(fresh.filter((o) => o === 'new').length, 2000, 'all new');
     t.same(await store.counts(), { records: 2000, codes: 2000, rejects: 0, deliveries: 2000 });
     t.equal(await store.recordText('big-01999'), batch[1999]!.recordText);
   });
@@ -271,6 +299,6 @@ export function fleetStoreSuite(t: Test, build: () => Promise<BuiltStore>): void
     store = await built.reopen();
     t.same({ counts: await store.counts(), codes: await store.codes(), booths: await store.booths(), rejects: await store.rejects() }, before, 'same content after reopening');
     t.ok(await store.boothKey(b.id), 'the key is read back');
-    t.same(await store.storeBatch([sessionRecord(b, 1, '2026-06-01T00:00:00.000Z')]), [false], 'still idempotent after reopening');
+    t.same(await store.storeBatch([sessionRecord(b, 1, '2026-06-01T00:00:00.000Z')]), ['duplicate'], 'still idempotent after reopening');
   });
 }
