@@ -15,9 +15,9 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/ui/public/**/*.js'],
+    files: ['src/ui/public/**/*.js', 'src/sim/public/**/*.js'],
     languageOptions: {
-      globals: { document: 'readonly', window: 'readonly', WebSocket: 'readonly', location: 'readonly', fetch: 'readonly', URL: 'readonly', Intl: 'readonly', setTimeout: 'readonly' },
+      globals: { document: 'readonly', window: 'readonly', WebSocket: 'readonly', location: 'readonly', fetch: 'readonly', URL: 'readonly', Intl: 'readonly', setTimeout: 'readonly', setInterval: 'readonly', performance: 'readonly' },
     },
   },
   {

@@ -26,6 +26,7 @@ import { openStore, type Store } from '../store/db.ts';
 import type { ScreenSource } from '../ui/screen.ts';
 import { createUiServer, type UiServer } from '../ui/server.ts';
 import { createVoicePrompts } from '../ui/voice.ts';
+import { createSimPanel } from '../sim/panel.ts';
 import type { Validator } from '../vision/validator.ts';
 import { createDevices, type BoothDevices } from './devices.ts';
 import { createScreenAdapter, type LiveGuidance } from './screen.ts';
@@ -246,7 +247,9 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
     ...(options.ui === false ? {} : { voice }),
     logger,
   });
-  const ui: UiServer | undefined = options.ui === false ? undefined : createUiServer({ port: config.ui.port, source: screen, logger, voice });
+  // The simulator panel (/sim) exists only on the simulated booth.
+  const panel = parts.sim ? createSimPanel({ parts, config, logger, step: () => sessionMachine.snapshot().step }) : undefined;
+  const ui: UiServer | undefined = options.ui === false ? undefined : createUiServer({ port: config.ui.port, source: screen, logger, voice, ...(panel ? { routes: panel.handle } : {}) });
   const control =
     options.control === false
       ? undefined

@@ -16,6 +16,8 @@ export interface UiServerOptions {
   source: ScreenSource;
   logger: Logger;
   voice?: VoicePrompts;
+  /** More pages on the same server (the simulator panel in --sim): true when it served the request. */
+  routes?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 }
 
 export interface UiServer {
@@ -53,6 +55,7 @@ export function createUiServer(options: UiServerOptions): UiServer {
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    if (options.routes && (await options.routes(req, res))) return;
     const path = new URL(req.url ?? '/', 'http://local').pathname;
     if (req.method !== 'GET') return send(res, 405, 'text/plain', 'method not allowed');
     const file = staticFiles[path];

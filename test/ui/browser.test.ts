@@ -2,25 +2,18 @@
 // every screen rendered in French and in Arabic (right to left), clicks turned into actions,
 // screenshots saved to docs/screens/ for operators and reviewers.
 import t from 'tap';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
 import QRCode from 'qrcode';
 import { silentLogger } from '../../src/log.ts';
 import type { CustomerAction, ScreenSource, ScreenState } from '../../src/ui/screen.ts';
 import { createUiServer } from '../../src/ui/server.ts';
+import { chromiumPath, launchChromium } from './chromium.ts';
 
-const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 // `npm run screenshots` refreshes docs/screens/; a plain test run writes to a temp dir.
 const shots = process.env.CABINE_SCREENSHOTS === 'docs' ? new URL('../../docs/screens/', import.meta.url).pathname : mkdtempSync(join(tmpdir(), 'cabine-screens-')) + '/';
 
-async function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: chromiumPath!,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-}
 
 t.test('every screen, in French and Arabic', { skip: chromiumPath ? false : 'chromium not installed' }, async (t) => {
   mkdirSync(shots, { recursive: true });

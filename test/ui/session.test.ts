@@ -4,17 +4,17 @@
 // the FT6236 model, coins through the ccTalk simulator). Screenshots of each step go to
 // docs/screens/session-* with `npm run screenshots`.
 import t from 'tap';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { buildBooth } from '../../src/booth/compose.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { coinsFor } from '../../src/demo/customer.ts';
 import { TouchReplayer, loadRecording } from '../../src/hal/touch/index.ts';
 import { silentLogger } from '../../src/log.ts';
+import { chromiumPath, launchChromium } from './chromium.ts';
 
-const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const shots = process.env.CABINE_SCREENSHOTS === 'docs' ? new URL('../../docs/screens/', import.meta.url).pathname : mkdtempSync(join(tmpdir(), 'cabine-screens-')) + '/';
 const recording = loadRecording(new URL('../fixtures/signatures/martin.json', import.meta.url).pathname);
 
@@ -28,10 +28,7 @@ t.test('a whole session through the screen, in French and in English', { skip: c
   const sim = booth.parts.sim!;
   await sim.camera.selectPhoto('london-004');
 
-  const browser = await chromium.launch({
-    executablePath: chromiumPath!,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchChromium();
   t.teardown(() => browser.close());
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(booth.uiUrl());
