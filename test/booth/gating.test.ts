@@ -34,14 +34,20 @@ t.test('printer out of paper: no session, no coin; paper back: sales again', asy
   t.match(booth.unavailable(), /printer/, `says why: ${booth.unavailable()}`);
   t.ok(faults.length >= 1, 'a fault event');
 
+  // Positive controls, not sleeps: the machine says why it refused once it has handled the
+  // START (it is null before), and the driver has polled past the refused coin's event.
+  t.equal(booth.machine.snapshot().unavailable, null, 'no refusal before a START');
   booth.machine.send({ type: 'START' });
-  await new Promise((r) => setTimeout(r, 300));
+  await until('the START handled', () => booth.machine.snapshot().unavailable !== null);
   t.equal(booth.machine.snapshot().step, 'idle', 'no session starts');
   t.match(booth.machine.snapshot().unavailable, /printer/);
 
   const coins = booth.parts.sim!.coins!;
+  const coinErrors: string[] = [];
+  booth.parts.coinAcceptor.on('coin-error', (e) => coinErrors.push(e.kind));
   t.equal(coins.insertCoin('EU200A'), 'rejected', 'the acceptor refuses the coin');
-  await new Promise((r) => setTimeout(r, 500));
+  await until('the refusal seen by the driver', () => coinErrors.length > 0 && booth.parts.coinAcceptor.status().readings?.counter === coins.status().acceptor.counter);
+  t.same(coinErrors, ['inhibited']);
   t.same(booth.desk.cashbox(), [], 'nothing in the cash box');
 
   await printer.simulate({ reasons: [] });

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { connectOperator } from '../../src/fleet/operator/client.ts';
 import { sealRecord } from '../../src/fleet/records.ts';
-import { loadOrCreateSigningKey } from '../../src/fleet/signing.ts';
+import { keyIdOf, loadOrCreateSigningKey } from '../../src/fleet/signing.ts';
 import { topics } from '../../src/fleet/topics.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startBroker } from './helpers/broker.ts';
@@ -61,8 +61,9 @@ t.test('booth A cannot publish or listen as booth B', async (t) => {
   await until('A hears its own command', () => heardByA.includes(topics.cmd('BOOTH-A', 'ping')));
   t.same([...new Set(heardByA)], [topics.cmd('BOOTH-A', 'ping')], 'A heard nothing addressed to B');
 
-  await watcher.publish('cabine/v1/_sync', '', { qos: 1 });
-  await new Promise((r) => setTimeout(r, 200));
+  // A's own event, published after its refused attempts on the same connection, reaches the
+  // watcher after anything those attempts could have delivered: wait for it, not for a delay.
+  await until('A\'s own event seen by the watcher', () => seen.includes(topics.events('BOOTH-A')));
   const attempted = [topics.records('BOOTH-B'), topics.status('BOOTH-B'), topics.configReported('BOOTH-B'), topics.events('BOOTH-A')];
   t.same(seen.filter((s) => attempted.includes(s)), ['cabine/v1/BOOTH-A/events'], 'nothing A published reached B\'s topics');
 });
@@ -83,7 +84,8 @@ t.test('the ingest rejects records whose signature does not verify, and keeps th
   t.teardown(() => fdb.remove());
   const booth = makeBooth(broker, 'SIG-1');
   // Enrolled with another key: every record of this booth fails verification.
-  const wrong = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const wrongPair = generateKeyPairSync('ed25519');
+  const wrong = wrongPair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
   fdb.db.enrol('SIG-1', wrong);
   const ingest = await startIngest(broker, fdb.db);
   t.teardown(async () => {
@@ -94,21 +96,32 @@ t.test('the ingest rejects records whose signature does not verify, and keeps th
   booth.fleet.enqueueRecord({ id: 'sig-r1', type: 'payment', data: { cents: 200 } });
   booth.fleet.start();
   await until('rejected', () => ingest.ingest.getStats().rejected >= 1);
-  t.equal(fdb.db.counts().records, 0, 'nothing stored');
+  // Positive control before looking for an absence: a record signed with the enrolled key,
+  // published on the booth's topic after the rejected one, is stored and acked; its ack comes
+  // after any (wrong) ack of the rejected record.
+  const raw = await rawClient('SIG-1');
+  t.teardown(() => raw.endAsync());
+  const acks: string[] = [];
+  raw.on('message', (_topic, payload) => acks.push(...(JSON.parse(payload.toString()) as { ids: string[] }).ids));
+  await raw.subscribeAsync(topics.recordsAck('SIG-1'), { qos: 1 });
+  await raw.publishAsync(topics.records('SIG-1'), sealRecord({ id: 'sig-control', type: 'payment', data: { cents: 1 } }, 'SIG-1', { ...wrongPair, publicKeyPem: wrong, keyId: keyIdOf(wrongPair.publicKey) }), { qos: 1 });
+  await until('the control record acked', () => acks.includes('sig-control'));
+  t.notOk(acks.includes('sig-r1'), 'the rejected record was never acked');
+  t.same(fdb.db.recordIds(), ['sig-control'], 'only the control record stored');
   t.equal(booth.fleet.outbox.depth(), 1, 'not acked: the record waits at the booth');
 
   // A tampered record published on the booth's own (legitimate) topic.
-  const raw = await rawClient('SIG-1');
-  t.teardown(() => raw.endAsync());
   const key = loadOrCreateSigningKey(`${booth.dir}/fleet-signing-key.pem`);
   const sealed = JSON.parse(sealRecord({ id: 'sig-r2', type: 'payment', data: { cents: 200 } }, 'SIG-1', key).toString()) as { record: string };
   sealed.record = sealed.record.replace('"cents":200', '"cents":20000');
   fdb.db.enrol('SIG-1', booth.fleet.signingPublicKeyPem); // now the right key
   await raw.publishAsync(topics.records('SIG-1'), JSON.stringify(sealed), { qos: 1 });
   await raw.publishAsync(topics.records('SIG-1'), 'garbage{', { qos: 1 });
-  await until('stored after enrolment', () => fdb.db.counts().records === 1);
+  await until('stored after enrolment', () => fdb.db.counts().records === 2);
   await booth.fleet.drained();
-  t.same(fdb.db.recordIds(), ['sig-r1'], 'the genuine record is in once enrolled; the tampered one is not');
+  await until('the tampered and garbage deliveries rejected', () => ingest.ingest.getStats().rejected >= 3);
+  t.same(fdb.db.recordIds().sort(), ['sig-control', 'sig-r1'], 'the genuine record is in once enrolled; the tampered one is not');
+  t.notOk(acks.includes('sig-r2'), 'the tampered record was never acked');
   const reasons = fdb.db.store.db.prepare<[], { reason: string }>('SELECT reason FROM rejects').all().map((r) => r.reason);
   t.ok(reasons.some((r) => /signature does not verify/.test(r)));
   t.ok(reasons.some((r) => /not JSON/.test(r)));

@@ -10,7 +10,7 @@ import { Ingest } from '../../src/fleet/operator/ingest.ts';
 import { sqliteFleetStore } from '../../src/fleet/operator/store-sqlite.ts';
 import { createVerifyPool, inlineVerifier } from '../../src/fleet/operator/verify-pool.ts';
 import { sealRecord } from '../../src/fleet/records.ts';
-import { loadOrCreateSigningKey, parsePublicKey, signBytes } from '../../src/fleet/signing.ts';
+import { keyIdOf, loadOrCreateSigningKey, parsePublicKey, signBytes } from '../../src/fleet/signing.ts';
 import { topics } from '../../src/fleet/topics.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startBroker } from './helpers/broker.ts';
@@ -97,7 +97,9 @@ t.test('ingest with verification workers: a bad signature is rejected and not ac
   const store = sqliteFleetStore(fdb.db);
   const booth = makeBooth(broker, 'WRK-1');
   // enrolled with another key: whatever the booth sends fails verification in the workers
-  await store.enrol('WRK-1', generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  const wrongPair = generateKeyPairSync('ed25519');
+  const wrong = wrongPair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  await store.enrol('WRK-1', wrong);
   const conn = await connectOperator({ url: broker.url }, silentLogger(), 'ingest');
   const ingest = new Ingest(store, conn, silentLogger(), { workers: 2 });
   t.equal(ingest.workers, 2);
@@ -119,7 +121,14 @@ t.test('ingest with verification workers: a bad signature is rejected and not ac
   booth.fleet.enqueueRecord({ id: 'wrk-r1', type: 'session', data: { code: 'WRK1CODE', paidCents: 800 }, files: { photo: Buffer.from([0xff, 0xd8, 0xff, 1, 2, 3]) } });
   booth.fleet.start();
   await until('rejected in a worker', () => ingest.getStats().rejected >= 1);
-  t.equal(fdb.db.counts().records, 0, 'nothing stored');
+  // Positive control before looking for an absence: a record signed with the enrolled key,
+  // sent after the rejected one, is stored and acked; its ack follows any (wrong) ack of the
+  // rejected record on the booth's ack topic.
+  const control = sealRecord({ id: 'wrk-control', type: 'payment', data: { cents: 1 } }, 'WRK-1', { ...wrongPair, publicKeyPem: wrong, keyId: keyIdOf(wrongPair.publicKey) });
+  await raw.publishAsync(topics.records('WRK-1'), control, { qos: 1 });
+  await until('the control record acked', () => acks.includes('wrk-control'));
+  t.same(fdb.db.recordIds(), ['wrk-control'], 'only the control record stored');
+  t.notOk(acks.includes('wrk-r1'), 'the rejected record was never acked');
   t.equal(booth.fleet.outbox.depth(), 1, 'not acked: the record waits at the booth');
 
   // the right key now; the booth resends on its ack timeout; a tampered copy and garbage are refused
@@ -129,11 +138,12 @@ t.test('ingest with verification workers: a bad signature is rejected and not ac
   await store.enrol('WRK-1', booth.fleet.signingPublicKeyPem);
   await raw.publishAsync(topics.records('WRK-1'), JSON.stringify(sealed), { qos: 1 });
   await raw.publishAsync(topics.records('WRK-1'), 'garbage{', { qos: 1 });
-  await until('stored after enrolment', () => fdb.db.counts().records === 1);
+  await until('stored after enrolment', () => fdb.db.counts().records === 2);
   await booth.fleet.drained();
-  t.same(fdb.db.recordIds(), ['wrk-r1'], 'the genuine record is stored; the tampered one is not');
+  await until('the tampered and garbage deliveries rejected', () => ingest.getStats().rejected >= 3);
+  t.same(fdb.db.recordIds().sort(), ['wrk-control', 'wrk-r1'], 'the genuine record is stored; the tampered one is not');
   t.same(fdb.db.codes().map((c) => c.code), ['WRK1CODE']);
-  await until('ack seen', () => acks.length > 0);
+  await until('the genuine record acked', () => acks.includes('wrk-r1'));
   t.notOk(acks.includes('wrk-r2'), 'the tampered record was never acknowledged');
   const reasons = fdb.db.store.db.prepare<[], { reason: string }>('SELECT reason FROM rejects').all().map((r) => r.reason);
   t.ok(reasons.some((r) => /signature does not verify/.test(r)), 'bad signature recorded as a reject');
