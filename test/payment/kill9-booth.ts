@@ -8,7 +8,8 @@
 //   node --import tsx test/payment/kill9-booth.ts --dir DIR --port PTY [--session ID] [--due CENTS]
 //
 // stdout, one JSON line each: {"ready":true,"sessionCredit":N} once the acceptor is up and the
-// payment is open, {"flow":{"coinId","cents"},"sessionCredit":N} per credit the flow took in.
+// payment is open, {"journaled":coinId} when the flow hears of a credit (the ledger has it),
+// {"flow":{"coinId","cents"},"sessionCredit":N} per credit the flow took in.
 // SIGTERM: orderly stop (acceptor inhibited, store closed), exit 0.
 import { parseArgs } from 'node:util';
 import { configSchema } from '../../src/config/schema.ts';
@@ -30,10 +31,12 @@ const config = configSchema.parse({ coinAcceptor: { port: values.port, pollMs: 1
 const acceptor = createCoinAcceptor(config, { simulated: false, logger: silentLogger() });
 const desk = new PaymentDesk({ store, acceptor, canDeliver: () => ({ ok: true }), storedCreditMinutes: 30, logger: silentLogger() });
 
-// The flow: it learns of each coin after the ledger has it, and works on it for a few ms.
+// The flow: it learns of each coin after the ledger has it, and works on it for 20-40 ms. The
+// `journaled` line marks the start of that window (the test aims kills at it).
 desk.onCredit((credit) => {
+  out({ journaled: credit.coinId });
   void (async () => {
-    await new Promise((r) => setTimeout(r, 5 + (credit.cents % 20)));
+    await new Promise((r) => setTimeout(r, 20 + (credit.cents % 20)));
     out({ flow: { coinId: credit.coinId, cents: credit.cents }, sessionCredit: await desk.sessionCreditCents(sessionId) });
   })();
 });

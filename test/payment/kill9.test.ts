@@ -4,10 +4,12 @@
 // pair), driven through its stdin JSON lines. The booth's payment path (the real acceptor driver
 // on the pty + PaymentDesk + SQLite ledger, test/payment/kill9-booth.ts) runs as a child
 // process. Each cycle starts the booth on the same data directory, inserts 1-3 coins, and
-// SIGKILLs the booth after a seeded random delay (0-160 ms, the poll being 100 ms): before the
-// driver polled the coin, while the ledger writes it, after the journal but before the flow
-// heard of it, or after. Sometimes a coin goes in while the booth is down (the acceptor was
-// left enabled). At the end every coin the simulator accepted is in the ledger exactly once,
+// SIGKILLs the booth aimed at one of three windows in turn: right after the insert (before the
+// driver polled the coin or while the ledger writes it), when the booth says the coins are
+// journaled (the flow works 20-40 ms on each before it has taken it in), or once the flow has
+// taken in every coin. Each kill is then classified from the ledger on disk and the flow's
+// lines, and every window must have been hit. Sometimes a coin goes in while the booth is down
+// (the acceptor was left enabled). At the end every coin the simulator accepted is in the ledger exactly once,
 // the session's credit is exactly their value, and no credit appears that no coin paid for.
 import t from 'tap';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -43,7 +45,8 @@ class Child {
       for (const w of this.waiters.splice(0)) w();
     });
     proc.stderr.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-4000)));
-    this.exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+    // 'close': exited and stdout read to the end (every line the process wrote is in `lines`).
+    this.exited = new Promise((resolve) => proc.once('close', (code, signal) => resolve({ code, signal })));
   }
 
   /** Resolves with the first line from index `from` on that matches. */
@@ -99,7 +102,8 @@ t.test(`kill -9 of the booth at random points between coin and flow, ${CYCLES} c
   const ledger = () => {
     const db = new Database(dbPath, { readonly: true });
     try {
-      const coins = db.prepare('SELECT coin, cents, counter, acceptor_serial AS serial, session_id AS session FROM payment_coins ORDER BY id').all() as {
+      const coins = db.prepare("SELECT 'coin-' || id AS coinId, coin, cents, counter, acceptor_serial AS serial, session_id AS session FROM payment_coins ORDER BY id").all() as {
+        coinId: string;
         coin: string;
         cents: number;
         counter: number;
@@ -119,7 +123,9 @@ t.test(`kill -9 of the booth at random points between coin and flow, ${CYCLES} c
     if (reply.result === 'accepted') taken.push(coin);
     return reply.result;
   };
+  const WINDOWS = ['beforeJournal', 'journaledNotInFlow', 'inFlow'] as const;
   const phases = { beforeJournal: 0, journaledNotInFlow: 0, inFlow: 0 };
+  const aimed = { beforeJournal: 0, journaledNotInFlow: 0, inFlow: 0 };
   let lastCredit = 0;
 
   for (let cycle = 0; cycle < CYCLES; cycle++) {
@@ -131,22 +137,31 @@ t.test(`kill -9 of the booth at random points between coin and flow, ${CYCLES} c
     lastCredit = sessionCredit;
     t.ok(Array.isArray(up.accepting) && up.accepting.length > 0, `cycle ${cycle}: coins accepted while due`, { ready: up });
 
+    const target = WINDOWS[cycle % WINDOWS.length]!;
+    aimed[target]++;
     const n = 1 + Math.floor(rand() * 3);
     for (let i = 0; i < n; i++) {
       t.equal(await insert(COINS[Math.floor(rand() * COINS.length)] as string), 'accepted');
-      if (i < n - 1) await sleep(Math.floor(rand() * 120));
+      if (i < n - 1 && target !== 'beforeJournal') await sleep(Math.floor(rand() * 120));
     }
-    // The poll is 100 ms and the flow takes 5-25 ms after the journal: 0-160 ms spreads the
-    // kills over "not polled yet", "journaled, flow not told" and "flow told".
-    await sleep(Math.floor(rand() * 160));
-    const flowLines = booth.lines.filter((l) => l.flow !== undefined).length;
+    // This run's coins (a restart also credits, before it is ready, the coins taken while down).
+    const known = new Set(atStart.map((c) => c.coinId));
+    const flowIds = () => booth.lines.map((l) => (l.flow as { coinId?: string } | undefined)?.coinId).filter((id): id is string => id !== undefined && !known.has(id));
+    const journaledIds = () => booth.lines.map((l) => l.journaled).filter((id): id is string => typeof id === 'string' && !known.has(id));
+    // Aim: at once (the poll is 100 ms away); on the last `journaled` line (the flow still has
+    // 20-40 ms of work); or after the last `flow` line.
+    if (target === 'journaledNotInFlow') await booth.line('the coins journaled', () => journaledIds().length >= n);
+    if (target === 'inFlow') await booth.line('the flow told of every coin', () => flowIds().length >= n);
     const exit = await booth.kill('SIGKILL');
     t.equal(exit.signal, 'SIGKILL', `cycle ${cycle}: booth killed`);
-    // What the flow knew: the session's credit at start, and each coin it was told of since.
-    const told = atStart.length + flowLines;
-    const journaled = ledger().coins.length;
-    if (journaled < taken.length) phases.beforeJournal++;
-    else if (told < journaled) phases.journaledNotInFlow++;
+    // Where the kill landed: the ledger on disk against the coins taken, and against what the
+    // flow had taken in (the ledger's credit when it started, and each coin it was told of since).
+    const atKill = ledger().coins;
+    const told = new Set(flowIds());
+    const notTold = atKill.filter((c) => !known.has(c.coinId) && !told.has(c.coinId)).length;
+    t.comment(`cycle ${cycle}: aimed ${target}, ${n} coins; taken ${taken.length}, journaled ${atKill.length}, journaled but not taken in by the flow ${notTold}`);
+    if (atKill.length < taken.length) phases.beforeJournal++;
+    else if (notTold > 0) phases.journaledNotInFlow++;
     else phases.inFlow++;
 
     // A customer drops a coin while the booth reboots: the acceptor still takes it.
@@ -194,8 +209,10 @@ t.test(`kill -9 of the booth at random points between coin and flow, ${CYCLES} c
   const cashbox = db.prepare('SELECT SUM(count) AS n, SUM(cents) AS c FROM payment_cashbox').get() as { n: number; c: number };
   db.close();
   t.same(cashbox, { n: taken.length, c: total }, 'the cash-box counters agree');
+  t.comment(`kills aimed: ${JSON.stringify(aimed)}, landed: ${JSON.stringify(phases)}; ${taken.length} coins, ${total} cents`);
   t.ok(phases.beforeJournal > 0, 'some kills hit a coin the acceptor took but the ledger had not yet written');
-  t.comment(`kills: ${JSON.stringify(phases)}; ${taken.length} coins, ${total} cents`);
+  t.ok(phases.journaledNotInFlow > 0, 'some kills hit a coin journaled that the flow had not yet taken in');
+  t.ok(phases.inFlow > 0, 'some kills came after the flow had taken in every coin');
   sim.proc.stdin.write(JSON.stringify({ quit: true }) + '\n');
   t.equal((await sim.exited).code, 0, 'the simulator quits cleanly');
 });
