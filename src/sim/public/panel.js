@@ -127,5 +127,12 @@ pad.addEventListener('pointercancel', lift);
 setInterval(flush, 50);
 $('pad-clear').addEventListener('click', () => ink.clearRect(0, 0, pad.width, pad.height));
 
+// The customer's screen is laid out for its 1280x800 display: shown whole, scaled down.
+const fitScreen = () => {
+  $('screen').style.transform = `scale(${$('screen-box').clientWidth / 1280})`;
+};
+window.addEventListener('resize', fitScreen);
+fitScreen();
+
 refresh();
 setInterval(refresh, 400);
