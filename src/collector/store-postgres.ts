@@ -1,0 +1,139 @@
+// The collector's tables in the PostgreSQL fleet database, migrated under the owner
+// "collector" (after the fleet's own tables, which the fleet store creates first).
+import pg from 'pg';
+import { silentLogger, type Logger } from '../log.ts';
+import { migratePostgres, openPostgresFleetStore, redactUrl } from '../fleet/operator/store-postgres.ts';
+import type { AuditEntry, AuditRow, CollectorStore, PurgeCandidate, RefundRow } from './store.ts';
+import { codeStateOf, STATE_SELECT } from './store-sqlite.ts';
+
+/** Append-only, like every migration list. */
+export const COLLECTOR_MIGRATIONS_POSTGRES: readonly string[] = [
+  `CREATE TABLE ephoto_uses (code TEXT COLLATE "C" PRIMARY KEY, used_at TEXT COLLATE "C" NOT NULL, client TEXT NOT NULL);
+   CREATE TABLE ephoto_purges (code TEXT COLLATE "C" PRIMARY KEY, purged_at TEXT NOT NULL, why TEXT NOT NULL);
+   CREATE TABLE ephoto_refunds (code TEXT COLLATE "C" PRIMARY KEY, at TEXT NOT NULL, reason TEXT NOT NULL, by TEXT NOT NULL);
+   CREATE TABLE collector_audit (
+     seq BIGSERIAL PRIMARY KEY,
+     at TEXT NOT NULL,
+     client TEXT NOT NULL,
+     action TEXT NOT NULL,
+     code TEXT COLLATE "C" NOT NULL,
+     result TEXT NOT NULL,
+     detail TEXT
+   );
+   CREATE INDEX collector_audit_code ON collector_audit (code, seq);
+   CREATE INDEX ephoto_uses_at ON ephoto_uses (used_at);`,
+];
+
+export interface PostgresCollectorOptions {
+  logger?: Logger;
+  poolMax?: number;
+}
+
+/** PostgreSQL text cannot hold U+0000: whatever a client typed is stored without it. */
+const text = (v: string): string => (v.includes('\u0000') ? v.replaceAll('\u0000', '\uFFFD') : v);
+
+export async function openPostgresCollectorStore(url: string, options: PostgresCollectorOptions = {}): Promise<CollectorStore> {
+  const logger = (options.logger ?? silentLogger()).child({ module: 'collector.store.postgres' });
+  const fleet = await openPostgresFleetStore(url, { logger });
+  const pool = new pg.Pool({ connectionString: url, max: options.poolMax ?? 8, connectionTimeoutMillis: 10_000 });
+  pool.on('error', (err) => logger.warn({ err: err.message }, 'idle PostgreSQL connection lost'));
+  try {
+    const client = await pool.connect();
+    try {
+      await migratePostgres(client, 'collector', COLLECTOR_MIGRATIONS_POSTGRES);
+    } finally {
+      client.release();
+    }
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    await fleet.close();
+    throw new Error(`cannot open the collector tables in ${redactUrl(url)}: ${(err as Error).message}`, { cause: err });
+  }
+
+  async function inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      await client.query('SET LOCAL synchronous_commit = on');
+      const out = await fn(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  const auditSql = 'INSERT INTO collector_audit (at, client, action, code, result, detail) VALUES ($1, $2, $3, $4, $5, $6)';
+  const auditArgs = (e: AuditEntry) => [e.at, text(e.client), e.action, text(e.code.slice(0, 64)), e.result, e.detail === undefined || e.detail === null ? null : text(e.detail)];
+
+  return {
+    kind: 'postgres',
+    fleet,
+    async lookup(code) {
+      const row = (await pool.query(`${STATE_SELECT} WHERE c.code = $1`, [text(code)])).rows[0] as Parameters<typeof codeStateOf>[0] | undefined;
+      return row ? codeStateOf(row) : undefined;
+    },
+    async recordText(code) {
+      const result = await pool.query<{ record: string }>('SELECT r.record FROM codes c JOIN records r ON r.id = c.record_id AND r.booth = c.booth WHERE c.code = $1', [text(code)]);
+      return result.rows[0]?.record;
+    },
+    use: (code, client, at) =>
+      inTransaction(async (db) => {
+        const fresh = ((await db.query('INSERT INTO ephoto_uses (code, used_at, client) VALUES ($1, $2, $3) ON CONFLICT (code) DO NOTHING', [text(code), at, text(client)])).rowCount ?? 0) > 0;
+        await db.query(auditSql, auditArgs({ at, client, action: 'pull', code, result: fresh ? 'delivered' : 'used' }));
+        return fresh;
+      }),
+    async audit(entry) {
+      await pool.query(auditSql, auditArgs(entry));
+    },
+    async auditOf(code) {
+      const rows = (await pool.query<AuditRow & { seq: string }>('SELECT seq, at, client, action, code, result, detail FROM collector_audit WHERE code = $1 ORDER BY seq', [text(code)])).rows;
+      return rows.map((r) => ({ ...r, seq: Number(r.seq) }));
+    },
+    refund: (code, refund) =>
+      inTransaction(async (db) => {
+        const fresh =
+          ((await db.query('INSERT INTO ephoto_refunds (code, at, reason, by) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO NOTHING', [text(code), refund.at, text(refund.reason), text(refund.by)]))
+            .rowCount ?? 0) > 0;
+        await db.query(auditSql, auditArgs({ at: refund.at, client: refund.by, action: 'refund', code, result: fresh ? 'refunded' : 'already-refunded', detail: refund.reason }));
+        return fresh;
+      }),
+    async refunds() {
+      const rows = (await pool.query<{ code: string } & RefundRow>('SELECT code, at, reason, by FROM ephoto_refunds')).rows;
+      return new Map(rows.map((r) => [r.code, { at: r.at, reason: r.reason, by: r.by }]));
+    },
+    async paymentRecordText(booth, sessionId) {
+      const result = await pool.query<{ record: string }>(
+        "SELECT record FROM records WHERE booth = $1 AND type = 'payment' AND (record::jsonb -> 'data' ->> 'sessionId') = $2 ORDER BY at LIMIT 1",
+        [text(booth), text(sessionId)],
+      );
+      return result.rows[0]?.record;
+    },
+    async purgeCandidates({ usedBefore, issuedBefore, now, limit }): Promise<PurgeCandidate[]> {
+      const result = await pool.query<{ code: string; booth: string; record_id: string; used_at: string | null }>(
+        `SELECT c.code, c.booth, c.record_id, u.used_at FROM codes c
+           LEFT JOIN ephoto_uses u ON u.code = c.code
+           LEFT JOIN ephoto_purges p ON p.code = c.code
+         WHERE p.code IS NULL AND (u.used_at < $1 OR (u.code IS NULL AND (c.issued_at < $2 OR (c.expires IS NOT NULL AND c.expires <> '' AND c.expires <= $3))))
+         LIMIT $4`,
+        [usedBefore, issuedBefore, now, limit],
+      );
+      return result.rows.map((r) => ({ code: r.code, booth: r.booth, recordId: r.record_id, why: r.used_at ? 'used' : 'expired' }));
+    },
+    async purge(c, recordText, at) {
+      await inTransaction(async (db) => {
+        await db.query('UPDATE records SET record = $1 WHERE id = $2 AND booth = $3', [recordText, c.recordId, c.booth]);
+        const fresh = ((await db.query('INSERT INTO ephoto_purges (code, purged_at, why) VALUES ($1, $2, $3) ON CONFLICT (code) DO NOTHING', [c.code, at, c.why])).rowCount ?? 0) > 0;
+        if (fresh) await db.query(auditSql, auditArgs({ at, client: 'purge', action: 'purge', code: c.code, result: 'purged', detail: c.why }));
+      });
+    },
+    async close() {
+      await pool.end();
+      await fleet.close();
+    },
+  };
+}

@@ -1,0 +1,132 @@
+// The collector's tables in the SQLite fleet database (fleet.db), beside the ingest's, through
+// its own connection (WAL: the ingest and the collector may run as separate processes).
+import { openFleetDb } from '../fleet/operator/db.ts';
+import { sqliteFleetStore } from '../fleet/operator/store-sqlite.ts';
+import type { AuditRow, CodeState, CollectorStore, PurgeCandidate, RefundRow } from './store.ts';
+
+export const COLLECTOR_MIGRATIONS_SQLITE = [
+  `CREATE TABLE ephoto_uses (code TEXT PRIMARY KEY, used_at TEXT NOT NULL, client TEXT NOT NULL);
+   CREATE TABLE ephoto_purges (code TEXT PRIMARY KEY, purged_at TEXT NOT NULL, why TEXT NOT NULL);
+   CREATE TABLE ephoto_refunds (code TEXT PRIMARY KEY, at TEXT NOT NULL, reason TEXT NOT NULL, by TEXT NOT NULL);
+   CREATE TABLE collector_audit (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     at TEXT NOT NULL,
+     client TEXT NOT NULL,
+     action TEXT NOT NULL,
+     code TEXT NOT NULL,
+     result TEXT NOT NULL,
+     detail TEXT
+   );
+   CREATE INDEX collector_audit_code ON collector_audit (code, seq);
+   CREATE INDEX ephoto_uses_at ON ephoto_uses (used_at);
+   CREATE INDEX codes_issued_at ON codes (issued_at);`,
+];
+
+interface StateRow {
+  code: string;
+  booth: string;
+  record_id: string;
+  session_id: string | null;
+  issued_at: string;
+  expires: string | null;
+  paid_cents: number | null;
+  used_at: string | null;
+  used_by: string | null;
+  purged_at: string | null;
+  refund_at: string | null;
+  refund_reason: string | null;
+  refund_by: string | null;
+}
+
+export const STATE_SELECT = `SELECT c.code, c.booth, c.record_id, c.session_id, c.issued_at, c.expires, c.paid_cents,
+    u.used_at, u.client AS used_by, p.purged_at, r.at AS refund_at, r.reason AS refund_reason, r.by AS refund_by
+  FROM codes c
+  LEFT JOIN ephoto_uses u ON u.code = c.code
+  LEFT JOIN ephoto_purges p ON p.code = c.code
+  LEFT JOIN ephoto_refunds r ON r.code = c.code`;
+
+export function codeStateOf(row: StateRow): CodeState {
+  return {
+    code: row.code,
+    booth: row.booth,
+    recordId: row.record_id,
+    sessionId: row.session_id,
+    issuedAt: row.issued_at,
+    expires: row.expires,
+    paidCents: row.paid_cents,
+    usedAt: row.used_at,
+    usedBy: row.used_by,
+    purgedAt: row.purged_at,
+    refund: row.refund_at ? { at: row.refund_at, reason: row.refund_reason ?? '', by: row.refund_by ?? '' } : null,
+  };
+}
+
+export function openSqliteCollectorStore(dir: string, file = 'fleet.db'): CollectorStore {
+  const fleetDb = openFleetDb(dir, file);
+  const store = fleetDb.store;
+  store.migrate('collector', COLLECTOR_MIGRATIONS_SQLITE);
+  const db = store.db;
+  const q = {
+    state: db.prepare<[string], StateRow>(`${STATE_SELECT} WHERE c.code = ?`),
+    // The booth's record (booth, id): the join names both, whichever key the records table has.
+    recordText: db.prepare<[string], { record: string }>('SELECT r.record FROM codes c JOIN records r ON r.id = c.record_id AND r.booth = c.booth WHERE c.code = ?'),
+    use: db.prepare<[string, string, string]>('INSERT INTO ephoto_uses (code, used_at, client) VALUES (?, ?, ?) ON CONFLICT (code) DO NOTHING'),
+    audit: db.prepare<[string, string, string, string, string, string | null]>(
+      'INSERT INTO collector_audit (at, client, action, code, result, detail) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    auditOf: db.prepare<[string], AuditRow>('SELECT seq, at, client, action, code, result, detail FROM collector_audit WHERE code = ? ORDER BY seq'),
+    refund: db.prepare<[string, string, string, string]>('INSERT INTO ephoto_refunds (code, at, reason, by) VALUES (?, ?, ?, ?) ON CONFLICT (code) DO NOTHING'),
+    refunds: db.prepare<[], { code: string } & RefundRow>('SELECT code, at, reason, by FROM ephoto_refunds'),
+    payment: db.prepare<[string, string], { record: string }>(
+      "SELECT record FROM records WHERE booth = ? AND type = 'payment' AND json_extract(record, '$.data.sessionId') = ? ORDER BY at LIMIT 1",
+    ),
+    candidates: db.prepare<[string, string, string, number], { code: string; booth: string; record_id: string; used_at: string | null }>(
+      `SELECT c.code, c.booth, c.record_id, u.used_at FROM codes c
+         LEFT JOIN ephoto_uses u ON u.code = c.code
+         LEFT JOIN ephoto_purges p ON p.code = c.code
+       WHERE p.code IS NULL AND (u.used_at < ? OR (u.code IS NULL AND (c.issued_at < ? OR (c.expires IS NOT NULL AND c.expires <> '' AND c.expires <= ?))))
+       LIMIT ?`,
+    ),
+    purgeRecord: db.prepare<[string, string, string]>('UPDATE records SET record = ? WHERE id = ? AND booth = ?'),
+    purgeMark: db.prepare<[string, string, string]>('INSERT INTO ephoto_purges (code, purged_at, why) VALUES (?, ?, ?) ON CONFLICT (code) DO NOTHING'),
+  };
+  const audit = (e: { at: string; client: string; action: string; code: string; result: string; detail?: string | null }) =>
+    q.audit.run(e.at, e.client, e.action, e.code.slice(0, 64), e.result, e.detail ?? null);
+
+  return {
+    kind: 'sqlite',
+    fleet: sqliteFleetStore(fleetDb),
+    lookup: async (code) => {
+      const row = q.state.get(code);
+      return row ? codeStateOf(row) : undefined;
+    },
+    recordText: async (code) => q.recordText.get(code)?.record,
+    use: async (code, client, at) =>
+      store.transaction(() => {
+        const fresh = q.use.run(code, at, client).changes > 0;
+        audit({ at, client, action: 'pull', code, result: fresh ? 'delivered' : 'used' });
+        return fresh;
+      }),
+    audit: async (entry) => {
+      audit(entry);
+    },
+    auditOf: async (code) => q.auditOf.all(code),
+    refund: async (code, refund) =>
+      store.transaction(() => {
+        const fresh = q.refund.run(code, refund.at, refund.reason, refund.by).changes > 0;
+        audit({ at: refund.at, client: refund.by, action: 'refund', code, result: fresh ? 'refunded' : 'already-refunded', detail: refund.reason });
+        return fresh;
+      }),
+    refunds: async () => new Map(q.refunds.all().map((r) => [r.code, { at: r.at, reason: r.reason, by: r.by }])),
+    paymentRecordText: async (booth, sessionId) => q.payment.get(booth, sessionId)?.record,
+    purgeCandidates: async ({ usedBefore, issuedBefore, now, limit }): Promise<PurgeCandidate[]> =>
+      q.candidates.all(usedBefore, issuedBefore, now, limit).map((r) => ({ code: r.code, booth: r.booth, recordId: r.record_id, why: r.used_at ? 'used' : 'expired' })),
+    purge: async (c, text, at) => {
+      store.transaction(() => {
+        q.purgeRecord.run(text, c.recordId, c.booth);
+        if (q.purgeMark.run(c.code, at, c.why).changes > 0) audit({ at, client: 'purge', action: 'purge', code: c.code, result: 'purged', detail: c.why });
+      });
+    },
+    close: async () => fleetDb.close(),
+  };
+}

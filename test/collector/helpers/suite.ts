@@ -1,0 +1,145 @@
+// One behaviour suite for the e-photo service over any CollectorStore (SQLite, PostgreSQL):
+// the pull API's used/expired/unknown/invalid answers, single use under concurrency, the audit,
+// the rate limit, and the customer status (JSON and FR/EN HTML, corrections, no personal data).
+import type { Test } from 'tap';
+import { createHash } from 'node:crypto';
+import { buildCollectorServer } from '../../../src/collector/server.ts';
+import type { CollectorStore } from '../../../src/collector/store.ts';
+import { mistype, PHOTO, seedCode, SIGNATURE, unissuedCode } from './seed.ts';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const monthsAgo = (m: number) => new Date(Date.now() - m * 31 * 86400_000).toISOString();
+
+export function collectorSuite(t: Test, build: () => Promise<{ store: CollectorStore; cleanup: () => Promise<void> }>): void {
+  const withServer = (name: string, fn: (t: Test, store: CollectorStore, app: Awaited<ReturnType<typeof buildCollectorServer>>) => Promise<void>, opts: { pullPerMinute?: number } = {}) =>
+    t.test(name, async (t) => {
+      const { store, cleanup } = await build();
+      const app = await buildCollectorServer({ store, insecureHttp: true, pullPerMinute: opts.pullPerMinute ?? 10_000, statusPerMinute: 10_000 });
+      t.teardown(async () => {
+        await app.close();
+        await store.close();
+        await cleanup();
+      });
+      await fn(t, store, app);
+    });
+
+  withServer('pull: 200 with photo and signature once, then 410 used; every call audited', async (t, store, app) => {
+    const s = await seedCode(store);
+    const first = await app.inject({ method: 'GET', url: `/v1/ephotos/${s.code}` });
+    t.equal(first.statusCode, 200);
+    const body = first.json();
+    t.equal(body.code, s.code);
+    t.equal(body.booth, 'BOOTH-A');
+    t.equal(body.photo.mime, 'image/jpeg');
+    t.equal(body.photo.sha256, sha(PHOTO));
+    t.same(Buffer.from(body.photo.data, 'base64'), PHOTO, 'photo bytes');
+    t.equal(body.signature.mime, 'image/png');
+    t.same(Buffer.from(body.signature.data, 'base64'), SIGNATURE, 'signature bytes');
+    t.ok(Date.parse(body.expiresAt) - Date.parse(body.issuedAt) >= 181 * 86400_000, 'expires 6 months after issue');
+    const second = await app.inject({ method: 'GET', url: `/v1/ephotos/${s.code}` });
+    t.equal(second.statusCode, 410);
+    t.same(second.json(), { status: 'used' });
+    const audit = await store.auditOf(s.code);
+    t.same(audit.map((a) => [a.action, a.result]), [['pull', 'delivered'], ['pull', 'used']]);
+    t.ok(audit.every((a) => a.client.startsWith('http:')), 'the client is named');
+    const state = await store.lookup(s.code);
+    t.ok(state?.usedAt, 'use time kept');
+  });
+
+  withServer('pull: expired, unknown, invalid, mistyped, booth expiry', async (t, store, app) => {
+    const old = await seedCode(store, { issuedAt: monthsAgo(7) });
+    const early = await seedCode(store, { expires: new Date(Date.now() - 60_000).toISOString() });
+    const get = (code: string) => app.inject({ method: 'GET', url: `/v1/ephotos/${encodeURIComponent(code)}` });
+    let r = await get(old.code);
+    t.equal(r.statusCode, 410);
+    t.same(r.json(), { status: 'expired' });
+    r = await get(early.code);
+    t.same([r.statusCode, r.json()], [410, { status: 'expired' }], "the booth's earlier expiry counts");
+    r = await get(unissuedCode());
+    t.same([r.statusCode, r.json()], [404, { status: 'unknown' }]);
+    for (const bad of ['ABC', '9PMT', mistype(old.code), old.code.toLowerCase(), `${old.code}X`, 'OOOOOOOOOOOOOOOOOOOOOO', '9PMT-AAAA']) {
+      r = await get(bad);
+      t.same([r.statusCode, r.json()], [400, { status: 'invalid' }], `"${bad}" is invalid`);
+    }
+    t.same((await store.auditOf(old.code)).map((a) => a.result), ['expired']);
+    t.notOk((await store.lookup(old.code))?.usedAt, 'an expired code is not marked used');
+  });
+
+  withServer('pull: twenty clients racing for one code get one 200', async (t, store, app) => {
+    const s = await seedCode(store);
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => app.inject({ method: 'GET', url: `/v1/ephotos/${s.code}`, remoteAddress: `127.0.0.${i + 1}` })));
+    t.equal(answers.filter((a) => a.statusCode === 200).length, 1, 'one delivery');
+    t.equal(answers.filter((a) => a.statusCode === 410).length, 19, 'the others: used');
+    t.equal((await store.auditOf(s.code)).length, 20, 'twenty audit rows');
+  });
+
+  withServer(
+    'pull: rate limited per client, the refusal audited, another client unaffected',
+    async (t, store, app) => {
+      const codes = [unissuedCode(), unissuedCode(), unissuedCode(), unissuedCode()];
+      const from = (ip: string, code: string) => app.inject({ method: 'GET', url: `/v1/ephotos/${code}`, remoteAddress: ip });
+      const a = [];
+      for (const code of codes) a.push((await from('10.0.0.1', code)).statusCode);
+      t.same(a, [404, 404, 404, 429]);
+      t.equal((await from('10.0.0.2', codes[0] as string)).statusCode, 404, 'another client still served');
+      t.same((await store.auditOf(codes[3] as string)).map((x) => [x.client, x.result]), [['http:10.0.0.1', 'rate-limited']]);
+    },
+    { pullPerMinute: 3 },
+  );
+
+  withServer('status: JSON for every state, corrections, normalisation, nothing personal', async (t, store, app) => {
+    const active = await seedCode(store);
+    const used = await seedCode(store);
+    const expired = await seedCode(store, { issuedAt: monthsAgo(7) });
+    await app.inject({ method: 'GET', url: `/v1/ephotos/${used.code}` });
+    const status = async (typed: string) => {
+      const r = await app.inject({ method: 'GET', url: `/status/${encodeURIComponent(typed)}`, headers: { accept: 'application/json' } });
+      return { http: r.statusCode, body: r.json(), raw: r.body };
+    };
+    t.same((await status(active.code)).body, { status: 'active' });
+    t.same((await status(used.code)).body, { status: 'used' });
+    t.same((await status(expired.code)).body, { status: 'expired' });
+    t.same((await status(unissuedCode())).body, { status: 'unknown' });
+    const typo = await status(mistype(active.code, 12));
+    t.same([typo.http, typo.body], [400, { status: 'invalid', suggestion: active.code }], 'the corrected code is suggested');
+    t.same((await status('hello')).body, { status: 'invalid' });
+    t.same((await status('x'.repeat(500))).body, { status: 'invalid' }, 'too long');
+    // what customers do: lower case, groups of four, O for 0
+    const typed = active.code.toLowerCase().replace(/(.{4})(?=.)/g, '$1 ').replaceAll('0', 'o');
+    t.same((await status(typed)).body, { status: 'active' }, 'normalised');
+    const raw = (await status(active.code)).raw;
+    t.notMatch(raw, /BOOTH|sess-|issued|photo/i, 'no booth, session or file in the answer');
+    t.same(await store.auditOf(active.code), [], 'status look-ups do not use or audit the code');
+  });
+
+  withServer('status: FR/EN page, headers that keep the code private', async (t, store, app) => {
+    const s = await seedCode(store);
+    const fr = await app.inject({ method: 'GET', url: `/status/${s.code}` });
+    t.equal(fr.statusCode, 200);
+    t.match(fr.headers['content-type'], /text\/html/);
+    t.match(fr.body, /lang="fr"/);
+    t.match(fr.body, /est actif/);
+    t.match(fr.body, /data-status="active"/);
+    t.equal(fr.headers['referrer-policy'], 'no-referrer');
+    t.equal(fr.headers['cache-control'], 'no-store');
+    t.match(fr.headers['content-security-policy'], /default-src 'none'/);
+    const en = await app.inject({ method: 'GET', url: `/status/${s.code}`, headers: { 'accept-language': 'en-GB,en;q=0.9' } });
+    t.match(en.body, /lang="en"/);
+    t.match(en.body, /is active/);
+    t.match((await app.inject({ method: 'GET', url: `/status/${s.code}?lang=en`, headers: { 'accept-language': 'fr' } })).body, /is active/, '?lang wins');
+    const typo = await app.inject({ method: 'GET', url: `/status/${mistype(s.code)}?lang=en` });
+    t.equal(typo.statusCode, 400);
+    t.match(typo.body, /Did you mean/);
+    t.match(typo.body, new RegExp(`href="./${s.code}\\?lang=en"`), 'links the corrected code');
+    const xss = await app.inject({ method: 'GET', url: `/status/${encodeURIComponent('<script>alert(1)</script>')}` });
+    t.notMatch(xss.body, /<script>/, 'what was typed is never echoed raw');
+    t.notMatch(fr.body, /BOOTH-A|sess-/, 'nothing personal');
+  });
+
+  withServer('a record without its photo is pending, not served', async (t, store, app) => {
+    const s = await seedCode(store, { noFiles: true });
+    const r = await app.inject({ method: 'GET', url: `/v1/ephotos/${s.code}` });
+    t.same([r.statusCode, r.json()], [503, { status: 'pending' }]);
+    t.notOk((await store.lookup(s.code))?.usedAt, 'not used');
+  });
+}
