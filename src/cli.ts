@@ -11,6 +11,7 @@ import { registerVisionCommands } from './vision/cli.ts';
 import { registerPaymentCommands } from './payment/cli.ts';
 import { registerConsoleCommands } from './console/cli.ts';
 import { registerFleetCommands } from './fleet/cli.ts';
+import { registerCollectorCommands } from './collector/cli.ts';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerPaymentCommands(program);
   registerConsoleCommands(program);
   registerFleetCommands(program);
+  registerCollectorCommands(program);
   return program;
 }
 

@@ -28,6 +28,7 @@ interface StateRow {
   record_id: string;
   session_id: string | null;
   issued_at: string;
+  stored_at: string | null;
   expires: string | null;
   paid_cents: number | null;
   used_at: string | null;
@@ -38,9 +39,10 @@ interface StateRow {
   refund_by: string | null;
 }
 
-export const STATE_SELECT = `SELECT c.code, c.booth, c.record_id, c.session_id, c.issued_at, c.expires, c.paid_cents,
+export const STATE_SELECT = `SELECT c.code, c.booth, c.record_id, c.session_id, c.issued_at, rec.received_at AS stored_at, c.expires, c.paid_cents,
     u.used_at, u.client AS used_by, p.purged_at, r.at AS refund_at, r.reason AS refund_reason, r.by AS refund_by
   FROM codes c
+  LEFT JOIN records rec ON rec.id = c.record_id AND rec.booth = c.booth
   LEFT JOIN ephoto_uses u ON u.code = c.code
   LEFT JOIN ephoto_purges p ON p.code = c.code
   LEFT JOIN ephoto_refunds r ON r.code = c.code`;
@@ -52,6 +54,7 @@ export function codeStateOf(row: StateRow): CodeState {
     recordId: row.record_id,
     sessionId: row.session_id,
     issuedAt: row.issued_at,
+    storedAt: row.stored_at,
     expires: row.expires,
     paidCents: row.paid_cents,
     usedAt: row.used_at,

@@ -16,6 +16,8 @@ export interface CodeState {
   recordId: string;
   sessionId: string | null;
   issuedAt: string;
+  /** When the operator's ingest stored the record. */
+  storedAt: string | null;
   /** The booth's own expiry, as its record said. */
   expires: string | null;
   paidCents: number | null;

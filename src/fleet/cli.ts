@@ -17,6 +17,8 @@ import { defaultVerifyWorkers } from './operator/verify-pool.ts';
 import { createCa, createCsr, issueCertificate, signCsr } from './operator/pki.ts';
 import { payloadSchemas } from './schemas.ts';
 import { BOOTH_ID_RE } from './topics.ts';
+import { registerSupportCommands } from '../collector/support-cli.ts';
+import { openCollectorStore } from '../collector/store-open.ts';
 import { loadOrCreateSigningKey } from './signing.ts';
 
 interface LinkOptions {
@@ -206,9 +208,19 @@ export function registerFleetCommands(program: Command): void {
     .action(async (opts: StoreOptions & { format: string; since?: string; booth?: string; files?: string; out?: string }) => {
       const format = z.enum(['csv', 'json']).safeParse(opts.format);
       if (!format.success) throw new Error(`--format must be csv or json, got "${opts.format}"`);
-      const text = await withStore(opts, (db) =>
-        exportCodes(db, { format: format.data, ...(opts.since ? { since: opts.since } : {}), ...(opts.booth ? { booth: opts.booth } : {}), ...(opts.files ? { filesDir: resolve(opts.files) } : {}) }),
-      );
+      const store = await openCollectorStore({ db: opts.db, dataDir: opts.data });
+      let text: string;
+      try {
+        text = await exportCodes(store.fleet, {
+          format: format.data,
+          refunds: await store.refunds(),
+          ...(opts.since ? { since: opts.since } : {}),
+          ...(opts.booth ? { booth: opts.booth } : {}),
+          ...(opts.files ? { filesDir: resolve(opts.files) } : {}),
+        });
+      } finally {
+        await store.close();
+      }
       if (opts.out) writeFileSync(opts.out, text);
       else process.stdout.write(text);
     });
@@ -275,6 +287,8 @@ export function registerFleetCommands(program: Command): void {
       const result = { booth: config.booth.id, signingKey: signingKeyFile, signingPublicKey: publicKeyFile, keyId: key.keyId, tlsKey, csr };
       process.stdout.write(opts.json ? JSON.stringify(result) + '\n' : `${JSON.stringify(result, null, 2)}\n`);
     });
+
+  registerSupportCommands(fleet);
 
   fleet
     .command('schema')

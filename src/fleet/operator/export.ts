@@ -11,6 +11,8 @@ export interface ExportOptions {
   booth?: string;
   /** Write `<code>-photo.jpg` / `<code>-signature.png` here. */
   filesDir?: string;
+  /** Refunds by code (support's, from the collector's tables): exported with their code. */
+  refunds?: ReadonlyMap<string, { at: string; reason: string }>;
 }
 
 export interface ExportedCode {
@@ -23,6 +25,8 @@ export interface ExportedCode {
   issuedAt: string;
   photoSha256: string | null;
   signatureSha256: string | null;
+  refundedAt: string | null;
+  refundReason: string | null;
   photoFile?: string;
   signatureFile?: string;
 }
@@ -51,11 +55,13 @@ export async function exportedCodes(db: FleetStore, options: Omit<ExportOptions,
       issuedAt: row.issued_at,
       photoSha256: record.files.photo?.sha256 ?? null,
       signatureSha256: record.files.signature?.sha256 ?? null,
+      refundedAt: options.refunds?.get(row.code)?.at ?? null,
+      refundReason: options.refunds?.get(row.code)?.reason ?? null,
     };
     if (options.filesDir) {
       for (const name of ['photo', 'signature'] as const) {
         const file = record.files[name];
-        if (!file) continue;
+        if (!file?.base64) continue; // absent, or purged by the collector (docs/privacy.md)
         const path = join(options.filesDir, `${fileStem(row.code, row.record_id)}-${name}.${EXT[file.mime] ?? 'bin'}`);
         writeFileSync(path, Buffer.from(file.base64, 'base64'));
         code[name === 'photo' ? 'photoFile' : 'signatureFile'] = path;
@@ -69,7 +75,7 @@ export async function exportedCodes(db: FleetStore, options: Omit<ExportOptions,
 export async function exportCodes(db: FleetStore, options: ExportOptions): Promise<string> {
   const rows = await exportedCodes(db, options);
   if (options.format === 'json') return JSON.stringify(rows, null, 2) + '\n';
-  const columns: (keyof ExportedCode)[] = ['code', 'booth', 'sessionId', 'recordId', 'expires', 'paidCents', 'issuedAt', 'photoSha256', 'signatureSha256'];
+  const columns: (keyof ExportedCode)[] = ['code', 'booth', 'sessionId', 'recordId', 'expires', 'paidCents', 'issuedAt', 'photoSha256', 'signatureSha256', 'refundedAt', 'refundReason'];
   if (options.filesDir) columns.push('photoFile', 'signatureFile');
   const lines = [columns.join(',')];
   for (const row of rows) lines.push(columns.map((c) => csvField(row[c])).join(','));

@@ -5,7 +5,10 @@ import type { Test } from 'tap';
 import { createHash } from 'node:crypto';
 import { buildCollectorServer } from '../../../src/collector/server.ts';
 import type { CollectorStore } from '../../../src/collector/store.ts';
-import { mistype, PHOTO, seedCode, SIGNATURE, unissuedCode } from './seed.ts';
+import { purgeDue } from '../../../src/collector/purge.ts';
+import { codeReport, recordRefund } from '../../../src/collector/support.ts';
+import { exportedCodes } from '../../../src/fleet/operator/export.ts';
+import { mistype, PHOTO, seedCode, seedPayment, SIGNATURE, unissuedCode } from './seed.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const monthsAgo = (m: number) => new Date(Date.now() - m * 31 * 86400_000).toISOString();
@@ -141,5 +144,61 @@ export function collectorSuite(t: Test, build: () => Promise<{ store: CollectorS
     const r = await app.inject({ method: 'GET', url: `/v1/ephotos/${s.code}` });
     t.same([r.statusCode, r.json()], [503, { status: 'pending' }]);
     t.notOk((await store.lookup(s.code))?.usedAt, 'not used');
+  });
+
+  withServer('purge: files of used codes after the grace, of unused ones at expiry; status and support still answer', async (t, store, app) => {
+    const hour = 3600_000;
+    const usedLongAgo = await seedCode(store);
+    const usedJustNow = await seedCode(store);
+    const expired = await seedCode(store, { issuedAt: monthsAgo(7) });
+    const fresh = await seedCode(store);
+    const t0 = Date.now();
+    await store.use(usedLongAgo.code, 'test-client', new Date(t0 - 30 * hour).toISOString());
+    await store.use(usedJustNow.code, 'test-client', new Date(t0 - 1 * hour).toISOString());
+    const counts = await purgeDue(store, { graceMs: 24 * hour, now: new Date(t0), batch: 1 });
+    t.same(counts, { used: 1, expired: 1 }, 'one used beyond the grace, one expired (one at a time)');
+    for (const [s, purged] of [[usedLongAgo, true], [usedJustNow, false], [expired, true], [fresh, false]] as const) {
+      const record = JSON.parse((await store.recordText(s.code)) ?? '{}') as { files: Record<string, { base64: string; sha256: string }>; data: { code: string } };
+      t.equal(record.files.photo?.base64 === '', purged, `${purged ? '' : 'not '}purged: photo`);
+      t.equal(record.files.signature?.base64 === '', purged, `${purged ? '' : 'not '}purged: signature`);
+      t.equal(record.files.photo?.sha256, sha(PHOTO), 'the hash stays');
+      t.equal(record.data.code, s.code, 'the metadata stays');
+      t.equal(Boolean((await store.lookup(s.code))?.purgedAt), purged);
+    }
+    const json = async (code: string) => (await app.inject({ method: 'GET', url: `/status/${code}`, headers: { accept: 'application/json' } })).json();
+    t.same(await json(usedLongAgo.code), { status: 'used' }, 'status answers from metadata');
+    t.same(await json(expired.code), { status: 'expired' });
+    t.same((await store.auditOf(expired.code)).map((a) => [a.action, a.result, a.detail]), [['purge', 'purged', 'expired']], 'audited');
+    t.same(await purgeDue(store, { graceMs: 24 * hour, now: new Date(t0) }), { used: 0, expired: 0 }, 'a second pass finds nothing');
+    const exported = await exportedCodes(store.fleet, {});
+    t.equal(exported.find((e) => e.code === expired.code)?.photoSha256, sha(PHOTO), 'exports still carry the hash');
+  });
+
+  withServer('support: the report of a code, its payment record, a refund recorded once and shown', async (t, store) => {
+    const s = await seedCode(store, { paidCents: 900 });
+    const paymentId = await seedPayment(store, s, 900);
+    let report = await codeReport(store, s.code.toLowerCase());
+    t.match(report, { code: s.code, status: 'active', booth: 'BOOTH-A', recordId: s.recordId, sessionId: s.sessionId, paidCents: 900, transmitted: null, usedAt: null, refund: null });
+    t.ok(report.storedAt, 'storage time');
+    t.match(report.payment, { sessionId: s.sessionId, outcome: 'settled', dueCents: 900 }, `the payment record ${paymentId}`);
+    await t.rejects(recordRefund(store, s.code, { reason: 'x', by: 'support:ann' }), /--reason must say why/);
+    const refund = await recordRefund(store, s.code, { reason: 'customer typed it at ANTS, refused', by: 'support:ann' });
+    t.equal(refund.by, 'support:ann');
+    await t.rejects(recordRefund(store, s.code, { reason: 'again', by: 'support:bob' }), /already refunded/, 'once');
+    report = await codeReport(store, s.code);
+    t.match(report.refund, { reason: 'customer typed it at ANTS, refused', by: 'support:ann' });
+    t.same(report.audit?.map((a) => [a.action, a.result]), [['refund', 'refunded']], 'audited');
+    const exported = await exportedCodes(store.fleet, { refunds: await store.refunds() });
+    t.match(exported.find((e) => e.code === s.code), { refundedAt: refund.at, refundReason: refund.reason }, 'in exports');
+
+    const used = await seedCode(store);
+    await store.use(used.code, 'ants', new Date().toISOString());
+    t.match(await codeReport(store, used.code), { status: 'used', transmitted: { to: 'ants' } });
+    await t.rejects(recordRefund(store, used.code, { reason: 'says it failed', by: 'support:ann' }), /was used .* --force/, 'a used code needs --force');
+    t.ok(await recordRefund(store, used.code, { reason: 'says it failed', by: 'support:ann', force: true }));
+    await t.rejects(recordRefund(store, unissuedCode(), { reason: 'never seen', by: 'support:ann' }), /no booth record issued/);
+    await t.rejects(recordRefund(store, mistype(s.code), { reason: 'typo', by: 'support:ann' }), new RegExp(`did you mean ${s.code}`));
+    t.match(await codeReport(store, mistype(s.code)), { status: 'invalid', suggestion: s.code });
+    t.match(await codeReport(store, unissuedCode()), { status: 'unknown', refund: null });
   });
 }

@@ -235,9 +235,9 @@ export function fleetStoreSuite(t: Test, build: () => Promise<BuiltStore>): void
 
     const csv = await exportCodes(store, { format: 'csv', since: '2026-03-02' });
     const lines = csv.trimEnd().split('\n');
-    t.equal(lines[0], 'code,booth,sessionId,recordId,expires,paidCents,issuedAt,photoSha256,signatureSha256');
+    t.equal(lines[0], 'code,booth,sessionId,recordId,expires,paidCents,issuedAt,photoSha256,signatureSha256,refundedAt,refundReason');
     t.equal(lines.length, 3);
-    t.match(lines[2], /^EXPBC0003,EXP-B,"with,comma ""quoted""",EXP-B-s3,2027-05-23,800,2026-03-03T08:00:00.000Z,[0-9a-f]{64},[0-9a-f]{64}$/, 'CSV quoting');
+    t.match(lines[2], /^EXPBC0003,EXP-B,"with,comma ""quoted""",EXP-B-s3,2027-05-23,800,2026-03-03T08:00:00.000Z,[0-9a-f]{64},[0-9a-f]{64},,$/, 'CSV quoting');
     const json = JSON.parse(await exportCodes(store, { format: 'json', booth: 'EXP-A' })) as { code: string; recordId: string; paidCents: number }[];
     t.same(json.map((j) => j.recordId), ['EXP-A-s1', 'EXP-A-s2']);
     t.equal(json[0]!.paidCents, 800);
