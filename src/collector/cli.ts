@@ -18,6 +18,7 @@ interface CollectorOptions {
   statusPerMinute: string;
   purgeGraceHours: string;
   purgeEvery: string;
+  requestTimeout: string;
   seconds?: string;
 }
 
@@ -50,6 +51,7 @@ export function registerCollectorCommands(program: Command): void {
     .option('--status-per-minute <n>', 'status look-ups allowed per address per minute', '60')
     .option('--purge-grace-hours <h>', 'how long photo and signature stay after the code is used', '24')
     .option('--purge-every <seconds>', 'how often the purge runs', '600')
+    .option('--request-timeout <seconds>', 'longest a request may take to arrive whole (slow clients are cut off)', '10')
     .option('--seconds <n>', 'stop after this long (default: until SIGINT/SIGTERM)')
     .action(async (opts: CollectorOptions) => {
       const logger = createLogger().child({ module: 'cli' });
@@ -70,6 +72,7 @@ export function registerCollectorCommands(program: Command): void {
           ...(tls ? { tls } : { insecureHttp: true }),
           pullPerMinute: positive(opts.pullPerMinute, '--pull-per-minute', 1e9),
           statusPerMinute: positive(opts.statusPerMinute, '--status-per-minute', 1e9),
+          requestTimeoutMs: Math.max(0.1, positive(opts.requestTimeout, '--request-timeout', 600)) * 1000,
         });
         const url = await app.listen({ host, port });
         const purger = startPurger(store, { graceMs, everyMs, logger });

@@ -59,6 +59,9 @@ export async function buildCollectorServer(options: CollectorServerOptions): Pro
   const insecure = !options.tls;
   const timeout = options.requestTimeoutMs ?? 10_000;
   const maxHeaderSize = options.maxHeaderBytes ?? 8192;
+  // How often node looks for requests past their timeout (its default, 30 s, lets a slow
+  // client hold a connection 30 s past the limit).
+  const connectionsCheckingInterval = Math.max(100, Math.min(1000, timeout / 2));
   const common = {
     logger: false as const,
     // Errors the router raises before any route (a path parameter over maxParamLength, a
@@ -80,9 +83,9 @@ export async function buildCollectorServer(options: CollectorServerOptions): Pro
     options.tls
       ? Fastify({
           ...common,
-          https: { cert: options.tls.cert, key: options.tls.key, ca: options.tls.clientCa, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2', maxHeaderSize },
+          https: { cert: options.tls.cert, key: options.tls.key, ca: options.tls.clientCa, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2', maxHeaderSize, connectionsCheckingInterval },
         })
-      : Fastify({ ...common, http: { maxHeaderSize } })
+      : Fastify({ ...common, http: { maxHeaderSize, connectionsCheckingInterval } })
   ) as unknown as FastifyInstance;
   const app = base.withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
