@@ -18,12 +18,13 @@ import {
   mouthShape,
   toFace,
   fromFace,
+  type EyeSide,
   type HeadExtent,
 } from './geometry.ts';
 import { photoFrame, type PhotoFrame } from './frame.ts';
 import { HINTS, type Hint } from './hints.ts';
 import { LIMITS, PHOTO } from './limits.ts';
-import { boxReduce, edgeBlurSigma, gaussianBlurAt, grayWindow, hullPixels, lab, lightness, luminance, percentile, polygonPixels, regionStats } from './photometry.ts';
+import { boxReduce, edgeBlurSigma, fitQuadricSurface, gaussianBlurAt, grayWindow, hullPixels, lab, lightness, luminance, percentile, polygonPixels, regionStats } from './photometry.ts';
 
 export const CHECK_IDS = [
   'face.count',
@@ -126,6 +127,10 @@ interface Background {
   Y: Float32Array;
   w: number;
   h: number;
+  /** Cell size (pixels) and the image position of cell (0, 0). */
+  cell: number;
+  x0: number;
+  y0: number;
 }
 
 /** The photo frame on a grid of cells about 1 % of the frame height each: Lab and linear Y per cell. */
@@ -215,6 +220,32 @@ function frameGrid(ctx: CheckContext): Grid | undefined {
   return { L, A, B, Y, T, w, h, cell, x0, y0 };
 }
 
+/**
+ * Cells that are no picture: black (L* below NO_PICTURE_L, what no lit backdrop photographs as)
+ * and connected to the frame's edge through black cells. That is the fill of a rotation (the
+ * crop levels the eye line; an aligned portrait set's borders), or a frame reaching past the
+ * capture: not the backdrop, so neither a pattern nor a shadow on it.
+ */
+const NO_PICTURE_L = 3;
+function outsidePicture(grid: Grid): Uint8Array {
+  const { w, h, L } = grid;
+  const out = new Uint8Array(w * h);
+  const stack: number[] = [];
+  for (let x = 0; x < w; x++) stack.push(x, (h - 1) * w + x);
+  for (let y = 0; y < h; y++) stack.push(y * w, y * w + w - 1);
+  while (stack.length) {
+    const k = stack.pop()!;
+    if (out[k] || L[k]! >= NO_PICTURE_L) continue;
+    out[k] = 1;
+    const x = k % w;
+    if (x > 0) stack.push(k - 1);
+    if (x < w - 1) stack.push(k + 1);
+    if (k >= w) stack.push(k - w);
+    if (k < (h - 1) * w) stack.push(k + w);
+  }
+  return out;
+}
+
 /** Whether the segmentation says "person" anywhere within `reach` pixels of image point p (5 samples: centre and 4 directions). */
 const NEAR_OFFSETS = [0, 0, -1, 0, 1, 0, 0, -1, 0, 1] as const;
 function nearPerson(ctx: CheckContext, px: number, py: number, reach: number): boolean {
@@ -252,6 +283,7 @@ function background(ctx: CheckContext, cache: Map<string, unknown>): Background 
   const grid = cached(cache, 'grid', () => frameGrid(ctx));
   if (!grid) return undefined;
   const { w, h, cell, x0, y0 } = grid;
+  const outside = cached(cache, 'outside', () => outsidePicture(grid));
   const ff = faceFrame(ctx.face);
   const chinF = toFace(ff, head.chin);
   const headH = head.height;
@@ -267,6 +299,7 @@ function background(ctx: CheckContext, cache: Map<string, unknown>): Background 
       const px: Point = [x0 + (gx + 0.5) * cell, y0 + (gy + 0.5) * cell];
       const p = toFace(ff, px);
       if (p[1] > chinF[1]) continue;
+      if (outside[gy * w + gx]) continue;
       // Background only well away from the person's outline (soft mask edges hold hair and
       // blending): every mask sample within 1 % of the frame height must be background.
       if (mask && nearPerson(ctx, px[0], px[1], 0.01 * frame.height)) continue;
@@ -281,7 +314,7 @@ function background(ctx: CheckContext, cache: Map<string, unknown>): Background 
     }
   }
   if (cells.length < 8) return undefined;
-  return { cells, L: grid.L, A: grid.A, B: grid.B, Y: grid.Y, w, h };
+  return { cells, L: grid.L, A: grid.A, B: grid.B, Y: grid.Y, w, h, cell, x0, y0 };
 }
 
 /**
@@ -303,11 +336,12 @@ function visibleBackdrop(ctx: CheckContext, cache: Map<string, unknown>): Backgr
   const grid = cached(cache, 'grid', () => frameGrid(ctx));
   if (!grid) return undefined;
   const { w, h, cell, x0, y0 } = grid;
+  const outside = cached(cache, 'outside', () => outsidePicture(grid));
   const reach = 0.02 * ctx.frame.height;
   const candidates: number[] = [];
   for (let gy = 0; gy < h; gy++) {
     for (let gx = 0; gx < w; gx++) {
-      if (!nearPerson(ctx, x0 + (gx + 0.5) * cell, y0 + (gy + 0.5) * cell, reach)) candidates.push(gy * w + gx);
+      if (!outside[gy * w + gx] && !nearPerson(ctx, x0 + (gx + 0.5) * cell, y0 + (gy + 0.5) * cell, reach)) candidates.push(gy * w + gx);
     }
   }
   if (candidates.length < 8) return undefined;
@@ -325,7 +359,7 @@ function visibleBackdrop(ctx: CheckContext, cache: Map<string, unknown>): Backgr
     return Math.hypot(grid.A[k]! - s * la, grid.B[k]! - s * lb) <= LIMITS.backgroundTextureMaxDeltaE.value;
   });
   if (cells.length < 8) return undefined;
-  return { cells, L: grid.L, A: grid.A, B: grid.B, Y: grid.Y, w, h };
+  return { cells, L: grid.L, A: grid.A, B: grid.B, Y: grid.Y, w, h, cell, x0, y0 };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -501,18 +535,7 @@ const CHECKS: Record<CheckId, Check> = {
   'background.plain': (ctx, cache) => {
     const bg = cached(cache, 'background', () => background(ctx, cache));
     if (!bg) return { id: 'background.plain', pass: false, value: null, limit: LIMITS.backgroundTextureMaxDeltaE.value, hint: ctx.face ? HINTS.back : HINTS.noFace };
-    // Texture: colour difference of each cell from its neighbourhood (σ = 4 cells); spread:
-    // chromatic difference from the background's median colour. Patterns raise the first,
-    // a second colour the second; smooth shading (shadow.background's business) neither.
-    const sm = (ch: Float32Array) => gaussianBlurAt(ch, bg.w, bg.h, 4, bg.cells);
-    const Ls = sm(bg.L);
-    const As = sm(bg.A);
-    const Bs = sm(bg.B);
-    const local = bg.cells.map((k) => Math.hypot(bg.L[k]! - Ls[k]!, bg.A[k]! - As[k]!, bg.B[k]! - Bs[k]!));
-    const ma = percentile(bg.cells.map((k) => bg.A[k]!), 0.5);
-    const mb = percentile(bg.cells.map((k) => bg.B[k]!), 0.5);
-    const spread = bg.cells.map((k) => Math.hypot(bg.A[k]! - ma, bg.B[k]! - mb));
-    const v = Math.max(percentile(local, 0.9), percentile(spread, 0.9));
+    const v = backdropNonPlainness(ctx, cache, bg);
     const pass = v <= LIMITS.backgroundTextureMaxDeltaE.value;
     return { id: 'background.plain', pass, value: r2(v), limit: LIMITS.backgroundTextureMaxDeltaE.value, hint: pass ? null : HINTS.backgroundPlain };
   },
@@ -559,10 +582,35 @@ const CHECKS: Record<CheckId, Check> = {
   'glasses.tint': (ctx) => {
     if (!ctx.face) return noFace('glasses.tint');
     const face = ctx.face;
+    const ff = faceFrame(face);
     const bridge = regionStats(ctx.image, patch(ctx, face, LM.bridge));
-    const under = [regionStats(ctx.image, patch(ctx, face, LM.underEyes.right)), regionStats(ctx.image, patch(ctx, face, LM.underEyes.left))];
-    const ratio = Math.min(...under.map((u) => u.meanY / Math.max(1e-6, bridge.meanY)));
-    const shift = Math.max(...under.map((u) => Math.hypot(u.a - bridge.a, u.b - bridge.b)));
+    // A lens filters everything behind it: the skin under the eye AND the skin beside its outer
+    // corner darken together. Dark circles, periorbital pigmentation or a shadow under the brow
+    // darken the first alone: the lens's ratio is the lighter of the two, per eye; a tinted pair
+    // darkens both eyes, so the photo's value is the lighter eye's.
+    const lateral = (side: EyeSide) => {
+      const eye = side === 'right' ? LM.rightEye : LM.leftEye;
+      const o = toFace(ff, lm2(face, eye.outer));
+      const i = toFace(ff, lm2(face, eye.inner));
+      const w = Math.abs(o[0] - i[0]);
+      const out = Math.sign(o[0] - i[0]);
+      const poly: Point[] = [
+        [o[0] + out * 0.15 * w, o[1] - 0.15 * w],
+        [o[0] + out * 0.4 * w, o[1] - 0.15 * w],
+        [o[0] + out * 0.4 * w, o[1] + 0.15 * w],
+        [o[0] + out * 0.15 * w, o[1] + 0.15 * w],
+      ].map((q) => fromFace(ff, q as Point));
+      return regionStats(ctx.image, polygonPixels(ctx.image, poly));
+    };
+    const eyes = (['right', 'left'] as const).map((side) => {
+      const under = regionStats(ctx.image, patch(ctx, face, LM.underEyes[side]));
+      const beside = lateral(side);
+      const ratio = Math.max(under.meanY, beside.meanY) / Math.max(1e-6, bridge.meanY);
+      const shift = Math.min(Math.hypot(under.a - bridge.a, under.b - bridge.b), Math.hypot(beside.a - bridge.a, beside.b - bridge.b));
+      return { ratio, shift };
+    });
+    const ratio = Math.max(...eyes.map((e) => e.ratio));
+    const shift = Math.min(...eyes.map((e) => e.shift));
     const pass = ratio >= LIMITS.glassesTintMinRatio.value && shift <= LIMITS.glassesColourMaxDeltaE.value;
     return {
       id: 'glasses.tint',
@@ -614,7 +662,7 @@ const CHECKS: Record<CheckId, Check> = {
       hueMaxDeg: LIMITS.hairHueMaxDeg.value,
       neutralChroma: LIMITS.hairNeutralMaxChroma.value,
     };
-    const crown = crownRegion(ctx, cache);
+    const crown = cached(cache, 'crown', () => crownRegion(ctx, cache));
     if (crown.height < limit.crown || crown.colours.length < 20) {
       return { id: 'headwear', pass: true, value: { crown: r2(crown.height), hairDeltaE: 0, skinDeltaE: 0, hueDeg: 0, chroma: 0 }, limit, hint: null };
     }
@@ -635,7 +683,11 @@ const CHECKS: Record<CheckId, Check> = {
     const forehead = regionStats(ctx.image, patch(ctx, ctx.face, [...LM.foreheadPatch.right, ...LM.foreheadPatch.left]));
     const skinDeltaE = ref({ a: forehead.a, b: forehead.b, lo: forehead.l5, hi: forehead.l95 });
     const chroma = Math.hypot(top[1], top[2]);
-    const hue = ((Math.atan2(top[2], top[1]) * 180) / Math.PI + 360) % 360;
+    // The hue is read white-balanced on the face: the light's colour cast (a pink backdrop's
+    // bounce, a warm lamp) shifts the skin and the hair alike, so the crown's hue is taken
+    // relative to the forehead skin's and put back on the skin's typical hue.
+    const hueOf = (a: number, b: number) => (Math.atan2(b, a) * 180) / Math.PI;
+    const hue = (((hueOf(top[1], top[2]) - hueOf(forehead.a, forehead.b) + LIMITS.skinHueDeg.value) % 360) + 360) % 360;
     const hairColoured = chroma <= limit.neutralChroma || (hue >= limit.hueMinDeg && hue <= limit.hueMaxDeg);
     const pass = hairColoured && (hairDeltaE <= limit.hairDeltaE || skinDeltaE <= limit.skinDeltaE);
     const r = (v: number) => (Number.isFinite(v) ? r2(v) : null);
@@ -767,6 +819,76 @@ function mouthOpenArea(ctx: CheckContext, face: FaceAnalysis): number {
     if ((L > lips.l50 + 15 && chroma < 0.6 * lips.chroma) || L < lips.l50 - 25) open++;
   }
   return open / (width * width);
+}
+
+/**
+ * How far the backdrop is from plain: the colour difference (ΔE with lightness counted half, the
+ * CMC 2:1 weighting textile acceptability uses: shading on a fabric matters less than a change of
+ * colour) of each background cell from a smooth surface fitted to the backdrop, its
+ * BACKDROP_PLAIN_QUANTILE. The surface is second order in each of L*, a*, b* over the photo: a
+ * lamp's fall-off, vignetting, a colour cast drifting across the backdrop are smooth and removed;
+ * what is left is patterns, objects, a second colour. It is fitted robustly: cells further than
+ * the limit from the surface leave the next fit (an object does not pull the surface to itself).
+ * Hair that the person mask missed (loose curls, strands) is not the backdrop either: a cell
+ * within HAIR_HALO of the head-and-hair ellipse whose colour is nearer the crown's hair than the
+ * backdrop surface is left out.
+ */
+const BACKDROP_PLAIN_QUANTILE = 0.9;
+const HAIR_HALO = 0.35;
+function backdropNonPlainness(ctx: CheckContext, cache: Map<string, unknown>, bg: Background): number {
+  const xy = bg.cells.map((k): [number, number] => [(k % bg.w) / bg.w, Math.floor(k / bg.w) / bg.h]);
+  const limit = LIMITS.backgroundTextureMaxDeltaE.value;
+  const residual = (fits: ((x: number, y: number) => number)[], i: number): number => {
+    const k = bg.cells[i]!;
+    const [x, y] = xy[i]!;
+    return Math.hypot((bg.L[k]! - fits[0]!(x, y)) / 2, bg.A[k]! - fits[1]!(x, y), bg.B[k]! - fits[2]!(x, y));
+  };
+  const channels = [bg.L, bg.A, bg.B];
+  let keep = bg.cells.map((_, i) => i);
+  let fits = channels.map((ch) => fitQuadricSurface(xy, bg.cells.map((k) => ch[k]!)));
+  for (let iter = 0; iter < 4; iter++) {
+    const next = bg.cells.map((_, i) => i).filter((i) => residual(fits, i) <= limit);
+    if (next.length === keep.length || next.length < Math.max(12, 0.5 * bg.cells.length)) break;
+    keep = next;
+    fits = channels.map((ch) => fitQuadricSurface(keep.map((i) => xy[i]!), keep.map((i) => ch[bg.cells[i]!]!)));
+  }
+  const hair = hairColour(ctx, cache);
+  const near = hairHalo(ctx, bg);
+  const res: number[] = [];
+  bg.cells.forEach((k, i) => {
+    const r = residual(fits, i);
+    if (r > limit && hair && near(k)) {
+      const toHair = Math.hypot((bg.L[k]! - hair[0]) / 2, bg.A[k]! - hair[1], bg.B[k]! - hair[2]);
+      if (toHair < r) return;
+    }
+    res.push(r);
+  });
+  if (res.length < 8) return 0;
+  return percentile(res, BACKDROP_PLAIN_QUANTILE);
+}
+
+/** The median colour of the crown's hair (undefined when the crown is too small to say). */
+function hairColour(ctx: CheckContext, cache: Map<string, unknown>): Lab | undefined {
+  if (!ctx.face || !ctx.head) return undefined;
+  const crown = cached(cache, 'crown', () => crownRegion(ctx, cache));
+  if (crown.colours.length < 20) return undefined;
+  return [0, 1, 2].map((i) => percentile(crown.colours.map((c) => c[i]!), 0.5)) as Lab;
+}
+
+/** Whether grid cell k lies within HAIR_HALO head heights outside the head-and-hair ellipse of background(). */
+function hairHalo(ctx: CheckContext, bg: Background): (k: number) => boolean {
+  const ff = faceFrame(ctx.face!);
+  const head = ctx.head!;
+  const cF = toFace(ff, head.centre);
+  const { cell, x0, y0 } = bg;
+  const ax = 0.55 * head.height + HAIR_HALO * head.height;
+  const ay = 0.62 * head.height + HAIR_HALO * head.height;
+  return (k) => {
+    const p = toFace(ff, [x0 + ((k % bg.w) + 0.5) * cell, y0 + (Math.floor(k / bg.w) + 0.5) * cell]);
+    const ex = (p[0] - cF[0]) / ax;
+    const ey = (p[1] - cF[1]) / ay;
+    return ex * ex + ey * ey <= 1;
+  };
 }
 
 /**

@@ -421,3 +421,43 @@ export function edgeBlurSigma(gray: Float32Array, w: number, h: number, reblur =
   const r = Math.min(0.999, p1 / p0);
   return (reblur * r) / Math.sqrt(1 - r * r);
 }
+
+/**
+ * Least-squares second-order surface z ≈ c0 + c1·x + c2·y + c3·x² + c4·xy + c5·y² through the
+ * points (normal equations, Gaussian elimination with partial pivoting). Coordinates should be
+ * normalised to about 0..1 for conditioning.
+ */
+export function fitQuadricSurface(xy: readonly (readonly [number, number])[], z: ArrayLike<number>): (x: number, y: number) => number {
+  const n = 6;
+  const m = Array.from({ length: n }, () => new Float64Array(n + 1));
+  const t = new Float64Array(n);
+  for (let i = 0; i < xy.length; i++) {
+    const [x, y] = xy[i]!;
+    t[0] = 1;
+    t[1] = x;
+    t[2] = y;
+    t[3] = x * x;
+    t[4] = x * y;
+    t[5] = y * y;
+    const zi = z[i]!;
+    for (let r = 0; r < n; r++) {
+      const row = m[r]!;
+      for (let c = 0; c < n; c++) row[c]! += t[r]! * t[c]!;
+      row[n]! += t[r]! * zi;
+    }
+  }
+  for (let r = 0; r < n; r++) m[r]![r]! += 1e-9;
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(m[r]![c]!) > Math.abs(m[p]![c]!)) p = r;
+    [m[c], m[p]] = [m[p]!, m[c]!];
+    const piv = m[c]![c]! || 1e-12;
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = m[r]![c]! / piv;
+      for (let k = c; k <= n; k++) m[r]![k]! -= f * m[c]![k]!;
+    }
+  }
+  const k = m.map((row, i) => row[n]! / (row[i]! || 1e-12));
+  return (x, y) => k[0]! + k[1]! * x + k[2]! * y + k[3]! * x * x + k[4]! * x * y + k[5]! * y * y;
+}

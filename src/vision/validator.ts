@@ -2,12 +2,13 @@
 // ({file, compliant, checks: [{id, pass, value, limit, hint}], ms}), plus the 35x45 crop and
 // live guidance over the same analysis.
 import type { Logger } from '../log.ts';
-import type { FaceAnalyser } from './analysis.ts';
-import { buildContext, runChecks, type CheckResult } from './checks.ts';
+import type { FaceAnalyser, FaceAnalysis } from './analysis.ts';
+import { buildContext, countedFaces, runChecks, type CheckResult } from './checks.ts';
 import { cropToPhoto, cropWindow, pixelsFor, scaleFace, type CroppedPhoto } from './crop.ts';
 import { photoFrame } from './frame.ts';
 import { Guidance, type GuidanceOptions } from './guidance.ts';
-import { ImageError, loadImage } from './image.ts';
+import { HINTS } from './hints.ts';
+import { ImageError, loadImage, type LoadedImage } from './image.ts';
 import { PHOTO } from './limits.ts';
 
 export interface ValidationReport {
@@ -21,6 +22,12 @@ export interface ValidationReport {
 
 export interface Validator {
   validate(image: Buffer, options?: { file?: string; signal?: AbortSignal }): Promise<ValidationReport>;
+  /**
+   * The verdict on what the booth delivers: the capture cropped to the 35x45 photo exactly as
+   * crop() does, that photo validated, and `face.count` counted on the whole capture (a second
+   * person beside the sitter may fall outside the crop, yet was in the booth). Same report shape.
+   */
+  validateCapture(image: Buffer, options?: { file?: string; signal?: AbortSignal }): Promise<ValidationReport>;
   /** The 35x45 photo (e-photo 600 dpi + print 300 dpi) of the largest face; throws without a face. */
   crop(image: Buffer): Promise<CroppedPhoto>;
   guidance(options?: GuidanceOptions): Guidance;
@@ -54,22 +61,51 @@ export function createValidatorWith({ analyser, logger }: ValidatorDeps): Valida
       return report;
     },
     async crop(bytes) {
-      // The face is found at the working resolution; the pixels of the photo come from a second
-      // decode, shrunk only as far as keeps the 35x45 window at the e-photo's 1063 px (600 dpi).
       const image = await loadImage(bytes);
       const analysis = await analyser.analyse(image, { emotion: false, segmentation: false });
       const face = analysis.faces[0];
       if (!face) throw new Error('no face in the photo: nothing to crop');
-      const window = cropWindow(image, face);
-      const frame = photoFrame(image.width, image.height).height;
-      const source = image.scale < 1 ? await loadImage(bytes, { minFramePx: Math.ceil((pixelsFor(PHOTO.heightMm, PHOTO.ephotoDpi) * frame) / window.height) }) : image;
-      return cropToPhoto(source, scaleFace(face, source.width / image.width));
+      return cropFrom(bytes, image, face);
+    },
+    async validateCapture(bytes, options = {}) {
+      const t0 = performance.now();
+      const file = options.file;
+      let image;
+      try {
+        image = await loadImage(bytes);
+      } catch (err) {
+        if (!(err instanceof ImageError)) throw err;
+        return { ...(file ? { file } : {}), compliant: false, checks: [], ms: Math.round(performance.now() - t0), error: err.message };
+      }
+      const analysis = await analyser.analyse(image, { emotion: false, segmentation: false });
+      options.signal?.throwIfAborted();
+      const people = countedFaces(analysis);
+      // No face: nothing to crop; the checks on the capture itself say so.
+      if (!people[0]) return this.validate(bytes, options);
+      const photo = await cropFrom(bytes, image, people[0]);
+      options.signal?.throwIfAborted();
+      const report = await this.validate(photo.ephoto, options);
+      const n = people.length;
+      const checks = report.checks.map((c) => (c.id === 'face.count' ? { ...c, pass: n === 1, value: n, hint: n > 1 ? HINTS.severalFaces : n === 1 ? null : HINTS.noFace } : c));
+      return { ...report, compliant: checks.every((c) => c.pass), checks, ms: Math.round(performance.now() - t0) };
     },
     guidance(options) {
       return new Guidance(analyser, options);
     },
     close: () => analyser.close(),
   };
+}
+
+/**
+ * The 35x45 photo of `face` (found on `image`, the working-resolution decode of `bytes`): the
+ * pixels come from a second decode, shrunk only as far as keeps the 35x45 window at the
+ * e-photo's 1063 px (600 dpi).
+ */
+async function cropFrom(bytes: Buffer, image: LoadedImage, face: FaceAnalysis): Promise<CroppedPhoto> {
+  const window = cropWindow(image, face);
+  const frame = photoFrame(image.width, image.height).height;
+  const source = image.scale < 1 ? await loadImage(bytes, { minFramePx: Math.ceil((pixelsFor(PHOTO.heightMm, PHOTO.ephotoDpi) * frame) / window.height) }) : image;
+  return cropToPhoto(source, scaleFace(face, source.width / image.width));
 }
 
 /** The validator on the real ONNX models (src/vision/models); rejects with the reason when they are not built. */
