@@ -110,7 +110,8 @@ export function cameraPort(deps: CameraPortDeps): CameraPort {
 }
 
 export interface PhotoValidatorLike {
-  validate(jpeg: Buffer, options: { signal?: AbortSignal }): Promise<{ compliant: boolean; checks: { id: string; pass: boolean; value?: unknown; limit?: unknown; hint?: { key: string } | null }[]; error?: string }>;
+  /** The verdict on the delivered photo: the capture cropped to 35x45 as the print and the e-photo are. */
+  validateCapture(jpeg: Buffer, options: { signal?: AbortSignal }): Promise<{ compliant: boolean; checks: { id: string; pass: boolean; value?: unknown; limit?: unknown; hint?: { key: string } | null }[]; error?: string }>;
 }
 
 /** The ANTS checks; the hint passed on is the message key the screen translates. */
@@ -119,7 +120,7 @@ export function validatorPort(vision: () => PhotoValidatorLike | undefined, unav
     async validate(jpeg, signal): Promise<PhotoValidation> {
       const validator = vision();
       if (!validator) throw new Error(`photo validation unavailable: ${unavailable()}`);
-      const report = await validator.validate(jpeg, { signal });
+      const report = await validator.validateCapture(jpeg, { signal });
       if (report.error) throw new Error(`photo validation failed: ${report.error}`);
       return {
         compliant: report.compliant,

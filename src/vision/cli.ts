@@ -32,9 +32,10 @@ export function registerVisionCommands(program: Command): void {
     .description('Check photos against the ANTS rules (exit 1 if any is not compliant or unreadable)')
     .argument('<image...>', 'photo files (JPEG, PNG, WebP, TIFF)')
     .option('--json', 'one JSON report per line per image')
+    .option('--capture', 'treat each image as a booth capture: crop to 35x45 as the booth does, validate that photo, count faces on the whole capture')
     .option('--lang <lang>', `language of the hints in the text output (${hintLanguages.join(', ')})`, 'fr')
     .option('--models <dir>', 'folder of the ONNX models (default: models/)')
-    .action(async (images: string[], opts: { json?: boolean; lang: string; models?: string }) => {
+    .action(async (images: string[], opts: { json?: boolean; capture?: boolean; lang: string; models?: string }) => {
       const lang = hintLanguages.find((l) => l === opts.lang);
       if (!lang) throw new Error(`--lang must be one of ${hintLanguages.join(', ')}, not "${opts.lang}"`);
       // Imported here: the models' runtime and sharp load only for this command.
@@ -46,7 +47,7 @@ export function registerVisionCommands(program: Command): void {
           const file = resolve(image);
           let report: ValidationReport;
           try {
-            report = await validator.validate(await readFile(file), { file });
+            report = opts.capture ? await validator.validateCapture(await readFile(file), { file }) : await validator.validate(await readFile(file), { file });
           } catch (err) {
             const code = (err as NodeJS.ErrnoException).code;
             if (code !== 'ENOENT' && code !== 'EISDIR' && code !== 'EACCES') throw err;

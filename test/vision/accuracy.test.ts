@@ -79,6 +79,6 @@ t.test('the validator on the labelled set: floors per check', async (t) => {
   for (const id of ['shadow.background', 'headwear', 'background.plain', 'background.light', 'background.not-white', 'shadow.face', 'exposure', 'sharpness', 'head.pose'] as const) {
     t.equal(s(id).fp, 0, `${id}: no false failure (${s(id).tn} photos pass)`);
   }
-  t.ok(s('shadow.background').tp >= 5 && s('headwear').tp >= 6, 'the cast shadows and the headwear are caught');
+  t.ok(s('shadow.background').tp >= 3 && s('headwear').tp >= 6, 'the cast shadows deeper than the 1-stop limit and the headwear are caught');
   t.equal(s('gaze').fp, 0, 'gaze (horizontal and vertical) never fails a photo whose sitter looks at the lens');
 });
