@@ -107,7 +107,7 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
     ],
   });
 
-  const desk = new PaymentDesk({ store, acceptor: parts.coinAcceptor, canDeliver: () => health.canDeliver(), storedCreditMinutes: config.payment.storedCreditMinutes, logger });
+  const desk = new PaymentDesk({ store, acceptor: parts.coinAcceptor, ...(parts.cardReader ? { cardReader: parts.cardReader } : {}), canDeliver: () => health.canDeliver(), storedCreditMinutes: config.payment.storedCreditMinutes, logger });
   const printQueue = new PrintQueue({
     store,
     printer: parts.printer,

@@ -6,6 +6,7 @@
 import type { Config } from '../config/schema.ts';
 import { createCamera, type CameraDevice, type SimulatedCameraDevice } from '../hal/camera/index.ts';
 import { createRealCamera } from '../hal/camera/real.ts';
+import { createCardReader, type BoothCardReader } from '../hal/card-reader/index.ts';
 import { createCoinAcceptor, type BoothCoinAcceptor } from '../hal/coin-acceptor/index.ts';
 import { createCurtain, type CurtainDevice } from '../hal/curtain/index.ts';
 import type { Device } from '../hal/device.ts';
@@ -23,6 +24,8 @@ export interface SimulatorHandles {
   touch: Ft6236Model;
   camera: SimulatedCameraDevice;
   coins: NonNullable<BoothCoinAcceptor['simulator']> | undefined;
+  /** The card reader simulator: `tap(card)` (docs/payment.md). */
+  cards: NonNullable<BoothCardReader['simulator']> | undefined;
 }
 
 export interface BoothDevices {
@@ -33,6 +36,8 @@ export interface BoothDevices {
   touch: TouchPanelDevice;
   camera: CameraDevice;
   coinAcceptor: BoothCoinAcceptor;
+  /** The contactless card reader (MDB), when the booth has one. */
+  cardReader: BoothCardReader | undefined;
   printer: PrinterDevice;
   gpio: GpioChip;
   i2c: I2cBus;
@@ -61,11 +66,12 @@ export async function createDevices(config: Config, logger: Logger): Promise<Boo
   const camera = createCamera(config.camera, { simulated, logger, real: createRealCamera });
   const coinAcceptor = createCoinAcceptor(config, { simulated, logger });
   const printer = createPrinter(config.printer, { simulated, logger, dataDir: config.data.dir });
-  const all: Device[] = [lighting, curtain, touch, camera, coinAcceptor, printer];
+  const cardReader = createCardReader(config, { simulated, logger });
+  const all: Device[] = [lighting, curtain, touch, camera, coinAcceptor, ...(cardReader ? [cardReader] : []), printer];
 
   const sim =
     gpio instanceof SimGpioChip && i2c instanceof SimI2cBus && touchModel && camera.simulated
-      ? { gpio, i2c, touch: touchModel, camera: camera as SimulatedCameraDevice, coins: coinAcceptor.simulator }
+      ? { gpio, i2c, touch: touchModel, camera: camera as SimulatedCameraDevice, coins: coinAcceptor.simulator, cards: cardReader?.simulator }
       : undefined;
 
   return {
@@ -75,6 +81,7 @@ export async function createDevices(config: Config, logger: Logger): Promise<Boo
     touch,
     camera,
     coinAcceptor,
+    cardReader,
     printer,
     gpio,
     i2c,

@@ -69,6 +69,11 @@ export interface PaymentPort {
    * refunded by a hopper). Idempotent; returns the cents refunded.
    */
   keepAsCredit(sessionId: string): Promise<{ refundedCents: number }>;
+  /**
+   * The session's board is printed: card approvals are charged now (MDB VEND SUCCESS), never
+   * before. Idempotent (called again after a restart in the uploading step).
+   */
+  delivered?(sessionId: string): Promise<void>;
 }
 
 export interface BoardRequest {

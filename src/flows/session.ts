@@ -663,6 +663,7 @@ export class SessionMachine {
         }
         case 'uploading': {
           if (!s.photoFile) throw new Error('no photo to upload');
+          await ports.payment.delivered?.(s.id); // printed: a card is charged only now
           const recordId = `session-${s.id}`;
           await ports.outbox.enqueue({
             id: recordId,

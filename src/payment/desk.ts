@@ -13,9 +13,11 @@
 //   is open; its coins are journaled as test coins (cash box counted, never a sale nor
 //   credit); a payment opening ends the test first, so a customer's coin is never a test coin.
 import { EventEmitter } from 'node:events';
+import type { CardReaderDevice } from '../hal/card-reader/index.ts';
 import type { CoinAcceptorDevice, CoinCreditEvent, HopperDevice } from '../hal/coin-acceptor/index.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { Store } from '../store/db.ts';
+import { CardPayments, type CardActivity } from './card.ts';
 import { planAcceptance } from './coins.ts';
 import { openLedger, type CashboxLine, type Ledger, type StoredCredit } from './ledger.ts';
 
@@ -29,7 +31,7 @@ export interface SessionCoinCredit {
 export type CanDeliver = () => { ok: true } | { ok: false; reason: string };
 
 export interface PaymentEvent {
-  type: 'coin.credited' | 'payment.paid' | 'credit.stored' | 'credit.applied' | 'credit.expired' | 'change.paid' | 'change.unpaid' | 'payment.alarm';
+  type: 'coin.credited' | 'card.approved' | 'card.denied' | 'card.charged' | 'card.released' | 'card.voided' | 'payment.paid' | 'credit.stored' | 'credit.applied' | 'credit.expired' | 'change.paid' | 'change.unpaid' | 'payment.alarm';
   severity: 'info' | 'warning' | 'error';
   message: string;
   sessionId?: string;
@@ -50,6 +52,8 @@ export interface PaymentState {
   /** Coins larger than the remainder are refused: the screen says "no change given". */
   noChange: boolean;
   storedCreditCents: number;
+  /** The card reader: whether it takes cards now, and what it is doing. */
+  card: { available: boolean; activity: CardActivity } | null;
 }
 
 /** A coin inserted during a technician's coin test (desk event `test-coin`). */
@@ -71,6 +75,8 @@ export interface TestEnded {
 export interface PaymentDeskOptions {
   store: Store;
   acceptor: CoinAcceptorDevice;
+  /** The contactless reader (MDB cashless), if the booth has one. */
+  cardReader?: CardReaderDevice;
   canDeliver: CanDeliver;
   storedCreditMinutes: number;
   logger?: Logger;
@@ -83,12 +89,14 @@ export class PaymentDesk extends EventEmitter {
   readonly ledger: Ledger;
   private readonly acceptor: CoinAcceptorDevice;
   private readonly hopper: HopperDevice | undefined;
+  private readonly card: CardPayments | undefined;
+  private readonly cardReader: CardReaderDevice | undefined;
   private readonly canDeliver: CanDeliver;
   private readonly minutes: number;
   private readonly log: Logger;
   private readonly healthCheckMs: number;
   private readonly now: () => Date;
-  private active: { sessionId: string; dueCents: number } | undefined;
+  private active: { sessionId: string; dueCents: number; item: number } | undefined;
   private testing: { id: number } | undefined;
   private wanted: string[] = [];
   private because: string | null = 'no payment open';
@@ -108,6 +116,23 @@ export class PaymentDesk extends EventEmitter {
     this.log = (options.logger ?? silentLogger()).child({ module: 'payment' });
     this.healthCheckMs = options.healthCheckMs ?? 1000;
     this.now = options.now ?? (() => new Date());
+    this.cardReader = options.cardReader;
+    if (options.cardReader) {
+      this.card = new CardPayments({
+        ledger: this.ledger,
+        reader: options.cardReader,
+        due: () => {
+          const s = this.active ? this.ledger.session(this.active.sessionId) : undefined;
+          if (!s || s.state !== 'open' || !this.canDeliver().ok) return undefined;
+          return { sessionId: s.sessionId, remainingCents: s.dueCents - s.creditCents, item: this.active?.item ?? 1 };
+        },
+        credited: (sessionId, creditId, cents) => setImmediate(() => this.notifyCredit(sessionId, creditId, cents)),
+        publish: (event) => this.publish(event),
+        changed: () => void this.refresh().catch(() => undefined),
+        now: this.now,
+        logger: this.log,
+      });
+    }
   }
 
   /** Attaches the ledger to the acceptor. Call before `acceptor.start()`. */
@@ -119,6 +144,9 @@ export class PaymentDesk extends EventEmitter {
     );
     this.acceptor.on('fault', this.onDeviceChange);
     this.acceptor.on('recovered', this.onDeviceChange);
+    this.cardReader?.on('fault', this.onDeviceChange);
+    this.cardReader?.on('recovered', this.onDeviceChange);
+    this.card?.start();
     this.acceptor.on('alarm', (alarm) => this.publish({ type: 'payment.alarm', severity: 'warning', message: alarm.message, data: { kind: alarm.kind } }));
     for (const p of this.ledger.uncertainPayouts()) {
       this.publish({
@@ -145,13 +173,17 @@ export class PaymentDesk extends EventEmitter {
     if (this.testing) this.finishTest('the booth stopped');
     this.acceptor.off('fault', this.onDeviceChange);
     this.acceptor.off('recovered', this.onDeviceChange);
+    this.cardReader?.off('fault', this.onDeviceChange);
+    this.cardReader?.off('recovered', this.onDeviceChange);
+    this.card?.stop();
     await this.refresh().catch(() => undefined);
     this.acceptor.setCreditSink(undefined);
   }
 
   // ---- PaymentPort (src/flows/ports.ts) ---------------------------------------------------
 
-  async open(sessionId: string, dueCents: number): Promise<{ appliedCreditCents: number }> {
+  /** `item`: the product's number for the card reader (VEND REQUEST item number). */
+  async open(sessionId: string, dueCents: number, item = 1): Promise<{ appliedCreditCents: number }> {
     // A customer's coin must never be taken as a technician's test coin.
     if (this.testing) this.finishTest('a customer payment opened');
     this.expire();
@@ -161,7 +193,7 @@ export class PaymentDesk extends EventEmitter {
     }
     const s = this.ledger.session(sessionId);
     if (s?.state === 'open') {
-      this.active = { sessionId, dueCents: s.dueCents };
+      this.active = { sessionId, dueCents: s.dueCents, item };
       await this.refresh().catch((err: Error) => this.log.warn({ err: err.message }, 'acceptor not enabled'));
     }
     return { appliedCreditCents: appliedCents };
@@ -190,6 +222,11 @@ export class PaymentDesk extends EventEmitter {
   }
 
   /** The session's due amount is spent (idempotent): `settle` at its price. */
+  /** The session's board is printed: its card approvals are charged (VEND SUCCESS). Idempotent. */
+  async delivered(sessionId: string): Promise<void> {
+    await this.card?.delivered(sessionId);
+  }
+
   async markSpent(sessionId: string): Promise<void> {
     const s = this.ledger.session(sessionId);
     if (!s) throw new Error(`no payment for session ${sessionId}`);
@@ -200,6 +237,7 @@ export class PaymentDesk extends EventEmitter {
   async keepAsCredit(sessionId: string): Promise<{ refundedCents: number }> {
     if (this.active?.sessionId === sessionId) await this.inhibit();
     const { storedCents, changed } = this.ledger.keep(sessionId, this.now(), this.minutes);
+    await this.card?.release(sessionId, 'the session ended unserved');
     if (changed && storedCents > 0) {
       this.publish({
         type: 'credit.stored',
@@ -227,6 +265,7 @@ export class PaymentDesk extends EventEmitter {
       inhibitedBecause: this.because,
       noChange: this.noChange,
       storedCreditCents: this.storedCreditCents(),
+      card: this.card ? this.card.state() : null,
     };
   }
 
@@ -316,6 +355,7 @@ export class PaymentDesk extends EventEmitter {
       if (!because && coins.length === 0) because = 'no euro coin in the acceptor table';
     } else if (!active || !s || s.state !== 'open') because = 'no payment open';
     else if (s.creditCents >= s.dueCents) because = 'paid';
+    else if (this.card?.state().activity === 'authorising') because = 'a card is being authorised';
     else {
       const health = this.canDeliver();
       const device = this.acceptor.status();
@@ -327,6 +367,9 @@ export class PaymentDesk extends EventEmitter {
         if (coins.length === 0) because = 'no coin in the acceptor table fits';
       }
     }
+    // Cards follow the payment and the booth, not the coin acceptor's health.
+    const cardWanted = !this.testing && s?.state === 'open' && s.creditCents < s.dueCents && this.canDeliver().ok && this.cardReader?.status().health === 'ok';
+    if (this.card) await this.card.setEnabled(cardWanted).catch((err: Error) => this.log.warn({ err: err.message }, 'card reader not switched'));
     if (because !== this.because) this.log.info({ because, coins }, because ? 'coins inhibited' : 'coins accepted');
     this.because = because;
     this.noChange = hopperCoin === undefined;
@@ -375,13 +418,19 @@ export class PaymentDesk extends EventEmitter {
       message: `${coin} credited`,
       data: { coinId, coin, creditCents: s?.creditCents, dueCents: s?.dueCents },
     });
+    this.notifyCredit(sessionId, coinId, cents);
+  }
+
+  /** Tells the flow of a journaled credit (coin or card approval); announces the session paid. */
+  private notifyCredit(sessionId: string, creditId: string, cents: number): void {
     for (const listener of this.creditListeners) {
       try {
-        listener({ sessionId, coinId, cents });
+        listener({ sessionId, coinId: creditId, cents });
       } catch (err) {
         this.log.error({ err: (err as Error).message }, 'credit listener failed');
       }
     }
+    const s = this.ledger.session(sessionId);
     if (s && s.state === 'open' && s.creditCents >= s.dueCents) {
       this.publish({ type: 'payment.paid', severity: 'info', sessionId, cents: s.creditCents, message: `session paid (${s.creditCents} of ${s.dueCents} cents)` });
     }

@@ -87,6 +87,24 @@ const MIGRATIONS = [
      acceptor_serial TEXT NOT NULL,
      at TEXT NOT NULL
    );`,
+  // Card vends (MDB cashless): journaled 'requested' before the VEND REQUEST is sent, then
+  // 'approved' (its amount credited to the session in the same transaction), and ended once:
+  // charged (VEND SUCCESS after delivery), released (VEND FAILURE: not delivered), voided (the
+  // reader dropped the approval: reset, restart), denied, failed (timeout, fault), abandoned
+  // (a restart before the reader answered: the reader is reset at boot, nothing charged).
+  `CREATE TABLE payment_card_vends (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     session_id TEXT NOT NULL,
+     item INTEGER NOT NULL,
+     requested_cents INTEGER NOT NULL CHECK (requested_cents > 0),
+     credited_cents INTEGER NOT NULL DEFAULT 0,
+     state TEXT NOT NULL CHECK (state IN ('requested', 'approved', 'charged', 'released', 'voided', 'denied', 'failed', 'abandoned')),
+     reason TEXT,
+     reader TEXT NOT NULL,
+     requested_at TEXT NOT NULL,
+     ended_at TEXT
+   );
+   CREATE INDEX payment_card_vends_session ON payment_card_vends(session_id);`,
 ];
 
 export interface RecordedCoin {
@@ -119,6 +137,23 @@ export interface StoredCredit {
   expiresAt: string;
 }
 
+export type CardVendState = 'requested' | 'approved' | 'charged' | 'released' | 'voided' | 'denied' | 'failed' | 'abandoned';
+/** The end states a vend can move to once (from requested or approved). */
+export type CardVendEnd = Exclude<CardVendState, 'requested' | 'approved'>;
+
+export interface CardVend {
+  id: number;
+  sessionId: string;
+  item: number;
+  requestedCents: number;
+  /** What the approval credited to the session (0 until approved). */
+  creditedCents: number;
+  state: CardVendState;
+  reason: string | null;
+  requestedAt: string;
+  endedAt: string | null;
+}
+
 export interface CashboxLine {
   coin: string;
   count: number;
@@ -130,6 +165,8 @@ export interface SessionPayment {
   dueCents: number;
   appliedCents: number;
   coinCents: number;
+  /** Card approvals credited to the session (charged or not yet). */
+  cardCents: number;
   creditCents: number;
   state: 'open' | 'settled' | 'kept';
   spentCents: number | null;
@@ -172,6 +209,31 @@ export interface Ledger {
   uncertainPayouts(): { id: number; sessionId: string; coins: number; coinCents: number }[];
   cashbox(): CashboxLine[];
   emptyCashbox(now: Date): { totalCents: number; counts: CashboxLine[] };
+  /** Journals a vend about to be requested from the card reader; returns its id. */
+  requestCardVend(sessionId: string, cents: number, item: number, reader: string, now: Date): number;
+  /**
+   * The reader approved: credits min(approved, requested) to the session in one transaction,
+   * if its payment is still open; `late` (nothing credited) when it closed meanwhile.
+   */
+  approveCardVend(id: number, approvedCents: number, now: Date): { sessionId: string; creditedCents: number; late: boolean };
+  /** Ends a vend once (no change when it already ended); returns whether it changed. */
+  endCardVend(id: number, state: CardVendEnd, reason: string | null, now: Date): boolean;
+  cardVends(sessionId: string): CardVend[];
+  /** Vends a restart interrupted: requested → abandoned, approved → voided (returned). */
+  interruptCardVends(now: Date): CardVend[];
+}
+
+interface VendRow {
+  id: number;
+  session_id: string;
+  item: number;
+  requested_cents: number;
+  credited_cents: number;
+  state: CardVendState;
+  reason: string | null;
+  reader: string;
+  requested_at: string;
+  ended_at: string | null;
 }
 
 const iso = (d: Date) => d.toISOString();
@@ -228,8 +290,30 @@ export function openLedger(store: Store): Ledger {
     insertTestCoin: db.prepare<[number, string, number, number, number, string, string]>(
       'INSERT INTO payment_test_coins (test_id, coin, cents, channel, counter, acceptor_serial, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
+    insertVend: db.prepare<[string, number, number, string, string]>(
+      "INSERT INTO payment_card_vends (session_id, item, requested_cents, state, reader, requested_at) VALUES (?, ?, ?, 'requested', ?, ?)",
+    ),
+    vend: db.prepare<[number], VendRow>('SELECT * FROM payment_card_vends WHERE id = ?'),
+    vends: db.prepare<[string], VendRow>('SELECT * FROM payment_card_vends WHERE session_id = ? ORDER BY id'),
+    openVends: db.prepare<[], VendRow>("SELECT * FROM payment_card_vends WHERE state IN ('requested', 'approved') ORDER BY id"),
+    approveVend: db.prepare<[number, number]>("UPDATE payment_card_vends SET state = 'approved', credited_cents = ? WHERE id = ? AND state = 'requested'"),
+    endVend: db.prepare<[string, string | null, string, number]>(
+      "UPDATE payment_card_vends SET state = ?, reason = ?, ended_at = ? WHERE id = ? AND state IN ('requested', 'approved')",
+    ),
+    cardSum: db.prepare<[string], { s: number | null }>('SELECT SUM(credited_cents) AS s FROM payment_card_vends WHERE session_id = ?'),
     testCoinsSince: db.prepare<[string], { n: number; c: number | null }>('SELECT COUNT(*) AS n, SUM(cents) AS c FROM payment_test_coins WHERE at > ?'),
   };
+  const toVend = (r: VendRow): CardVend => ({
+    id: r.id,
+    sessionId: r.session_id,
+    item: r.item,
+    requestedCents: r.requested_cents,
+    creditedCents: r.credited_cents,
+    state: r.state,
+    reason: r.reason,
+    requestedAt: r.requested_at,
+    endedAt: r.ended_at,
+  });
   const toCredit = (r: { id: number; origin: string; session_id: string | null; cents: number; left_cents: number; stored_at: string; expires_at: string }): StoredCredit => ({
     id: r.id,
     origin: r.origin,
@@ -294,12 +378,14 @@ export function openLedger(store: Store): Ledger {
       const row = q.session.get(sessionId);
       if (!row) return undefined;
       const coinCents = q.coinSum.get(sessionId)?.s ?? 0;
+      const cardCents = q.cardSum.get(sessionId)?.s ?? 0;
       return {
         sessionId,
         dueCents: row.due_cents,
         appliedCents: row.applied_cents,
         coinCents,
-        creditCents: row.applied_cents + coinCents,
+        cardCents,
+        creditCents: row.applied_cents + coinCents + cardCents,
         state: row.state,
         spentCents: row.spent_cents,
       };
@@ -340,8 +426,10 @@ export function openLedger(store: Store): Ledger {
         const s = ledger.session(sessionId);
         if (!s || s.state !== 'open') return { storedCents: 0, changed: false };
         q.close.run('kept', null, iso(now), sessionId);
-        if (s.creditCents > 0) q.insertCredit.run('walk-away', sessionId, s.creditCents, s.creditCents, iso(now), plusMinutes(now, creditMinutes));
-        return { storedCents: s.creditCents, changed: true };
+        // Card approvals are released by the desk (VEND FAILURE), never turned into credit.
+        const cash = s.creditCents - s.cardCents;
+        if (cash > 0) q.insertCredit.run('walk-away', sessionId, cash, cash, iso(now), plusMinutes(now, creditMinutes));
+        return { storedCents: cash, changed: true };
       });
     },
     storeCredit(origin, sessionId, cents, now, creditMinutes) {
@@ -380,6 +468,43 @@ export function openLedger(store: Store): Ledger {
         q.emptied.run(iso(now), totalCents, JSON.stringify(counts));
         q.cashboxClear.run();
         return { totalCents, counts };
+      });
+    },
+    requestCardVend(sessionId, cents, item, reader, now) {
+      return Number(q.insertVend.run(sessionId, item, cents, reader, iso(now)).lastInsertRowid);
+    },
+    approveCardVend(id, approvedCents, now) {
+      return store.transaction(() => {
+        const vend = q.vend.get(id);
+        if (!vend) throw new Error(`no card vend ${id}`);
+        if (vend.state !== 'requested') return { sessionId: vend.session_id, creditedCents: vend.credited_cents, late: vend.state !== 'approved' };
+        const s = q.session.get(vend.session_id);
+        if (!s || s.state !== 'open') {
+          q.endVend.run('released', 'the payment closed during the authorisation', iso(now), id);
+          return { sessionId: vend.session_id, creditedCents: 0, late: true };
+        }
+        const credited = Math.max(0, Math.min(approvedCents, vend.requested_cents));
+        const paid = ledger.session(vend.session_id);
+        if (paid && paid.creditCents + credited > paid.dueCents) {
+          // Coins paid part of it meanwhile: the card would be charged more than is due.
+          q.endVend.run('released', 'the session was paid otherwise during the authorisation', iso(now), id);
+          return { sessionId: vend.session_id, creditedCents: 0, late: true };
+        }
+        q.approveVend.run(credited, id);
+        return { sessionId: vend.session_id, creditedCents: credited, late: false };
+      });
+    },
+    endCardVend(id, state, reason, now) {
+      return q.endVend.run(state, reason, iso(now), id).changes > 0;
+    },
+    cardVends(sessionId) {
+      return q.vends.all(sessionId).map(toVend);
+    },
+    interruptCardVends(now) {
+      return store.transaction(() => {
+        const rows = q.openVends.all();
+        for (const r of rows) q.endVend.run(r.state === 'approved' ? 'voided' : 'abandoned', 'the booth restarted', iso(now), r.id);
+        return rows.map(toVend);
       });
     },
   };

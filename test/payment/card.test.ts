@@ -1,0 +1,180 @@
+// Card payment through the desk: the real MDB cashless driver on the in-process reader
+// simulator (byte for byte), beside the real ccTalk driver on its simulator. Journal before
+// report, charged only after delivery, coins and card together, released when unserved,
+// voided (never charged) after a restart.
+import t, { type Test } from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configSchema } from '../../src/config/schema.ts';
+import { createCardReader, MdbCardReaderSimulator, type BoothCardReader } from '../../src/hal/card-reader/index.ts';
+import { createCoinAcceptor, CctalkBusSimulator } from '../../src/hal/coin-acceptor/index.ts';
+import { PaymentDesk, type PaymentEvent, type SessionCoinCredit } from '../../src/payment/index.ts';
+import { openStore, type Store } from '../../src/store/db.ts';
+import { silentLogger } from '../../src/log.ts';
+import { until } from '../hal/coin-acceptor-harness.ts';
+
+async function rig(t: Test, options: { dir?: string; keepDir?: boolean } = {}) {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'cabine-card-'));
+  const store = openStore(dir);
+  const coins = new CctalkBusSimulator();
+  const cards = new MdbCardReaderSimulator();
+  const config = configSchema.parse({ coinAcceptor: { pollMs: 50 }, cardReader: { pollMs: 30 } });
+  const acceptor = createCoinAcceptor(config, { simulated: true, logger: silentLogger(), simulator: coins });
+  const reader = createCardReader(config, { simulated: true, logger: silentLogger(), simulator: cards }) as BoothCardReader;
+  const health = { ok: true as boolean, reason: '' };
+  const desk = new PaymentDesk({
+    store,
+    acceptor,
+    cardReader: reader,
+    canDeliver: () => (health.ok ? { ok: true } : { ok: false, reason: health.reason }),
+    storedCreditMinutes: 30,
+    healthCheckMs: 50,
+  });
+  const credits: SessionCoinCredit[] = [];
+  const events: PaymentEvent[] = [];
+  desk.onCredit((c) => credits.push(c));
+  desk.on('event', (e: PaymentEvent) => events.push(e));
+  desk.start();
+  await acceptor.start();
+  await reader.start();
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await desk.stop();
+    await reader.stop();
+    await acceptor.stop();
+    coins.stop();
+    cards.stop();
+    store.close();
+  };
+  t.teardown(async () => {
+    await stop();
+    if (!options.keepDir) rmSync(dir, { recursive: true, force: true });
+  });
+  return { dir, store, coins, cards, reader, desk, credits, events, health, stop };
+}
+
+const vendStates = (store: Store) => store.db.prepare<[], { state: string; credited_cents: number }>('SELECT state, credited_cents FROM payment_card_vends ORDER BY id').all();
+
+t.test('card only: enabled while due, approval journaled before it is reported, charged only after delivery', async (t) => {
+  const r = await rig(t);
+  t.equal(r.cards.tap(), 'disabled', 'no payment open: the reader takes no card');
+  await r.desk.open('s1', 800, 2);
+  await until('reader enabled', () => r.cards.status().state === 'enabled');
+  t.match(r.desk.state().card, { available: true });
+  let journaledFirst = true;
+  r.desk.onCredit((c) => {
+    if (r.desk.ledger.session(c.sessionId)?.cardCents !== 800) journaledFirst = false;
+  });
+  t.equal(r.cards.tap({ label: 'visa' }), 'session');
+  await until('credited', () => r.credits.length === 1);
+  t.ok(journaledFirst, 'the ledger held the approval before the flow heard of it');
+  t.match(r.credits[0], { sessionId: 's1', cents: 800 });
+  t.match(r.credits[0]?.coinId, /^card-\d+$/);
+  t.equal(r.desk.ledger.session('s1')?.creditCents, 800);
+  await until('coins and card off once paid', () => r.desk.state().inhibitedBecause === 'paid' && !r.cards.status().enabled);
+  t.equal(r.cards.tap(), 'busy', 'a second tap: the session is still open, nothing more asked');
+  t.same(r.cards.status().charged, [], 'approved is not charged');
+  await r.desk.settle('s1', 800);
+  t.same(r.cards.status().charged, [], 'settled (printing starts) is not charged either');
+  await r.desk.delivered('s1');
+  t.same(r.cards.status().charged, [{ item: 2, cents: 800, label: 'visa' }], 'VEND SUCCESS after the delivery');
+  await r.desk.delivered('s1');
+  t.equal(r.cards.status().charged.length, 1, 'delivered is idempotent');
+  t.same(vendStates(r.store), [{ state: 'charged', credited_cents: 800 }]);
+  t.ok(r.events.some((e) => e.type === 'card.charged'));
+  t.equal(r.cards.status().commands['VEND REQUEST'], 1);
+});
+
+t.test('coins and card pay one session together', async (t) => {
+  const r = await rig(t);
+  await r.desk.open('s2', 800);
+  await until('accepting', () => r.desk.state().accepting.length > 0 && r.cards.status().state === 'enabled');
+  r.coins.insertCoin('EU200A');
+  r.coins.insertCoin('EU200A');
+  await until('two coins', () => r.credits.length === 2);
+  t.equal(r.cards.tap(), 'session');
+  await until('card credited', () => r.credits.length === 3);
+  t.equal(r.credits[2]?.cents, 400, 'the card was asked for what remained');
+  const s = r.desk.ledger.session('s2');
+  t.match(s, { coinCents: 400, cardCents: 400, creditCents: 800 });
+  await r.desk.settle('s2', 800);
+  await r.desk.delivered('s2');
+  t.same(r.cards.status().charged.map((c) => c.cents), [400]);
+});
+
+t.test('a refused card leaves the payment open for another card or coins', async (t) => {
+  const r = await rig(t);
+  await r.desk.open('s3', 600);
+  await until('reader enabled', () => r.cards.status().state === 'enabled');
+  r.cards.tap({ decision: 'deny' });
+  await until('denied', () => r.events.some((e) => e.type === 'card.denied'));
+  await until('session ended', () => r.cards.status().state === 'enabled');
+  t.equal(r.credits.length, 0);
+  t.match(r.desk.state().card, { available: true, activity: 'denied' });
+  for (const c of ['EU200A', 'EU200A', 'EU200A']) r.coins.insertCoin(c);
+  await until('paid by coins', () => r.desk.ledger.session('s3')?.creditCents === 600);
+  t.same(vendStates(r.store), [{ state: 'denied', credited_cents: 0 }]);
+});
+
+t.test('coins are refused while a card is being authorised (never more than due)', async (t) => {
+  const r = await rig(t);
+  await r.desk.open('s4', 500);
+  await until('reader enabled', () => r.cards.status().state === 'enabled');
+  r.cards.tap({ delayMs: 400 });
+  await until('coins inhibited', () => r.desk.state().inhibitedBecause === 'a card is being authorised' && !r.coins.status().acceptor.masterEnabled);
+  t.equal(r.coins.insertCoin('EU200A'), 'rejected');
+  await until('credited', () => r.credits.length === 1);
+  t.equal(r.desk.ledger.session('s4')?.creditCents, 500);
+});
+
+t.test('a session that ends unserved releases the approval (VEND FAILURE); only coins become stored credit', async (t) => {
+  const r = await rig(t);
+  await r.desk.open('s5', 800);
+  await until('accepting', () => r.desk.state().accepting.length > 0 && r.cards.status().state === 'enabled');
+  r.coins.insertCoin('EU100A');
+  await until('coin', () => r.credits.length === 1);
+  r.cards.tap({ approveCents: 300 }); // approves less than asked: the session stays unpaid
+  await until('card', () => r.credits.length === 2);
+  t.equal(r.desk.ledger.session('s5')?.creditCents, 400);
+  await r.desk.keepAsCredit('s5');
+  t.same(r.cards.status().charged, []);
+  t.equal(r.cards.status().voided.length, 1, 'the approval was released');
+  t.same(vendStates(r.store), [{ state: 'released', credited_cents: 300 }]);
+  t.equal(r.desk.storedCreditCents(), 100, 'the coin is stored credit; the card is not money the booth holds');
+});
+
+t.test('an approval interrupted by a restart is voided, never charged, and raises an alarm', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cabine-card-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const first = await rig(t, { dir, keepDir: true });
+  await first.desk.open('s6', 800);
+  await until('reader enabled', () => first.cards.status().state === 'enabled');
+  first.cards.tap();
+  await until('credited', () => first.credits.length === 1);
+  await first.stop(); // the booth goes down before the delivery
+  const second = await rig(t, { dir, keepDir: true });
+  t.ok(second.events.some((e) => e.type === 'card.voided' && e.sessionId === 's6'), 'alarm at start');
+  t.same(vendStates(second.store), [{ state: 'voided', credited_cents: 800 }]);
+  t.equal(second.desk.ledger.session('s6')?.creditCents, 800, 'the session stays paid: it is served');
+  await second.desk.delivered('s6');
+  t.same(second.cards.status().charged, [], 'nothing charged on the new reader session');
+});
+
+t.test('the reader down does not stop coins; a booth that cannot deliver takes no card', async (t) => {
+  const r = await rig(t);
+  r.health.ok = false;
+  r.health.reason = 'printer out of paper';
+  await r.desk.open('s7', 400);
+  await r.desk.refresh();
+  t.equal(r.cards.status().enabled, false);
+  r.health.ok = true;
+  await r.desk.refresh();
+  await until('reader enabled', () => r.cards.status().enabled);
+  r.cards.setSilent(true);
+  await until('reader fault', () => r.reader.status().health === 'fault');
+  await until('card off', () => r.desk.state().card?.available === false);
+  t.ok(r.desk.state().accepting.length > 0, 'coins still taken');
+});
