@@ -9,7 +9,7 @@
 // does, through the simulator. The harness SIGKILLs this process at random points and starts
 // it again on the same data dir.
 //
-//   node --import tsx test/flows/powercut-booth.ts --dir DIR --port PTY [--customers N] [--price CENTS]
+//   node --import tsx test/flows/powercut-booth.ts --dir DIR --port PTY [--card PTY] [--customers N] [--price CENTS]
 //
 // stdout, one JSON line each:
 //   {"up":true,"ms":N}                          booth started (recovery running)
@@ -36,6 +36,7 @@ const { values } = parseArgs({
     port: { type: 'string' },
     customers: { type: 'string', default: '-1' },
     price: { type: 'string', default: '300' },
+    card: { type: 'string' },
   },
 });
 if (!values.dir || !values.port) throw new Error('--dir and --port are required');
@@ -57,6 +58,8 @@ const config = loadConfig({
     'payment.storedCreditMinutes': 24 * 60,
     'session.doneSeconds': 1,
     'session.paymentTimeoutSeconds': 20,
+    // --card PTY: the real MDB cashless driver on the pty of `cabine sim mdb --pty`.
+    ...(values.card ? { 'cardReader.port': values.card, 'cardReader.pollMs': 50 } : { 'cardReader.simulated': false }),
   },
 });
 // Logs (warnings and errors; CABINE_LOG_LEVEL for more) go to stderr: the harness keeps the

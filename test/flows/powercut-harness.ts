@@ -56,7 +56,14 @@ export interface PowercutResult {
   storedCreditCents: number;
   /** What the acceptor took, as the simulator counts it (for re-running `checkInvariants`). */
   acceptor: AcceptorTally;
+  /** Cards presented (the reader is a separate process too) and what the reader charged. */
+  cards: { taps: number; sessions: number; charged: CardChargeTally[]; voided: number; ledgerCharged: number; ledgerVends: Record<string, number> };
   violations: string[];
+}
+
+export interface CardChargeTally {
+  item: number;
+  cents: number;
 }
 
 export interface AcceptorTally {
@@ -172,6 +179,7 @@ export async function runPowercut(options: PowercutOptions): Promise<PowercutRes
     paymentRecords: 0,
     storedCreditCents: 0,
     acceptor: { counter: 0, accepted: {}, acceptedCents: 0, counters: [] },
+    cards: { taps: 0, sessions: 0, charged: [], voided: 0, ledgerCharged: 0, ledgerVends: {} },
     violations,
   };
   const t0 = Date.now();
@@ -194,6 +202,21 @@ export async function runPowercut(options: PowercutOptions): Promise<PowercutRes
       return run;
     };
 
+    // The card reader behind its MDB interface: a separate process as well.
+    const cardSim = spawnChild('MDB reader simulator', [join(root, 'bin/cabine.js'), 'sim', 'mdb', '--pty']);
+    children.push(cardSim);
+    const cardPort = String((await cardSim.line('reader ready', (l) => l.ready === true, 0, 20000)).port);
+    let cardQueue: Promise<unknown> = Promise.resolve();
+    const cardControl = (command: Line): Promise<Line> => {
+      const run = cardQueue.then(async () => {
+        const from = cardSim.lines.length;
+        cardSim.proc.stdin.write(JSON.stringify(command) + '\n');
+        return cardSim.line(`answer to ${JSON.stringify(command)}`, () => true, from, 10000);
+      });
+      cardQueue = run.catch(() => undefined);
+      return run;
+    };
+
     let booth: Child | undefined;
     /** The booth's driver polls the acceptor (between its `up` line and its death). */
     let polled = false;
@@ -208,6 +231,13 @@ export async function runPowercut(options: PowercutOptions): Promise<PowercutRes
         await sleep(60 + Math.floor(rand() * 200));
         if (!feeding) break;
         const down = !polled || !booth?.alive;
+        if (rand() < 0.25) {
+          // A card instead: approved (after 0-400 ms of "bank") or, now and then, refused.
+          const reply = await cardControl({ tap: { delayMs: Math.floor(rand() * 400), decision: rand() < 0.2 ? 'deny' : 'approve' } });
+          result.cards.taps++;
+          if (reply.result === 'session') result.cards.sessions++;
+          continue;
+        }
         if (down && downEvents >= 2) continue;
         const coin = pick(COIN_CHOICE);
         const reply = await control({ coin });
@@ -232,7 +262,7 @@ export async function runPowercut(options: PowercutOptions): Promise<PowercutRes
     );
 
     const startBooth = async (extra: string[] = []): Promise<Child> => {
-      const child = spawnChild('booth', ['--import', 'tsx', join(root, 'test/flows/powercut-booth.ts'), '--dir', dataDir, '--port', port, '--price', String(price), ...extra]);
+      const child = spawnChild('booth', ['--import', 'tsx', join(root, 'test/flows/powercut-booth.ts'), '--dir', dataDir, '--port', port, '--card', cardPort, '--price', String(price), ...extra]);
       children.push(child);
       booth = child;
       await Promise.race([child.line('booth up', (l) => l.up === true, 0, 60000), feederFailed]);
@@ -291,6 +321,10 @@ export async function runPowercut(options: PowercutOptions): Promise<PowercutRes
     const stopped = await last.exited;
     if (stopped.code !== 0) violations.push(`the last boot did not stop cleanly: ${JSON.stringify(stopped)}: ${last.stderr}`);
     await queue;
+    const cardStatus = (await cardControl({ status: true })).result as { charged: CardChargeTally[]; voided: unknown[] };
+    result.cards.charged = cardStatus.charged.map((c) => ({ item: c.item, cents: c.cents }));
+    result.cards.voided = cardStatus.voided.length;
+    cardSim.proc.stdin.write(JSON.stringify({ quit: true }) + '\n');
     sim.proc.stdin.write(JSON.stringify({ quit: true }) + '\n');
     const simExit = await sim.exited;
     if (simExit.code !== 0) violations.push(`the simulator did not quit cleanly: ${JSON.stringify(simExit)}`);
@@ -355,6 +389,19 @@ export function checkInvariants(
     const spool = existsSync(join(dataDir, 'printer')) ? readdirSync(join(dataDir, 'printer')).filter((f) => /^job-\d+-.*\.(png|jpg|pdf)$/.test(f)) : [];
     const seenCodes = new Map<string, string>();
     let settledSpent = 0;
+    // Card vends: the ledger's states (SQL: the ledger lists vends per session only).
+    const vends = store.db.prepare('SELECT session_id AS sessionId, state, credited_cents AS credited FROM payment_card_vends ORDER BY id').all() as { sessionId: string; state: string; credited: number }[];
+    result.cards.ledgerVends = {};
+    for (const vend of vends) result.cards.ledgerVends[vend.state] = (result.cards.ledgerVends[vend.state] ?? 0) + 1;
+    const charged = vends.filter((x) => x.state === 'charged');
+    result.cards.ledgerCharged = charged.length;
+    const chargedCents = charged.reduce((a, x) => a + x.credited, 0);
+    const readerCents = result.cards.charged.reduce((a, c) => a + c.cents, 0);
+    if (charged.length !== result.cards.charged.length || chargedCents !== readerCents)
+      v.push(`the reader charged ${result.cards.charged.length} vends (${readerCents} cents), the ledger says ${charged.length} charged (${chargedCents} cents)`);
+    const open = vends.filter((x) => x.state === 'requested' || x.state === 'approved');
+    if (open.length > 0) v.push(`${open.length} card vends left ${open.map((x) => x.state).join(', ')} after the clean stop`);
+    let cardCreditOfServed = 0;
     for (const sessionId of journal.sessions()) {
       result.sessions.total++;
       const facts = journal.entries(sessionId).map((e) => e.fact);
@@ -375,6 +422,11 @@ export function checkInvariants(
         if (payment?.state !== 'settled') v.push(`session ${sessionId}: paid in the journal, ledger says ${payment?.state ?? 'no payment'}`);
         else if (payment.spentCents !== price) v.push(`session ${sessionId}: charged ${payment.spentCents} cents, price ${price}`);
         else settledSpent += payment.spentCents;
+        cardCreditOfServed += payment?.cardCents ?? 0;
+        // A card is charged only after the board printed, and once.
+        const cardCharges = charged.filter((x) => x.sessionId === sessionId).length;
+        if (cardCharges > 0 && completed.length === 0) v.push(`session ${sessionId}: card charged, no board printed`);
+        if (cardCharges > 1) v.push(`session ${sessionId}: card charged ${cardCharges} times`);
         if (!code) v.push(`session ${sessionId}: paid, no code`);
         else {
           const other = seenCodes.get(code.code);
@@ -395,6 +447,7 @@ export function checkInvariants(
         if (code) v.push(`session ${sessionId}: unpaid, yet code ${code.code}`);
         if (attempts.length > 0 || jobs.length > 0) v.push(`session ${sessionId}: unpaid, yet ${attempts.length} print attempts and ${jobs.length} boards`);
         if (issued.length > 0) v.push(`session ${sessionId}: unpaid, yet CODE_ISSUED journaled`);
+        if (charged.some((x) => x.sessionId === sessionId)) v.push(`session ${sessionId}: unserved, yet its card was charged`);
       }
       if (code) result.codes++;
       result.prints += jobs.length;
@@ -423,15 +476,18 @@ export function checkInvariants(
     const credits = store.db.prepare("SELECT origin, session_id AS sessionId, cents, left_cents AS left, state FROM payment_credit").all() as { origin: string; sessionId: string | null; cents: number; left: number; state: string }[];
     for (const sessionId of journal.sessions()) {
       const payment = ledger.session(sessionId);
-      if (payment?.state !== 'kept' || payment.creditCents === 0) continue;
+      if (!payment || payment.state !== 'kept') continue;
+      const cash = payment.creditCents - payment.cardCents;
+      if (cash === 0) continue;
       const kept = credits.filter((c) => c.origin === 'walk-away' && c.sessionId === sessionId).reduce((a, c) => a + c.cents, 0);
-      if (kept !== payment.creditCents) v.push(`session ${sessionId}: ${payment.creditCents} cents unserved, ${kept} kept as stored credit`);
+      if (kept !== cash) v.push(`session ${sessionId}: ${cash} cents of cash unserved, ${kept} kept as stored credit`);
     }
     const expired = credits.filter((c) => c.state === 'expired');
     if (expired.length > 0) v.push(`${expired.length} stored credits expired during the run (storedCreditMinutes too short for the check)`);
     result.storedCreditCents = credits.reduce((a, c) => a + c.left, 0);
-    if (result.coins.ledgerCents !== settledSpent + result.storedCreditCents)
-      v.push(`money does not add up: ${result.coins.ledgerCents} cents taken, ${settledSpent} spent on served sessions + ${result.storedCreditCents} stored credit`);
+    // Card approvals of served sessions paid part of what they spent (no card money is ever stored credit).
+    if (result.coins.ledgerCents !== settledSpent - cardCreditOfServed + result.storedCreditCents)
+      v.push(`money does not add up: ${result.coins.ledgerCents} cents taken, ${settledSpent} spent on served sessions (${cardCreditOfServed} of it by card) + ${result.storedCreditCents} stored credit`);
   } finally {
     store.close();
   }

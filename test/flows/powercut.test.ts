@@ -28,11 +28,14 @@ t.test(`power cut at random points, ${CYCLES} cycles (seed ${SEED}): nothing los
   // The kills must really land inside the steps that matter, or the test proves little.
   t.ok((result.killedIn.payment ?? 0) > 0, 'some kills in the payment step');
   t.ok((result.killedIn.printing ?? 0) + (result.killedIn.issuing ?? 0) > 0, 'some kills while issuing or printing');
-  t.comment(JSON.stringify({ killedIn: result.killedIn, lateKills: result.lateKills, sessions: result.sessions, coins: result.coins, codes: result.codes, prints: result.prints, records: result.records, paymentRecords: result.paymentRecords, storedCreditCents: result.storedCreditCents }));
+  const cardPaid = (result.cards.ledgerVends.charged ?? 0) + (result.cards.ledgerVends.voided ?? 0);
+  t.ok(cardPaid > 0, `cards paid some sessions (${JSON.stringify(result.cards.ledgerVends)}: voided = approval dropped by a kill, never charged)`);
+  t.equal(result.cards.ledgerCharged, result.cards.charged.length, 'the reader charged exactly the vends the ledger says');
+  t.comment(JSON.stringify({ killedIn: result.killedIn, lateKills: result.lateKills, sessions: result.sessions, coins: result.coins, codes: result.codes, prints: result.prints, records: result.records, paymentRecords: result.paymentRecords, storedCreditCents: result.storedCreditCents, cards: result.cards }));
 
   // The checks themselves can fail: break the store the run left, one invariant at a time.
   const recheck = () => {
-    const fresh: PowercutResult = { ...result, violations: [], sessions: { total: 0, served: 0, unpaid: 0, interrupted: 0, timeout: 0 }, coins: { ...result.coins }, codes: 0, prints: 0, records: 0, paymentRecords: 0 };
+    const fresh: PowercutResult = { ...result, cards: { ...result.cards }, violations: [], sessions: { total: 0, served: 0, unpaid: 0, interrupted: 0, timeout: 0 }, coins: { ...result.coins }, codes: 0, prints: 0, records: 0, paymentRecords: 0 };
     checkInvariants(result.dataDir, 300, result.acceptor, fresh);
     return fresh.violations.join('\n');
   };
