@@ -123,7 +123,7 @@ t.test('coins are refused while a card is being authorised (never more than due)
   const r = await rig(t);
   await r.desk.open('s4', 500);
   await until('reader enabled', () => r.cards.status().state === 'enabled');
-  r.cards.tap({ delayMs: 400 });
+  r.cards.tap({ delayMs: 3000 }); // long enough to observe under load
   await until('coins inhibited', () => r.desk.state().inhibitedBecause === 'a card is being authorised' && !r.coins.status().acceptor.masterEnabled);
   t.equal(r.coins.insertCoin('EU200A'), 'rejected');
   await until('credited', () => r.credits.length === 1);
