@@ -26,6 +26,7 @@ import { openStore, type Store } from '../store/db.ts';
 import type { ScreenSource } from '../ui/screen.ts';
 import { createUiServer, type UiServer } from '../ui/server.ts';
 import { createVoicePrompts } from '../ui/voice.ts';
+import { BrokerRelay, brokerLink } from '../sim/link.ts';
 import { createSimPanel } from '../sim/panel.ts';
 import type { Validator } from '../vision/validator.ts';
 import { createDevices, type BoothDevices } from './devices.ts';
@@ -136,7 +137,10 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
   const counters = { started: 0, completed: 0, cancelled: 0, revenueCents: 0, retakes: {} as Record<string, number> };
   // The fleet's hooks read the session machine, which is built after the fleet (its outbox port).
   const machineRef: { current?: SessionMachine } = {};
-  const fleet = createFleet(config, {
+  // On the simulated booth the fleet goes through a relay the simulator panel can cut.
+  const brokerRelay = parts.sim && config.fleet.url ? new BrokerRelay(config.fleet.url) : undefined;
+  await brokerRelay?.start();
+  const fleet = createFleet(brokerRelay ? { ...config, fleet: { ...config.fleet, url: brokerRelay.url() } } : config, {
     store,
     logger,
     version: version(),
@@ -248,7 +252,7 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
     logger,
   });
   // The simulator panel (/sim) exists only on the simulated booth.
-  const panel = parts.sim ? createSimPanel({ parts, config, logger, step: () => sessionMachine.snapshot().step }) : undefined;
+  const panel = parts.sim ? createSimPanel({ parts, config, logger, step: () => sessionMachine.snapshot().step, broker: brokerLink(brokerRelay, () => fleet.connected) }) : undefined;
   const ui: UiServer | undefined = options.ui === false ? undefined : createUiServer({ port: config.ui.port, source: screen, logger, voice, ...(panel ? { routes: panel.handle } : {}) });
   const control =
     options.control === false
@@ -412,6 +416,7 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
       await desk.stop();
       reportPayments(); // what the last moments closed, before the outbox's store closes
       await fleet.stop();
+      await brokerRelay?.stop();
       await validator?.close();
       await parts.close();
       store.close();

@@ -5,12 +5,16 @@
 // valid against the schema, and small. Refused requests change nothing.
 import t from 'tap';
 import { mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBooth } from '../../src/booth/compose.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { silentLogger } from '../../src/log.ts';
+import { startBroker } from '../fleet/helpers/broker.ts';
+
+const hasMosquitto = () => spawnSync('mosquitto', ['-h']).error === undefined;
 
 interface Reply {
   status: number;
@@ -130,4 +134,43 @@ t.test('a real booth has no panel', async (t) => {
   for (const path of ['sim', 'sim/state', 'sim/panel.js']) t.equal((await call(`${booth.uiUrl()}${path}`, { headers: { host } })).status, 404, `/${path}: not found`);
   const post = await call(`${booth.uiUrl()}sim/action`, { method: 'POST', headers: { host, origin: `http://${host}`, 'content-type': 'application/json' }, body: '{"type":"coin","coin":"EU200A"}' });
   t.equal(post.status, 405, 'no action endpoint');
+});
+
+t.test('cutting the broker drops the fleet link until it is restored (real Mosquitto over TLS)', { skip: hasMosquitto() ? false : 'mosquitto not installed' }, async (t) => {
+  const broker = await startBroker();
+  await broker.start();
+  t.teardown(() => broker.stop());
+  const dataDir = mkdtempSync(join(tmpdir(), 'cabine-sim-broker-'));
+  const boothId = 'SIM-0001';
+  const identity = broker.identity(boothId);
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      'hal.simulated': true, 'data.dir': dataDir, 'ui.port': 0, 'ui.voice': false, 'booth.id': boothId,
+      'fleet.url': broker.url, 'fleet.caFile': broker.ca!.certFile, 'fleet.certFile': identity.certFile, 'fleet.keyFile': identity.keyFile,
+    },
+  });
+  const booth = await buildBooth(config, silentLogger(), { control: false });
+  await booth.start();
+  t.teardown(() => booth.stop());
+  const host = new URL(booth.uiUrl()).host;
+  const act = (action: unknown) => call(`${booth.uiUrl()}sim/action`, { method: 'POST', headers: { host, origin: `http://${host}`, 'content-type': 'application/json' }, body: JSON.stringify(action) });
+  const until = (what: () => boolean) =>
+    new Promise<void>((resolve) => {
+      const check = () => (what() ? resolve() : setTimeout(check, 50));
+      check();
+    });
+
+  await until(() => booth.fleet.connected);
+  t.pass('connected through the relay');
+  t.equal((await act({ type: 'broker', link: 'cut' })).status, 200);
+  await until(() => !booth.fleet.connected);
+  t.pass('the cut drops the connection');
+  // Reconnection attempts go on and fail while cut: after a few backoff periods it is still down.
+  const attempts = Date.now();
+  await until(() => Date.now() - attempts > 1500);
+  t.equal(booth.fleet.connected, false, 'still cut');
+  t.equal((await act({ type: 'broker', link: 'restore' })).status, 200);
+  await until(() => booth.fleet.connected);
+  t.pass('reconnected once restored');
 });
