@@ -1,6 +1,6 @@
 // The simulated camera's bundled photos (assets/camera/): the camera starts on a compliant
 // sitter, every `london-*` sitter passes the real ANTS checks, every `refused-*` one fails.
-// Stills go through the simulated sensor as in a session, then through the real models.
+// Stills go through the simulated sensor and are validated as the session does (validateCapture).
 import t from 'tap';
 import { SimulatedCamera, defaultPhotoSource } from '../../src/hal/camera/index.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -22,7 +22,7 @@ t.test('the default camera folder starts on a compliant sitter; refused-* are re
   t.notMatch(photos[0], /^refused-|astronaut/);
   for (const photo of photos) {
     await camera.selectPhoto(photo);
-    const report = await validator.validate((await camera.capture()).jpeg);
+    const report = await validator.validateCapture((await camera.capture()).jpeg);
     const failed = report.checks.filter((c) => !c.pass).map((c) => c.id);
     if (photo.startsWith('refused-')) t.equal(report.compliant, false, `${photo} refused (${failed.join(', ')})`);
     else t.equal(report.compliant, true, `${photo} compliant${failed.length ? ` (failed: ${failed.join(', ')})` : ''}`);
