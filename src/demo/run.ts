@@ -14,13 +14,15 @@ export interface DemoOptions {
   config?: string;
   photo?: string;
   verbose?: boolean;
+  /** With fleet.url: seconds to wait for the fleet's acknowledgement of the records. */
+  fleetWait?: string;
 }
 
 export async function runDemo(opts: DemoOptions): Promise<void> {
   const dataDir = process.env.CABINE_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'cabine-demo-'));
   const config = loadConfig({
     ...(opts.config ? { file: opts.config } : {}),
-    overrides: { 'hal.simulated': true, 'data.dir': dataDir, 'coinAcceptor.port': undefined, 'printer.uri': undefined, 'fleet.url': undefined },
+    overrides: { 'hal.simulated': true, 'data.dir': dataDir, 'coinAcceptor.port': undefined, 'printer.uri': undefined },
   });
   const logger = createLogger({ level: opts.verbose ? 'info' : 'warn' });
   const booth = await buildBooth(config, logger, { ui: false, control: false });
@@ -41,6 +43,10 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     const board = entries.board;
     const recordId = entries.recordId;
     if (!s.code || !s.photoFile || !s.signatureFile || !board || !recordId) throw new Error(`the session did not complete every step (${JSON.stringify({ code: s.code, photo: s.photoFile, signature: s.signatureFile, board, recordId })})`);
+    // With a fleet (fleet.url), the records (session, payment) go to the broker: the demo ends
+    // once the fleet has acknowledged them, so the chain booth → ingest → collector can be
+    // followed on one machine. Without one they wait in the outbox, as on a booth offline.
+    const delivery = config.fleet.url ? await waitForDelivery(booth, Number(opts.fleetWait ?? 60)) : 'queued';
     const output = { code: s.code, files: { board, photo: s.photoFile, signature: s.signatureFile }, paidCents: s.paidCents, recordId };
     if (opts.json) process.stdout.write(JSON.stringify(output) + '\n');
     else {
@@ -51,13 +57,32 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
           `photo      ${s.photoFile}`,
           `signature  ${s.signatureFile}`,
           `paid       ${(s.paidCents / 100).toFixed(2)} EUR (${result.coins.join(' ')})`,
-          `record     ${recordId} (queued for upload in ${join(dataDir, 'booth.db')})`,
+          delivery === 'queued' ? `record     ${recordId} (queued for upload in ${join(dataDir, 'booth.db')})` : `record     ${recordId} (acknowledged by the fleet at ${config.fleet.url ?? ''})`,
         ].join('\n') + '\n',
       );
     }
     booth.machine.send({ type: 'FINISH' });
   } finally {
     await booth.stop();
+  }
+}
+
+/** Waits until the outbox is empty (every record acknowledged); throws after `seconds`. */
+async function waitForDelivery(booth: Awaited<ReturnType<typeof buildBooth>>, seconds: number): Promise<'delivered'> {
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`--fleet-wait must be a number of seconds, got "${seconds}"`);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the fleet did not acknowledge the records within ${seconds} s (broker down, or booth not enrolled?); they stay in the outbox of this demo's data dir`)), seconds * 1000);
+  });
+  try {
+    await Promise.race([booth.fleet.drained(), timeout]);
+    // The payment record is queued by a reporter that runs every second: let it run once
+    // more, then wait for that record too.
+    await Promise.race([new Promise((r) => setTimeout(r, 1200)), timeout]);
+    await Promise.race([booth.fleet.drained(), timeout]);
+    return 'delivered';
+  } finally {
+    clearTimeout(timer);
   }
 }
 
