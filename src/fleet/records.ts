@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { envelopeSchema, recordSchema, RECORD_ID_RE, type FleetRecord, type RecordEnvelope, type RecordFile } from './schemas.ts';
+import { parseBoundedJson } from './json-limits.ts';
 import { signBytes, verifyBytes, type SigningKey } from './signing.ts';
 
 export interface RecordInput {
@@ -66,13 +67,10 @@ export type OpenResult =
 
 /** Parses an envelope without verifying it (to find the booth and key it claims). */
 export function parseEnvelope(payload: Buffer): { ok: true; envelope: RecordEnvelope } | { ok: false; reason: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(payload.toString('utf8'));
-  } catch {
-    return { ok: false, reason: 'not JSON' };
-  }
-  const parsed = envelopeSchema.safeParse(json);
+  // Size and nesting measured before parsing (json-limits.ts): the envelope, then the record it carries.
+  const bounded = parseBoundedJson(payload.toString('utf8'));
+  if (!bounded.ok) return { ok: false, reason: bounded.reason === 'not JSON' ? 'not JSON' : `envelope ${bounded.reason}` };
+  const parsed = envelopeSchema.safeParse(bounded.value);
   if (!parsed.success) return { ok: false, reason: `not a record envelope: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
   return { ok: true, envelope: parsed.data };
 }
@@ -87,13 +85,9 @@ export function openEnvelope(envelope: RecordEnvelope, topicBooth: string, publi
   if (!verifyBytes(publicKey, Buffer.from(envelope.record, 'utf8'), envelope.sig)) {
     return { ok: false, reason: 'signature does not verify with the booth\'s enrolled key', booth: topicBooth };
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(envelope.record);
-  } catch {
-    return { ok: false, reason: 'signed record is not JSON', booth: topicBooth };
-  }
-  const parsed = recordSchema.safeParse(json);
+  const bounded = parseBoundedJson(envelope.record);
+  if (!bounded.ok) return { ok: false, reason: `signed record is ${bounded.reason}`, booth: topicBooth };
+  const parsed = recordSchema.safeParse(bounded.value);
   if (!parsed.success) return { ok: false, reason: `signed record is invalid: ${parsed.error.issues[0]?.message ?? ''}`, booth: topicBooth };
   const record = parsed.data;
   if (record.booth !== topicBooth) return { ok: false, reason: `record names booth ${record.booth}`, id: record.id, booth: topicBooth };

@@ -15,7 +15,17 @@ export interface BrokerConfigOptions {
   maxConnections?: number;
   /** Account Mosquitto runs as when started by root (tests: the current user, so it can read its temp dir). */
   user?: string;
+  /** Largest MQTT packet accepted from a client (default BROKER_MAX_PACKET_BYTES). */
+  maxPacketBytes?: number;
 }
+
+/**
+ * The broker refuses (and disconnects) a client sending a packet larger than this: 10 MiB, above
+ * the largest message a booth sends (a session record with its photo and signature is well
+ * under 1 MiB; the ingest refuses records over 8 MiB, json-limits.ts) and far below what would
+ * hurt the broker or the ingest (three 60 MB publishes took the ingest from 102 to 403 MB).
+ */
+export const BROKER_MAX_PACKET_BYTES = 10 * 1024 * 1024;
 
 /** Operator identities (certificate CNs). They contain a dot, which booth ids cannot. */
 export const OPERATOR_CN = 'fleet.operator';
@@ -27,6 +37,7 @@ export function mosquittoConfig(o: BrokerConfigOptions): string {
     `max_connections ${o.maxConnections ?? -1}`,
     ...(o.aclFile ? [`acl_file ${o.aclFile}`] : []),
     'max_inflight_messages 100',
+    `max_packet_size ${o.maxPacketBytes ?? BROKER_MAX_PACKET_BYTES}`,
     // A subscriber that falls behind (the ingest during a replay after an outage) gets a deep
     // queue, bounded in bytes, rather than drops: a dropped record only comes back after the
     // booth's ack timeout (15 s, doubling), which turned an overload into a collapse in

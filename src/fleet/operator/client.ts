@@ -4,8 +4,16 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from '../../log.ts';
 import { FleetConnection } from '../connection.ts';
+import { parseBoundedJson } from '../json-limits.ts';
 import { commandResponseSchema, configReportedSchema, statusSchema, telemetrySchema, type CommandResponse, type ConfigReported, type StatusMessage, type TelemetryMessage } from '../schemas.ts';
 import { parseTopic, topics, ROOT } from '../topics.ts';
+
+/** A booth's answer, measured before it is parsed (json-limits.ts); throws when it is not acceptable JSON. */
+function boothJson(body: Buffer): unknown {
+  const bounded = parseBoundedJson(body.toString('utf8'));
+  if (!bounded.ok) throw new Error(`the booth's answer is ${bounded.reason}`);
+  return bounded.value;
+}
 
 export interface OperatorLink {
   url: string;
@@ -51,7 +59,7 @@ export async function requestCommand(conn: FleetConnection, booth: string, name:
         if (!packet.properties?.correlationData?.equals(correlation)) return;
         clearTimeout(timer);
         try {
-          resolve(commandResponseSchema.parse(JSON.parse(body.toString('utf8'))));
+          resolve(commandResponseSchema.parse(boothJson(body)));
         } catch (err) {
           reject(new Error(`booth ${booth} answered with an invalid response: ${(err as Error).message}`));
         }
@@ -84,7 +92,9 @@ export async function fleetSnapshot(conn: FleetConnection, waitMs = 1500): Promi
     const where = parseTopic(topic);
     if (!where || body.length === 0) return;
     try {
-      const json: unknown = JSON.parse(body.toString('utf8'));
+      const bounded = parseBoundedJson(body.toString('utf8'));
+      if (!bounded.ok) return;
+      const json = bounded.value;
       if (where.rest === 'status') {
         const s = statusSchema.safeParse(json);
         if (s.success) view(where.booth).status = s.data;
@@ -111,7 +121,7 @@ export async function pushConfig(conn: FleetConnection, booth: string, partial: 
       const timer = setTimeout(() => resolve(undefined), timeoutMs);
       conn.subscribe(owner, topics.configReported(booth), 1, (_topic, body) => {
         try {
-          const report = configReportedSchema.parse(JSON.parse(body.toString('utf8')));
+          const report = configReportedSchema.parse(boothJson(body));
           if (report.rev !== rev) return;
           clearTimeout(timer);
           resolve(report);

@@ -36,6 +36,8 @@ export interface IngestOptions {
   batchMax?: number;
   /** Verification worker threads (0, the default: verify on the main thread). Ignored with `verifier`. */
   workers?: number;
+  /** Heap bound of each verification worker in MB (verify-pool.ts; default 512). */
+  workerHeapMb?: number;
   /** Where to verify (default from `workers`); the ingest closes the one it creates only. */
   verifier?: RecordVerifier;
 }
@@ -101,7 +103,7 @@ export class Ingest {
   ) {
     this.logger = logger.child({ module: 'fleet.ingest' });
     this.ownsVerifier = !options.verifier;
-    this.verifier = options.verifier ?? (options.workers ? createVerifyPool(options.workers, this.logger) : inlineVerifier());
+    this.verifier = options.verifier ?? (options.workers ? createVerifyPool(options.workers, this.logger, options.workerHeapMb ? { maxHeapMb: options.workerHeapMb } : {}) : inlineVerifier());
   }
 
   /** Worker threads verifying records (0: the main thread). */

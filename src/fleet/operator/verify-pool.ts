@@ -5,9 +5,10 @@
 // A booth's deliveries go to one worker (by a hash of its id) unless that worker is a chunk
 // behind the least busy one: each worker then parses a booth's key once (OpenSSL 3 takes
 // ~0.2 ms per key, more than the signature check) and a backlog still spreads over all. A worker that dies is replaced
-// and its jobs are verified again by another one (verification is a pure function); a job
-// that has been in two dead workers is answered as a reject, so one poisonous payload cannot
-// take the ingest down in a loop.
+// and the jobs it held are verified again in quarantine: one fresh worker at a time, halving the
+// group each time a worker dies on it, until the record that kills a worker is alone: that one
+// is rejected, every honest record beside it is verified as usual. So one poisonous payload
+// can neither take the ingest down in a loop nor take honest records down with it.
 // Hand-written rather than a pool library (piscina, workerpool): what is needed is ~150 lines
 // (chunking, respawn) and the worker must load TypeScript through tsx, which the ingest sets
 // up itself (see `bootstrap`).
@@ -17,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../log.ts';
 import { keyCache, verifyRecord, type Verdict, type VerifyKey } from './verify-record.ts';
-import type { VerifyJob, VerifyReply, VerifyRequest } from './verify-worker.ts';
+import type { VerifyJob, VerifyReady, VerifyReply, VerifyRequest } from './verify-worker.ts';
 
 export interface RecordVerifier {
   /** Worker threads verifying (0: on the caller's thread). */
@@ -70,7 +71,6 @@ interface Job {
   booth: string;
   payload: Buffer;
   key: Buffer | null;
-  tries: number;
   resolve: (verdict: Verdict) => void;
   reject: (err: Error) => void;
 }
@@ -78,7 +78,7 @@ interface Job {
 interface Slot {
   worker: Worker;
   jobs: Map<number, Job>;
-  /** Has answered at least once (a worker that dies before that did not start). */
+  /** Has said it is ready (a worker that dies before that did not start). */
   started: boolean;
   lastError?: Error;
 }
@@ -86,6 +86,11 @@ interface Slot {
 export interface VerifyPoolOptions {
   /** Longest a delivery waits for others to fill a chunk (default 4 ms; the ingest's batches wait 10). */
   gatherMs?: number;
+  /**
+   * Heap bound of each worker, in MB (default 512): a record whose verification needs more kills
+   * only its worker (ERR_WORKER_OUT_OF_MEMORY), never the ingest, and goes to quarantine.
+   */
+  maxHeapMb?: number;
   /** Told of each worker started (index, and the thread): for supervision and the respawn test. */
   onSpawn?: (index: number, worker: Worker) => void;
 }
@@ -95,6 +100,7 @@ export function createVerifyPool(size: number, logger: Logger, options: VerifyPo
   if (!Number.isInteger(size) || size < 1 || size > 256) throw new Error(`verification workers must be 1 to 256, got ${size}`);
   const log = logger.child({ module: 'fleet.verify' });
   const code = bootstrap();
+  const resourceLimits = { maxOldGenerationSizeMb: options.maxHeapMb ?? 512 };
   const slots: Slot[] = [];
   const waiting: Job[] = [];
   const ders = new WeakMap<KeyObject, Buffer>();
@@ -104,6 +110,8 @@ export function createVerifyPool(size: number, logger: Logger, options: VerifyPo
   let immediate: NodeJS.Immediate | undefined;
   let failedStarts = 0;
   let broken: Error | undefined;
+  /** The records of dead workers, verified one group at a time (see `quarantine`). */
+  let quarantined: Promise<void> = Promise.resolve();
 
   const derOf = (key: VerifyKey): Buffer | null => {
     if (!key) return null;
@@ -117,13 +125,14 @@ export function createVerifyPool(size: number, logger: Logger, options: VerifyPo
   };
 
   const spawn = (index: number): void => {
-    const worker = new Worker(code, { eval: true, name: `cabine-verify-${index}` });
+    const worker = new Worker(code, { eval: true, name: `cabine-verify-${index}`, resourceLimits });
     const slot: Slot = { worker, jobs: new Map(), started: false };
     slots[index] = slot;
     options.onSpawn?.(index, worker);
-    worker.on('message', (reply: VerifyReply) => {
+    worker.on('message', (reply: VerifyReply | VerifyReady) => {
       slot.started = true;
       failedStarts = 0;
+      if ('ready' in reply) return;
       for (const { seq: s, verdict } of reply.results) {
         const job = slot.jobs.get(s);
         if (!job) continue;
@@ -147,15 +156,40 @@ export function createVerifyPool(size: number, logger: Logger, options: VerifyPo
         for (const s of slots) void s.worker.terminate();
         return;
       }
-      log.error({ worker: index, exitCode, jobs: orphans.length }, 'verification worker exited; starting another');
+      log.error({ worker: index, exitCode, jobs: orphans.length }, 'verification worker exited; starting another, its records go to quarantine');
       spawn(index);
-      for (const job of orphans) {
-        job.tries++;
-        if (job.tries >= 2) job.resolve({ ok: false, booth: job.booth, reason: 'verification worker crashed twice on this record' });
-        else waiting.push(job);
-      }
-      schedule();
+      if (orphans.length > 0) quarantined = quarantined.then(() => quarantine(orphans));
     });
+  };
+
+  /** Verifies `jobs` in a worker of their own; undefined when that worker dies first. */
+  const isolated = (jobs: Job[]): Promise<VerifyReply | undefined> =>
+    new Promise((resolve) => {
+      const worker = new Worker(code, { eval: true, name: 'cabine-verify-quarantine', resourceLimits });
+      worker.on('message', (reply: VerifyReply | VerifyReady) => {
+        if ('ready' in reply) return;
+        resolve(reply);
+        void worker.terminate();
+      });
+      worker.once('error', () => undefined);
+      worker.once('exit', () => resolve(undefined));
+      worker.postMessage({ jobs: jobs.map((j) => ({ seq: j.seq, booth: j.booth, payload: j.payload, key: j.key })) } satisfies VerifyRequest);
+    });
+
+  const quarantine = async (jobs: Job[]): Promise<void> => {
+    if (closed) return;
+    const reply = await isolated(jobs);
+    if (reply) {
+      const bySeq = new Map(reply.results.map((r) => [r.seq, r.verdict]));
+      for (const job of jobs) job.resolve(bySeq.get(job.seq) ?? { ok: false, booth: job.booth, reason: 'verification worker gave no verdict' });
+    } else if (jobs.length === 1) {
+      log.error({ booth: jobs[0]!.booth }, 'a record kills verification workers: rejected');
+      jobs[0]!.resolve({ ok: false, booth: jobs[0]!.booth, reason: 'the record crashes the verification worker' });
+    } else {
+      const half = Math.ceil(jobs.length / 2);
+      await quarantine(jobs.slice(0, half));
+      await quarantine(jobs.slice(half));
+    }
   };
 
   const home = (booth: string): number => {
@@ -209,7 +243,7 @@ export function createVerifyPool(size: number, logger: Logger, options: VerifyPo
       if (broken) return Promise.reject(broken);
       if (closed) return Promise.reject(new Error('the verification pool is closed'));
       return new Promise<Verdict>((resolve, reject) => {
-        waiting.push({ seq: seq++, booth, payload, key: derOf(key), tries: 0, resolve, reject });
+        waiting.push({ seq: seq++, booth, payload, key: derOf(key), resolve, reject });
         schedule();
       });
     },
@@ -218,6 +252,7 @@ export function createVerifyPool(size: number, logger: Logger, options: VerifyPo
       // let what was handed in be answered first (bounded: a stuck worker must not hang the stop)
       const deadline = Date.now() + 10_000;
       while (!broken && (waiting.length > 0 || slots.some((s) => s.jobs.size > 0)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      await Promise.race([quarantined, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
       closed = true;
       if (timer) clearTimeout(timer);
       if (immediate) clearImmediate(immediate);

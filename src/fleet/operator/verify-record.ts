@@ -55,9 +55,12 @@ export function verifyRecord(booth: string, payload: Uint8Array, key: KeyObject 
   if (!key) return { ok: false, booth, reason: 'booth not enrolled' };
   const opened = openEnvelope(parsed.envelope, booth, key);
   if (!opened.ok) return { ok: false, booth, id: opened.id, reason: opened.reason };
-  // Only what the store needs: the files' contents stay out of the parsed record (base64 emptied;
-  // size and SHA-256 kept), since the signed text, stored as evidence, carries them: a session
-  // record's photo is then not structured-cloned back from a verification worker twice.
+  // Only what is stored: the signed text (the evidence, which carries everything) and, parsed,
+  // what the columns are made of — the record's top-level fields and the scalar values of its
+  // data (the code, session id, expiry, amount). Nested values and the files' contents (base64
+  // emptied; size and SHA-256 kept) stay in the text: what a worker sends back is then small and
+  // flat, so no record can make the structured clone of a verdict deep or large.
   const files = Object.fromEntries(Object.entries(opened.record.files).map(([name, f]) => [name, { ...f, base64: '' }]));
-  return { ok: true, stored: { record: { ...opened.record, files }, keyId: parsed.envelope.keyId, recordText: parsed.envelope.record, sig: parsed.envelope.sig } };
+  const data = Object.fromEntries(Object.entries(opened.record.data).filter(([, v]) => v === null || typeof v !== 'object'));
+  return { ok: true, stored: { record: { ...opened.record, data, files }, keyId: parsed.envelope.keyId, recordText: parsed.envelope.record, sig: parsed.envelope.sig } };
 }

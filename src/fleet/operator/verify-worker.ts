@@ -20,6 +20,11 @@ export interface VerifyReply {
   results: { seq: number; verdict: Verdict }[];
 }
 
+/** Sent once, when the worker has loaded: a worker that dies after this crashed, it did not fail to start. */
+export interface VerifyReady {
+  ready: true;
+}
+
 const keyOf = keyCache();
 
 function verdictOf(job: VerifyJob): Verdict {
@@ -37,3 +42,4 @@ port.on('message', (request: VerifyRequest) => {
   const reply: VerifyReply = { results: request.jobs.map((job) => ({ seq: job.seq, verdict: verdictOf(job) })) };
   port.postMessage(reply);
 });
+port.postMessage({ ready: true } satisfies VerifyReady);
