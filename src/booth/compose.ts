@@ -10,15 +10,15 @@ import { createControlHandlers } from '../console/handlers.ts';
 import { controlSocketPath } from '../console/run.ts';
 import { openSalesSwitch } from '../console/sales.ts';
 import { createControlServer } from '../console/server.ts';
-import { createCoinTester, createPrintTester } from '../console/testers.ts';
+import { createPrintTester } from '../console/testers.ts';
 import { createFleet, sessionRecordInput, type Fleet } from '../fleet/index.ts';
+import type { FleetEvent } from '../fleet/schemas.ts';
 import { openJournal } from '../flows/journal.ts';
 import { createFileMedia } from '../flows/media.ts';
-import type { SessionEvent } from '../flows/ports.ts';
 import { createSessionMachine, sessionConfigFrom, type SessionMachine } from '../flows/session.ts';
 import type { Device, DeviceFault } from '../hal/device.ts';
 import type { Logger } from '../log.ts';
-import { PaymentDesk } from '../payment/index.ts';
+import { PaymentDesk, type PaymentEvent } from '../payment/index.ts';
 import { createPaymentReporter } from '../payment/records.ts';
 import { renderBoard } from '../print/board.ts';
 import { PrintQueue } from '../print/queue.ts';
@@ -29,7 +29,10 @@ import { createVoicePrompts } from '../ui/voice.ts';
 import { BrokerRelay, brokerLink } from '../sim/link.ts';
 import { createSimPanel } from '../sim/panel.ts';
 import type { Validator } from '../vision/validator.ts';
+import { cashBox, coinTester, curtainView, fleetLink, outboxView } from './console-adapters.ts';
+import { openCounters } from './counters.ts';
 import { createDevices, type BoothDevices } from './devices.ts';
+import { createFleetHooks } from './fleet-hooks.ts';
 import { createScreenAdapter, type LiveGuidance } from './screen.ts';
 import { Feed, cameraPort, healthPort, signaturePort, validatorPort } from './session-ports.ts';
 
@@ -69,6 +72,12 @@ export function freeDiskMb(dir: string): number {
   return Math.floor((stats.bavail * stats.bsize) / (1024 * 1024));
 }
 
+/** The fields of the fleet's event schema, nothing else. */
+function fleetEvent(event: FleetEvent): FleetEvent {
+  const { type, severity, message, at, sessionId, device, data } = event;
+  return { type, severity, message, at, ...(sessionId ? { sessionId } : {}), ...(device ? { device } : {}), ...(data ? { data } : {}) };
+}
+
 function version(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
@@ -91,7 +100,7 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
   let validator: Validator | undefined;
   let visionProblem = 'photo validation is starting';
 
-  const deviceProblem = (device: Device) => {
+  const deviceProblem = (device: Device): string | null => {
     const status = device.status();
     return status.health === 'ok' || status.health === 'degraded' ? null : `${device.name}: ${status.detail ?? status.health}`;
   };
@@ -134,63 +143,14 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
     logger,
   });
 
-  const counters = { started: 0, completed: 0, cancelled: 0, revenueCents: 0, retakes: {} as Record<string, number> };
-  // The fleet's hooks read the session machine, which is built after the fleet (its outbox port).
-  const machineRef: { current?: SessionMachine } = {};
+  const counters = openCounters(store);
   // On the simulated booth the fleet goes through a relay the simulator panel can cut.
   const brokerRelay = parts.sim && config.fleet.url ? new BrokerRelay(config.fleet.url) : undefined;
   await brokerRelay?.start();
-  const fleet = createFleet(brokerRelay ? { ...config, fleet: { ...config.fleet, url: brokerRelay.url() } } : config, {
-    store,
-    logger,
-    version: version(),
-    hooks: {
-      status: () => ({
-        sales: { enabled: sales.state().enabled, ...(sales.state().reason ? { reason: sales.state().reason ?? '' } : {}) },
-        step: machineRef.current?.snapshot().step ?? 'idle',
-        priceCents: settings.current().payment.priceCents,
-        devices: parts.all.map((d) => ({ name: d.name, ok: d.status().health === 'ok', simulated: d.simulated, ...(deviceProblem(d) ? { fault: deviceProblem(d)!.slice(0, 200) } : {}) })),
-      }),
-      telemetry: () => ({
-        sessions: { started: counters.started, completed: counters.completed, cancelled: counters.cancelled },
-        revenueCents: counters.revenueCents,
-        coins: Object.fromEntries(desk.cashbox().map((line) => [String(Math.round(line.cents / Math.max(1, line.count))), line.count])),
-        retakes: counters.retakes,
-        printer: { state: parts.printer.status().health, mediaLeft: null },
-      }),
-      setPrice: (cents) => {
-        const report = settings.apply([{ key: 'payment.priceCents', value: cents }], 'fleet set-price');
-        if (report.refused.length > 0) throw new Error(report.refused.map((r) => r.reason).join('; '));
-      },
-      setSales: (enabled, reason) => {
-        sales.set(enabled, reason ?? null);
-        desk.refresh();
-        fleet.updateStatus();
-      },
-      printTest: () => {
-        const step = machineRef.current?.snapshot().step ?? 'idle';
-        if (step !== 'idle') throw new Error(`refused: a customer session is in progress (step ${step}); a test page would disturb it`);
-        return printTester.printTest();
-      },
-      reboot: () => {
-        setTimeout(() => process.kill(process.pid, 'SIGTERM'), 500);
-      },
-      applyConfig: (changes) => {
-        const report = settings.apply(changes, 'fleet config/desired');
-        return { applied: report.applied.map((c) => c.key), atRestart: report.atRestart.map((c) => c.key), refused: report.refused };
-      },
-    },
-  });
-
-  const publishEvent = (event: SessionEvent) => {
-    log[event.severity === 'error' ? 'error' : event.severity === 'warning' ? 'warn' : 'info']({ event }, event.message);
-    fleet.publishEvent({ type: event.type, severity: event.severity, message: event.message, at: event.at, ...(event.sessionId ? { sessionId: event.sessionId } : {}), ...(event.device ? { device: event.device } : {}), ...(event.data ? { data: event.data } : {}) });
-    if (event.type === 'session.started') counters.started++;
-  };
-
   const guidanceFeed = new Feed<LiveGuidance>();
   const previewFeed = new Feed<Buffer>();
   const inkFeed = new Feed<{ x: number; y: number }[][]>();
+  // The machine's outbox and events reach the fleet built just below; they run only once started.
   const sessionMachine = createSessionMachine({
     ports: {
       camera: cameraPort({ camera: parts.camera, lighting: parts.lighting, config, vision: () => validator, guidanceFeed, previewFeed, logger }),
@@ -201,37 +161,60 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
       codes,
       outbox: { enqueue: (record) => void fleet.enqueueRecord(sessionRecordInput({ ...record })) },
       health,
-      events: { publish: publishEvent },
+      events: {
+        publish: (event) => {
+          counters.sessionEvent(event);
+          publishEvent(event);
+        },
+      },
       media: createFileMedia(config.data.dir),
     },
     journal: openJournal(store),
+    // The price and the session's timings in force when each session starts.
     config: () => sessionConfigFrom(settings.current()),
     logger,
   });
-  machineRef.current = sessionMachine;
-  sessionMachine.subscribe((s) => {
-    if (s.step === 'idle' && s.lastSession && s.lastSession.sessionId !== lastCounted) {
-      lastCounted = s.lastSession.sessionId;
-      if (s.lastSession.outcome === 'completed') counters.completed++;
-      else counters.cancelled++;
-    }
+  const fleet = createFleet(brokerRelay ? { ...config, fleet: { ...config.fleet, url: brokerRelay.url() } } : config, {
+    store,
+    logger,
+    version: version(),
+    hooks: createFleetHooks({
+      settings,
+      sales,
+      machine: sessionMachine,
+      devices: parts.all,
+      printer: parts.printer,
+      counters,
+      printTester,
+      deviceProblem,
+      salesChanged: () => {
+        desk.refresh();
+        fleet.updateStatus();
+      },
+      reboot: () => process.kill(process.pid, 'SIGTERM'),
+    }),
   });
-  let lastCounted: string | undefined;
-  desk.on('event', (e: { type: string; cents?: number }) => {
-    if (e.type === 'coin.credited' && typeof e.cents === 'number') counters.revenueCents += e.cents;
+
+  /** Logs an event and sends it to the fleet (session, devices). */
+  const publishEvent = (event: FleetEvent) => {
+    log[event.severity === 'error' ? 'error' : event.severity === 'warning' ? 'warn' : 'info']({ event }, event.message);
+    fleet.publishEvent(fleetEvent(event));
+  };
+  // The payment desk's events (coins, credit, change, alarms; it logs them itself) are counted and go to the fleet.
+  desk.on('event', (event: PaymentEvent) => {
+    counters.paymentEvent(event);
+    fleet.publishEvent(fleetEvent({ ...event, data: { ...event.data, ...(event.cents !== undefined ? { cents: event.cents } : {}) } }));
   });
 
   // Devices tell the machine about faults, so a session never waits on a dead device.
   const onFault = (fault: DeviceFault) => {
-    log.warn({ fault }, `device fault: ${fault.device}: ${fault.message}`);
-    fleet.publishEvent({ type: 'device.fault', severity: fault.fatal ? 'error' : 'warning', message: fault.message, device: fault.device, at: new Date().toISOString() });
+    publishEvent({ type: 'device.fault', severity: fault.fatal ? 'error' : 'warning', message: fault.message, device: fault.device, at: new Date().toISOString() });
     sessionMachine.send({ type: 'FAULT', device: fault.device, message: fault.message });
     desk.refresh();
     fleet.updateStatus();
   };
   const onRecovered = (name: string) => {
-    log.info({ device: name }, `device recovered: ${name}`);
-    fleet.publishEvent({ type: 'device.recovered', severity: 'info', message: `${name} recovered`, device: name, at: new Date().toISOString() });
+    publishEvent({ type: 'device.recovered', severity: 'info', message: `${name} recovered`, device: name, at: new Date().toISOString() });
     sessionMachine.send({ type: 'RECOVERED', device: name });
     desk.refresh();
     fleet.updateStatus();
@@ -246,10 +229,18 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
     machine: sessionMachine,
     feeds: { guidance: guidanceFeed, preview: previewFeed, ink: inkFeed },
     priceCents: () => settings.current().payment.priceCents,
+    // "No change given" only while the desk has no working hopper to pay change.
+    noChange: () => desk.state().noChange,
     defaultLanguage: config.ui.defaultLanguage,
     outOfOrder: () => health.reason(),
     ...(options.ui === false ? {} : { voice }),
     logger,
+  });
+  desk.on('state', () => screen.refresh());
+  // A price changed live shows on the screen and in the fleet status at once.
+  settings.subscribe(() => {
+    screen.refresh();
+    fleet.updateStatus();
   });
   // The simulator panel (/sim) exists only on the simulated booth.
   const panel = parts.sim ? createSimPanel({ parts, config, logger, step: () => sessionMachine.snapshot().step, broker: brokerLink(brokerRelay, () => fleet.connected) }) : undefined;
@@ -272,70 +263,13 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
             camera: parts.camera,
             touch: parts.touch,
             lighting: { set: (change) => parts.lighting.set(change) },
-            curtain: {
-              state: () => parts.curtain.state(),
-              watch: (listener) => {
-                const on = () => listener(parts.curtain.state());
-                parts.curtain.on('change', on);
-                return () => parts.curtain.off('change', on);
-              },
-            },
+            curtain: curtainView(parts.curtain),
             session: sessionMachine,
-            coins: createCoinTester({
-              desk,
-              acceptor: parts.coinAcceptor,
-              onSessionStart: (listener) => {
-                let previous = sessionMachine.snapshot().step;
-                return sessionMachine.subscribe((s) => {
-                  const was = previous;
-                  previous = s.step;
-                  if (was === 'idle' && s.step !== 'idle') listener();
-                });
-              },
-              logger,
-            }),
+            coins: coinTester(desk, parts.coinAcceptor, sessionMachine, logger),
             printer: printTester,
-            cashBox: {
-              counters: () => {
-                const coins = desk.cashbox().map((line) => ({ valueCents: Math.round(line.cents / Math.max(1, line.count)), coin: line.coin, count: line.count }));
-                return {
-                  cashBox: { since: desk.ledger.lastEmptiedAt(), totalCents: coins.reduce((sum, c) => sum + c.valueCents * c.count, 0), coins, testCoins: desk.ledger.testCoinsInCashbox() },
-                  storedCreditCents: desk.storedCredit().reduce((sum, c) => sum + c.leftCents, 0),
-                };
-              },
-              collect: () => {
-                const since = desk.ledger.lastEmptiedAt();
-                const emptied = desk.emptyCashbox();
-                const at = new Date().toISOString();
-                return {
-                  id: `cash-${at}`,
-                  at,
-                  totalCents: emptied.totalCents,
-                  coins: emptied.counts.map((line) => ({ valueCents: Math.round(line.cents / Math.max(1, line.count)), coin: line.coin, count: line.count })),
-                  since,
-                };
-              },
-            },
-            outbox: {
-              state: () => ({ depth: fleet.outbox.depth(), oldest: fleet.outbox.oldestAt() ?? null }),
-              flush: async () => {
-                const depthBefore = fleet.outbox.depth();
-                if (fleet.connected) await Promise.race([fleet.drained(), new Promise((r) => setTimeout(r, 10_000))]);
-                const depthAfter = fleet.outbox.depth();
-                return {
-                  depthBefore,
-                  depthAfter,
-                  detail: !fleet.enabled ? 'no fleet configured (fleet.url): records wait in the outbox' : fleet.connected ? 'sent while connected; acked records removed' : 'broker not connected: records are resent on reconnection',
-                };
-              },
-            },
-            fleet: {
-              broker: () => ({ configured: fleet.enabled, connected: fleet.connected, url: config.fleet.url ?? null, detail: fleet.enabled ? null : 'no fleet.url' }),
-              publishEvent: (event) => {
-                fleet.publishEvent(event);
-                return fleet.connected;
-              },
-            },
+            cashBox: cashBox(desk),
+            outbox: outboxView(fleet),
+            fleet: fleetLink(fleet, config),
             validator: { validate: async (jpeg, signal) => validatorPort(() => validator, () => visionProblem).validate(jpeg, signal) },
             restart: options.restart ?? (() => process.kill(process.pid, 'SIGTERM')),
           }),
@@ -363,12 +297,6 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
     lastTick = Date.now();
     reportPayments();
   };
-
-  // A price changed live shows on the screen and in the fleet status at once.
-  settings.subscribe(() => {
-    screen.refresh();
-    fleet.updateStatus();
-  });
 
   return {
     config,

@@ -67,7 +67,8 @@ export async function createDevices(config: Config, logger: Logger): Promise<Boo
   const coinAcceptor = createCoinAcceptor(config, { simulated, logger });
   const printer = createPrinter(config.printer, { simulated, logger, dataDir: config.data.dir });
   const cardReader = createCardReader(config, { simulated, logger });
-  const all: Device[] = [lighting, curtain, touch, camera, coinAcceptor, ...(cardReader ? [cardReader] : []), printer];
+  // The hopper (change) shares the acceptor's ccTalk bus: started after it, watched like any device.
+  const all: Device[] = [lighting, curtain, touch, camera, coinAcceptor, ...(coinAcceptor.hopper ? [coinAcceptor.hopper] : []), ...(cardReader ? [cardReader] : []), printer];
 
   const sim =
     gpio instanceof SimGpioChip && i2c instanceof SimI2cBus && touchModel && camera.simulated

@@ -33,6 +33,8 @@ export interface ScreenAdapterOptions {
   machine: MachineView;
   feeds: ScreenFeeds;
   priceCents: () => number;
+  /** Whether coins larger than what remains are refused (no hopper to give change): the payment desk's state. */
+  noChange: () => boolean;
   defaultLanguage: Language;
   /** Why the booth cannot sell now (printer out of paper, camera absent...), or null. */
   outOfOrder: () => string | null;
@@ -115,7 +117,7 @@ export function createScreenAdapter(options: ScreenAdapterOptions): ScreenSource
     if (screen === 'payment') {
       next.dueCents = s.remainingCents;
       next.paidCents = s.paidCents;
-      next.noChange = true; // no hopper: coins larger than what remains are refused
+      next.noChange = options.noChange();
       if (s.appliedCreditCents > 0) next.storedCreditCents = s.appliedCreditCents;
     }
     if (screen === 'printing') next.progress = s.step === 'issuing' ? 0.2 : s.step === 'printing' ? 0.5 : 0.9;

@@ -126,7 +126,7 @@ export interface BoothHealthPort {
 }
 
 export interface SessionEvent {
-  type: 'session.started' | 'session.ended' | 'session.fault' | 'session.blocked' | 'session.resumed' | 'session.recovered';
+  type: 'session.started' | 'session.ended' | 'session.retake' | 'session.fault' | 'session.blocked' | 'session.resumed' | 'session.recovered';
   severity: 'info' | 'warning' | 'error';
   sessionId?: string;
   device?: string;

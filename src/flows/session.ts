@@ -360,7 +360,10 @@ export class SessionMachine {
         }
         return;
       case 'RETAKE':
-        if (s?.step === 'review' && s.retakes < this.config.maxRetakes) await this.commit(s.id, [{ type: 'RETAKE' }]);
+        if (s?.step === 'review' && s.retakes < this.config.maxRetakes && (await this.commit(s.id, [{ type: 'RETAKE' }]))) {
+          const failing = (s.validation?.checks ?? []).filter((c) => !c.pass).map((c) => c.id);
+          this.publish('session.retake', 'info', `retake${failing.length ? ` (${failing.join(', ')})` : ''}`, s.id, undefined, { checks: failing });
+        }
         return;
       case 'CANCEL':
         if (s && (preCapture.includes(s.step) || s.step === 'payment')) await this.end('cancelled', 'cancelled by the customer');

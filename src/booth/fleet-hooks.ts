@@ -1,0 +1,61 @@
+// What the booth answers to its fleet (FleetHooks): status, counters, and the commands and
+// remote config, which go through the live settings like every other change.
+import type { LiveSettings } from '../config/live.ts';
+import type { SalesSwitch } from '../console/sales.ts';
+import type { PrintTester } from '../console/handlers.ts';
+import type { FleetHooks } from '../fleet/index.ts';
+import type { SessionMachine } from '../flows/session.ts';
+import type { Device } from '../hal/device.ts';
+import type { BoothCounters } from './counters.ts';
+
+export interface FleetHookParts {
+  settings: LiveSettings;
+  sales: SalesSwitch;
+  machine: Pick<SessionMachine, 'snapshot'>;
+  devices: readonly Device[];
+  printer: Device;
+  counters: BoothCounters;
+  printTester: PrintTester;
+  /** Why a device stops the booth, or null. */
+  deviceProblem(device: Device): string | null;
+  /** After sales changed: the desk re-decides its coins, the fleet status is republished. */
+  salesChanged(): void;
+  /** Ends the process for its supervisor to start it again. */
+  reboot(): void;
+}
+
+export function createFleetHooks(parts: FleetHookParts): FleetHooks {
+  const { settings, sales, machine } = parts;
+  return {
+    status: () => ({
+      sales: { enabled: sales.state().enabled, ...(sales.state().reason ? { reason: sales.state().reason ?? '' } : {}) },
+      step: machine.snapshot().step,
+      priceCents: settings.current().payment.priceCents,
+      devices: parts.devices.map((d) => {
+        const fault = parts.deviceProblem(d);
+        return { name: d.name, ok: d.status().health === 'ok', simulated: d.simulated, ...(fault ? { fault: fault.slice(0, 200) } : {}) };
+      }),
+    }),
+    telemetry: () => ({ ...parts.counters.snapshot(), printer: { state: parts.printer.status().health, mediaLeft: null } }),
+    setPrice: (cents) => {
+      const report = settings.apply([{ key: 'payment.priceCents', value: cents }], 'fleet set-price');
+      if (report.refused.length > 0) throw new Error(report.refused.map((r) => r.reason).join('; '));
+    },
+    setSales: (enabled, reason) => {
+      sales.set(enabled, reason ?? null);
+      parts.salesChanged();
+    },
+    printTest: () => {
+      const step = machine.snapshot().step;
+      if (step !== 'idle') throw new Error(`refused: a customer session is in progress (step ${step}); a test page would disturb it`);
+      return parts.printTester.printTest();
+    },
+    reboot: () => {
+      setTimeout(parts.reboot, 500);
+    },
+    applyConfig: (changes) => {
+      const report = settings.apply(changes, 'fleet config/desired');
+      return { applied: report.applied.map((c) => c.key), atRestart: report.atRestart.map((c) => c.key), refused: report.refused };
+    },
+  };
+}
