@@ -34,6 +34,8 @@ export const panelActionSchema = z.discriminatedUnion('type', [
     .strict(),
   z.object({ type: z.literal('printer'), condition: z.enum(['ok', 'jam', 'paper-empty', 'offline']) }).strict(),
   z.object({ type: z.literal('broker'), link: z.enum(['cut', 'restore']) }).strict(),
+  z.object({ type: z.literal('card'), decision: z.enum(['approve', 'deny', 'no-answer']) }).strict(),
+  z.object({ type: z.literal('card-cancel') }).strict(),
 ]);
 export type PanelAction = z.infer<typeof panelActionSchema>;
 
@@ -71,8 +73,8 @@ export interface PanelState {
   board: { id: number; url: string } | null;
   pen: { scans: number };
   broker: { configured: boolean; connected: boolean; cut: boolean } | null;
-  /** The card reader, once the booth has one (MDB simulator). */
-  card: null;
+  /** The contactless card reader (MDB simulator), when the booth has one. */
+  card: { state: string; enabled: boolean; chargedCents: number; charges: number; voided: number; denied: number; lastTap: string | null } | null;
 }
 
 const publicDir = new URL('./public/', import.meta.url);
@@ -100,6 +102,7 @@ export function createSimPanel(options: SimPanelOptions): SimPanel {
   const printer = parts.printer instanceof SimulatedPrinter ? parts.printer : undefined;
   let printerCondition = 'ok';
   let lastCoin: PanelState['lastCoin'] = null;
+  let lastTap: string | null = null;
 
   const latestBoard = async (): Promise<{ id: number; file: string } | null> => {
     if (!printer) return null;
@@ -160,6 +163,19 @@ export function createSimPanel(options: SimPanelOptions): SimPanel {
         printerCondition = action.condition;
         return `printer ${action.condition}`;
       }
+      case 'card': {
+        if (!sim.cards) throw new Error('no simulated card reader on this booth (cardReader)');
+        const result = sim.cards.tap({ label: `panel-${action.decision}`, decision: action.decision, delayMs: 300 });
+        const told = { session: 'card read: the reader asks the booth for the amount', disabled: 'the reader is not taking cards now (nothing due)', busy: 'the reader is busy with another card', silent: 'the reader does not answer' };
+        lastTap = `${action.decision}: ${told[result]}`;
+        return `card tapped (${action.decision}): ${told[result]}`;
+      }
+      case 'card-cancel': {
+        if (!sim.cards) throw new Error('no simulated card reader on this booth (cardReader)');
+        const cancelled = sim.cards.customerCancel();
+        lastTap = cancelled ? 'cancelled on the reader' : lastTap;
+        return cancelled ? 'card session cancelled on the reader' : 'no card session to cancel';
+      }
       case 'broker': {
         if (!options.broker?.state().configured) throw new Error('no fleet broker configured (fleet.url): nothing to cut');
         if (action.link === 'cut') options.broker.cut();
@@ -196,7 +212,12 @@ export function createSimPanel(options: SimPanelOptions): SimPanel {
       board: board ? { id: board.id, url: `/sim/board/${board.id}` } : null,
       pen: { scans: pen.scans },
       broker: options.broker ? options.broker.state() : null,
-      card: null,
+      card: sim.cards
+        ? (() => {
+            const c = sim.cards.status();
+            return { state: c.state, enabled: c.enabled, chargedCents: c.charged.reduce((sum, x) => sum + x.cents, 0), charges: c.charged.length, voided: c.voided.length, denied: c.denied, lastTap };
+          })()
+        : null,
     };
   };
 

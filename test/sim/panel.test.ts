@@ -88,6 +88,13 @@ t.test('the panel drives the simulated devices; bad requests are refused and cha
   t.equal((await act({ type: 'coin', coin: 'EU100A' })).status, 200);
   t.match((await state()).lastCoin, { coin: 'EU100A', result: 'rejected', why: /inhibited/ });
 
+  // A card tapped while nothing is due: the reader is not taking cards.
+  const tap = await act({ type: 'card', decision: 'approve' });
+  t.equal(tap.status, 200);
+  t.match(tap.body.message, /not taking cards/);
+  t.match((await state()).card, { enabled: false, charges: 0, lastTap: /not taking cards/ });
+  t.equal((await act({ type: 'card', decision: 'maybe' })).status, 400, 'an unknown card decision is refused');
+
   // Camera: any photo of the folder, or the next one.
   t.equal((await act({ type: 'camera', photo: 'refused-smiling' })).status, 200);
   t.equal(booth.parts.sim!.camera.currentPhoto(), 'refused-smiling.jpg');

@@ -2,7 +2,7 @@
 // panel (/sim) and the customer's screen, as someone evaluating Cabine on `npm start` would:
 // a coin while nothing is due, the curtain, a refused sitter (a beanie) with its precise hint,
 // a retake with a compliant sitter, a signature drawn with the mouse on the panel's pad (it
-// reaches the booth through the FT6236 register model), a foreign coin, euro coins, the code
+// reaches the booth through the FT6236 register model), a declined card, a foreign coin, euro coins, the code
 // on the screen and the printed board in the panel. Meanwhile every text the screen shows is
 // scanned: no raw message key may ever appear. Screenshots go to docs/screens/panel-* and
 // docs/screens/screen-* with `npm run screenshots`.
@@ -115,8 +115,11 @@ t.test('a person plays a whole session through the panel and the screen', { skip
   await shot(panel, 'panel-2-signature');
   await screen.click('button[data-action="signature-done"]');
 
-  // Payment: a foreign coin is refused, euro coins are taken.
+  // Payment: a declined card, a foreign coin refused, euro coins taken.
   await onScreen('payment');
+  await panelSays('card-state', /taking cards/);
+  await panel.click('button[data-act="card"][data-decision="deny"]');
+  await panelSays('card-state', /1 declined/);
   await panelSays('acceptor-state', /accepting coins/);
   await panel.click('#coins button:has-text("GB100A")');
   await panelSays('last-coin', /GB100A: rejected \(a foreign coin/);

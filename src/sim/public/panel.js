@@ -41,6 +41,10 @@ function render(s) {
   $('last-coin').className = s.lastCoin ? (s.lastCoin.result === 'accepted' ? 'ok' : 'bad') : '';
 
   $('card-box').hidden = !s.card;
+  if (s.card) {
+    $('card-state').textContent = `${s.card.state}${s.card.enabled ? ' (taking cards)' : ''} · ${euros(s.card.chargedCents)} charged (${s.card.charges}) · ${s.card.denied} declined · ${s.card.voided} released`;
+    $('last-tap').textContent = s.card.lastTap ? `Last tap: ${s.card.lastTap}` : '';
+  }
   $('scans').textContent = String(s.pen.scans);
 
   const p = s.printer;
@@ -75,6 +79,8 @@ document.addEventListener('click', (event) => {
   else if (act === 'camera-next') post({ type: 'camera-next' });
   else if (act === 'printer') post({ type: 'printer', condition: button.dataset.condition });
   else if (act === 'broker') post({ type: 'broker', link: button.dataset.link });
+  else if (act === 'card') post({ type: 'card', decision: button.dataset.decision });
+  else if (act === 'card-cancel') post({ type: 'card-cancel' });
 });
 
 // The signature pad: pointer strokes, sent in order in small batches; the booth plays them
