@@ -9,7 +9,7 @@
 // src/codes/code.ts), and they are written as literals so the test fails on any drift, of the
 // code under test or of this derivation.
 import t from 'tap';
-import { CODE_ALPHABET, checkCharacters, checkCode, correctSingleError, formatCode, generateCode, isWellFormed } from '../../src/codes/code.ts';
+import { CODE_ALPHABET, checkCharacters, checkCode, correctSingleError, formatCode, generateCode, isValidPrefix, isWellFormed, randomPart } from '../../src/codes/code.ts';
 
 // --- The independent computation, from the definitions only --------------------------------
 // Alphabet: digits, then A-Z without O, I, L, S (docs/codes.md "Format").
@@ -115,4 +115,46 @@ t.test('the documented codes are accepted; each one-character change is refused 
 
 t.test('generation from fixed random bytes gives the known codes (layout of the 80 bits)', async (t) => {
   for (const [prefix, hex, code] of GENERATED) t.equal(generateCode(prefix, Buffer.from(hex, 'hex')), code);
+});
+
+// Typed inputs and the exact report the help desk and the screen show: literal outcomes.
+const TYPED: ReadonlyArray<[input: string, normalised: string, reason: string | null, suggestion: string | null]> = [
+  ['9CAB G8TN 1H1P 3KDF 27JR JR', '9CABG8TN1H1P3KDF27JRJR', null, null],
+  [' 9cab-g8tn.1h1p_3kdf\t27jr\u2013jr ', '9CABG8TN1H1P3KDF27JRJR', null, null],
+  ['9CAB5Y9MGDD6WUNN5HQ5P2', '9CAB5Y9MGDD6WUNN5HQ5P2', null, null],
+  ['9cab5y9mgdd6wunnshq5p2', '9CAB5Y9MGDD6WUNN5HQ5P2', null, null], // S typed for 5
+  ['', '', 'empty code', null],
+  [' - ', '', 'empty code', null],
+  ['9CAB5Y9MGDD6WUNN5HQ5P', '9CAB5Y9MGDD6WUNN5HQ5P', 'a code has 22 characters, this one has 21', null],
+  ['9CAB5Y9MGDD6WUNN5HQ5P22', '9CAB5Y9MGDD6WUNN5HQ5P22', 'a code has 22 characters, this one has 23', null],
+  ['9CAB5Y9MGDD6WUNN5HQ5P!', '9CAB5Y9MGDD6WUNN5HQ5P!', 'character "!" at position 22 is not used in codes', null],
+  ['é', 'É', 'character "É" at position 1 is not used in codes', null],
+  ['ACAB5Y9MGDD6WUNN5HQ5P2', 'ACAB5Y9MGDD6WUNN5HQ5P2', 'check characters do not match: character 1 is probably mistyped', '9CAB5Y9MGDD6WUNN5HQ5P2'],
+  ['9CAB5Y9MGDD6WUNN5HQ5P3', '9CAB5Y9MGDD6WUNN5HQ5P3', 'check characters do not match: character 22 is probably mistyped', '9CAB5Y9MGDD6WUNN5HQ5P2'],
+  ['9CAB5Y9MGDD6WUNN5HQ5Q2', '9CAB5Y9MGDD6WUNN5HQ5Q2', 'check characters do not match: character 21 is probably mistyped', '9CAB5Y9MGDD6WUNN5HQ5P2'],
+  ['9CAB5Y9MGDD6WUNN5HQ52P', '9CAB5Y9MGDD6WUNN5HQ52P', 'check characters do not match: more than one character is wrong', null], // swap of the last two
+  // The check pair of the body 1000…0 under a zero body: one character from that code.
+  ['00000000000000000000MN', '00000000000000000000MN', 'check characters do not match: character 1 is probably mistyped', '10000000000000000000MN'],
+];
+
+t.test('typed codes: the exact report for each known input', async (t) => {
+  for (const [input, normalised, reason, suggestion] of TYPED) {
+    t.same(checkCode(input), { input, normalised, valid: reason === null, reason, suggestion }, JSON.stringify(input));
+  }
+});
+
+t.test('the format guards: prefix, body and random bytes', async (t) => {
+  t.equal(isValidPrefix('9CAB'), true);
+  for (const bad of ['9CA', '9CABC', '9CAO', '9cab', ' 9CA']) t.equal(isValidPrefix(bad), false, `"${bad}" is not a prefix`);
+  t.throws(() => generateCode('9CAI', Buffer.alloc(10)), /operator prefix "9CAI" must be 4 characters of 0123456789ABCDEFGHJKMNPQRTUVWXYZ/);
+  t.throws(() => checkCharacters('9CAB5Y9MGDD6WUNN5HQ'), /a code body has 20 characters, got 19/);
+  t.throws(() => checkCharacters('9CAB5Y9MGDD6WUNN5HQO'), /code body "9CAB5Y9MGDD6WUNN5HQO" has characters outside the code alphabet/);
+  t.throws(() => randomPart(Buffer.alloc(11)), /exactly 10 bytes/);
+  t.equal(generateCode('9CAB', Buffer.alloc(10)), '9CAB0000000000000000' + checkCharacters('9CAB0000000000000000'));
+  t.equal(formatCode('9CAB5Y9MGDD6WUNN5HQ5P2'), '9CAB 5Y9M GDD6 WUNN 5HQ5 P2');
+  t.equal(correctSingleError('9CAB5Y9MGDD6WUNN5HQ5P2'), undefined, 'a valid code needs no correction');
+  t.equal(correctSingleError('9CAB5Y9MGDD6WUNN5HQ5P'), undefined, 'wrong length');
+  t.equal(correctSingleError('9CAB5Y9MGDD6WUNN5HQ5PO'), undefined, 'a character outside the alphabet');
+  t.equal(isWellFormed('9CAB5Y9MGDD6WUNN5HQ5P2 '), false);
+  t.equal(isWellFormed('9CAB5Y9MGDD6WUNN5HQ5PO'), false);
 });

@@ -1,0 +1,48 @@
+// Mutation testing (StrykerJS, tap runner under tsx, TypeScript checker) of the money and code
+// paths: docs/testing.md. Not in CI (minutes per module). One module at a time keeps a run
+// short, with only the tests that exercise it:
+//   MUTATION=codes npm run mutation        (several: MUTATION=codes,ledger; all: no MUTATION)
+import process from 'node:process';
+
+const MODULES = {
+  codes: { mutate: ['src/codes/code.ts'], tests: ['test/codes/known-good.test.ts'] },
+  ledger: { mutate: ['src/payment/ledger.ts'], tests: ['test/payment/coin-journal-atomic.test.ts', 'test/payment/desk.test.ts'] },
+  desk: { mutate: ['src/payment/desk.ts'], tests: ['test/payment/desk.test.ts', 'test/payment/coin-journal-atomic.test.ts'] },
+  acceptor: {
+    mutate: ['src/hal/coin-acceptor/acceptor.ts', 'src/hal/coin-acceptor/frame.ts', 'src/hal/coin-acceptor/link.ts'],
+    tests: ['test/hal/coin-counter.test.ts', 'test/hal/coin-acceptor-pty.test.ts'],
+  },
+  outbox: { mutate: ['src/store/outbox.ts'], tests: ['test/fleet/outbox.test.ts', 'test/fleet/records-puback.test.ts'] },
+  records: { mutate: ['src/fleet/records.ts'], tests: ['test/fleet/records.test.ts', 'test/fleet/verify-key.test.ts'] },
+  verify: { mutate: ['src/fleet/operator/verify-record.ts', 'src/fleet/operator/verify-pool.ts'], tests: ['test/fleet/verify-key.test.ts', 'test/fleet/verify-pool.test.ts'] },
+  vision: { mutate: ['src/vision/limits.ts', 'src/vision/frame.ts'], tests: ['test/vision/limits-both-sides.test.ts', 'test/vision/geometry.test.ts'] },
+};
+
+const chosen = (process.env.MUTATION ?? Object.keys(MODULES).join(',')).split(',').map((name) => {
+  const module = MODULES[name.trim()];
+  if (!module) throw new Error(`MUTATION: unknown module "${name}" (one of ${Object.keys(MODULES).join(', ')})`);
+  return module;
+});
+
+export default {
+  packageManager: 'npm',
+  testRunner: 'tap',
+  tap: {
+    testFiles: [...new Set(chosen.flatMap((m) => m.tests))],
+    nodeArgs: ['--import', 'tsx', '-r', '{{hookFile}}', '{{testFile}}'],
+    forceBail: true,
+  },
+  checkers: ['typescript'],
+  tsconfigFile: 'tsconfig.json',
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  coverageAnalysis: 'perTest',
+  // The machine is shared: one checker and one test runner.
+  concurrency: 2,
+  timeoutMS: 60000,
+  mutate: chosen.flatMap((m) => m.mutate),
+  ignorePatterns: ['models', 'native/libcamera/build', 'docs', 'bench', 'firmware', 'provisioning', 'systemd', 'assets', '.stryker-tmp', 'reports'],
+  reporters: ['clear-text', 'progress-append-only', 'json'],
+  jsonReporter: { fileName: `reports/mutation/${process.env.MUTATION ?? 'all'}.json` },
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+};
