@@ -117,7 +117,11 @@ export function createFleet(config: Config, deps: FleetDeps): Fleet {
     'outbox-flush': () => ({ result: { depth: records.rewind(), inFlight: records.inFlight() } }),
     reboot: ({ reason }) => ({ result: { rebooting: true }, after: () => deps.hooks.reboot(reason ?? 'fleet command') }),
   };
-  const commands = new CommandsPart(ctx, handlers, (event) => events.publish(event));
+  const sessionStep = () => {
+    const step = deps.hooks.status().step;
+    return step === 'idle' ? undefined : step;
+  };
+  const commands = new CommandsPart(ctx, handlers, (event) => events.publish(event), undefined, sessionStep);
   const parts: FleetPart[] = [presence, events, records, telemetry, remoteConfig, commands];
   let started = false;
 

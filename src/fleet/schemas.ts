@@ -128,9 +128,9 @@ export const commandArgs = {
   telemetry: z.object({}).strict(),
   'set-price': z.object({ cents: z.number().int().min(10).max(100000) }).strict(),
   sales: z.object({ enabled: z.boolean(), reason: z.string().min(1).max(200).optional() }).strict(),
-  'print-test': z.object({}).strict(),
+  'print-test': z.object({ force: z.boolean().optional().describe('run even during a customer session') }).strict(),
   'outbox-flush': z.object({}).strict(),
-  reboot: z.object({ reason: z.string().max(200).optional() }).strict(),
+  reboot: z.object({ reason: z.string().max(200).optional(), force: z.boolean().optional().describe('reboot even during a customer session') }).strict(),
 } as const;
 export type CommandName = keyof typeof commandArgs;
 export const commandNames = Object.keys(commandArgs) as CommandName[];

@@ -7,6 +7,11 @@
 // The response topic must lie under `cabine/v1/<booth>/reply/`, the only place the broker ACL
 // lets a booth publish answers; a request without a usable response topic cannot be answered
 // and is reported as a `cmd.rejected` event instead.
+// A retained request is ignored (a retained `cmd/reboot` would otherwise reboot the booth at
+// every start, forever). Commands that disturb a customer (`reboot`, `print-test`) are refused
+// with `busy` while a session is under way unless the request says `force: true`. Requests are
+// rate limited (a bucket of COMMAND_BURST, refilled one every COMMAND_REFILL_MS): beyond it the
+// answer is `busy` and nothing runs.
 import type { IPublishPacket } from 'mqtt';
 import type { z } from 'zod';
 import { commandArgs, type CommandName, type CommandResponse, type FleetEvent } from '../schemas.ts';
@@ -14,6 +19,10 @@ import { parseTopic, topics } from '../topics.ts';
 import type { FleetPart, PartContext } from './part.ts';
 
 export const MAX_COMMAND_BYTES = 16 * 1024;
+export const COMMAND_BURST = 10;
+export const COMMAND_REFILL_MS = 3000;
+/** Commands that would disturb a customer in the booth. */
+const DISTURBING: ReadonlySet<string> = new Set<CommandName>(['reboot', 'print-test']);
 
 export interface CommandOutcome {
   result: unknown;
@@ -39,7 +48,24 @@ export class CommandsPart implements FleetPart {
     private readonly handlers: CommandHandlers,
     private readonly publishEvent: (event: FleetEvent) => void,
     private readonly timeoutMs = 30_000,
+    /** The step of the customer session under way, or undefined when the booth is idle. */
+    private readonly sessionStep: () => string | undefined = () => undefined,
   ) {}
+
+  private tokens = COMMAND_BURST;
+  private refilledAt = Date.now();
+
+  private takeToken(): boolean {
+    const now = Date.now();
+    const refill = Math.floor((now - this.refilledAt) / COMMAND_REFILL_MS);
+    if (refill > 0) {
+      this.tokens = Math.min(COMMAND_BURST, this.tokens + refill);
+      this.refilledAt = this.tokens === COMMAND_BURST ? now : this.refilledAt + refill * COMMAND_REFILL_MS;
+    }
+    if (this.tokens === 0) return false;
+    this.tokens--;
+    return true;
+  }
 
   start(): void {
     this.ctx.conn.subscribe(this.name, topics.cmdFilter(this.ctx.booth), 1, (topic, payload, packet) => {
@@ -68,6 +94,10 @@ export class CommandsPart implements FleetPart {
       const issue = parsed.error.issues[0];
       const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
       return { response: errorAnswer(name, 'invalid-args', `${where}${issue?.message ?? 'invalid arguments'}`) };
+    }
+    const step = this.sessionStep();
+    if (DISTURBING.has(command) && step !== undefined && (parsed.data as { force?: boolean }).force !== true) {
+      return { response: errorAnswer(name, 'busy', `a customer session is under way (step ${step}); send {"force":true} to ${command} anyway`) };
     }
     try {
       const handler = this.handlers[command] as (args: unknown) => Promise<CommandOutcome> | CommandOutcome;
@@ -100,12 +130,20 @@ export class CommandsPart implements FleetPart {
       });
       return;
     }
+    if (packet.retain) {
+      // Stored by the broker, not sent now: running it would repeat it at every (re)connection.
+      this.stats.errors++;
+      this.publishEvent({ type: 'cmd.rejected', severity: 'warning', message: `retained command "${name.slice(0, 64)}" ignored (clear it on the broker)`, at: new Date().toISOString() });
+      return;
+    }
     const key = correlation ? `${name}\u0000${correlation.toString('hex')}` : undefined;
     const cached = key ? this.answered.get(key) : undefined;
     let response: CommandResponse;
     let after: (() => void | Promise<void>) | undefined;
     if (cached) {
       response = cached;
+    } else if (!this.takeToken()) {
+      response = errorAnswer(name, 'busy', `too many commands: at most ${COMMAND_BURST} at once, then one every ${COMMAND_REFILL_MS / 1000} s`);
     } else {
       ({ response, after } = await this.run(name, payload));
       if (key) {
