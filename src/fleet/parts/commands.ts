@@ -9,9 +9,9 @@
 // and is reported as a `cmd.rejected` event instead.
 // A retained request is ignored (a retained `cmd/reboot` would otherwise reboot the booth at
 // every start, forever). Commands that disturb a customer (`reboot`, `print-test`) are refused
-// with `busy` while a session is under way unless the request says `force: true`. Requests are
-// rate limited (a bucket of COMMAND_BURST, refilled one every COMMAND_REFILL_MS): beyond it the
-// answer is `busy` and nothing runs.
+// with `busy` while a session is under way unless the request says `force: true`. Valid
+// requests are rate limited (a bucket of COMMAND_BURST, refilled one every COMMAND_REFILL_MS):
+// beyond it the answer is `busy` and nothing runs. (Invalid ones cost a refusal only.)
 import type { IPublishPacket } from 'mqtt';
 import type { z } from 'zod';
 import { commandArgs, type CommandName, type CommandResponse, type FleetEvent } from '../schemas.ts';
@@ -19,8 +19,8 @@ import { parseTopic, topics } from '../topics.ts';
 import type { FleetPart, PartContext } from './part.ts';
 
 export const MAX_COMMAND_BYTES = 16 * 1024;
-export const COMMAND_BURST = 10;
-export const COMMAND_REFILL_MS = 3000;
+export const COMMAND_BURST = 20;
+export const COMMAND_REFILL_MS = 1000;
 /** Commands that would disturb a customer in the booth. */
 const DISTURBING: ReadonlySet<string> = new Set<CommandName>(['reboot', 'print-test']);
 
@@ -95,6 +95,9 @@ export class CommandsPart implements FleetPart {
       const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
       return { response: errorAnswer(name, 'invalid-args', `${where}${issue?.message ?? 'invalid arguments'}`) };
     }
+    if (!this.takeToken()) {
+      return { response: errorAnswer(name, 'busy', `too many commands: at most ${COMMAND_BURST} at once, then one every ${COMMAND_REFILL_MS / 1000} s`) };
+    }
     const step = this.sessionStep();
     if (DISTURBING.has(command) && step !== undefined && (parsed.data as { force?: boolean }).force !== true) {
       return { response: errorAnswer(name, 'busy', `a customer session is under way (step ${step}); send {"force":true} to ${command} anyway`) };
@@ -142,8 +145,6 @@ export class CommandsPart implements FleetPart {
     let after: (() => void | Promise<void>) | undefined;
     if (cached) {
       response = cached;
-    } else if (!this.takeToken()) {
-      response = errorAnswer(name, 'busy', `too many commands: at most ${COMMAND_BURST} at once, then one every ${COMMAND_REFILL_MS / 1000} s`);
     } else {
       ({ response, after } = await this.run(name, payload));
       if (key) {
