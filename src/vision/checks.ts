@@ -661,10 +661,11 @@ const CHECKS: Record<CheckId, Check> = {
       hueMinDeg: LIMITS.hairHueMinDeg.value,
       hueMaxDeg: LIMITS.hairHueMaxDeg.value,
       neutralChroma: LIMITS.hairNeutralMaxChroma.value,
+      accessory: LIMITS.headwearAccessoryMaxFraction.value,
     };
     const crown = cached(cache, 'crown', () => crownRegion(ctx, cache));
     if (crown.height < limit.crown || crown.colours.length < 20) {
-      return { id: 'headwear', pass: true, value: { crown: r2(crown.height), hairDeltaE: 0, skinDeltaE: 0, hueDeg: 0, chroma: 0 }, limit, hint: null };
+      return { id: 'headwear', pass: true, value: { crown: r2(crown.height), hairDeltaE: 0, skinDeltaE: 0, hueDeg: 0, chroma: 0, accessory: 0 }, limit, hint: null };
     }
     const med = (arr: readonly Lab[]): Lab => [0, 1, 2].map((i) => percentile(arr.map((c) => c[i]!), 0.5)) as Lab;
     const top = med(crown.colours);
@@ -687,14 +688,24 @@ const CHECKS: Record<CheckId, Check> = {
     // bounce, a warm lamp) shifts the skin and the hair alike, so the crown's hue is taken
     // relative to the forehead skin's and put back on the skin's typical hue.
     const hueOf = (a: number, b: number) => (Math.atan2(b, a) * 180) / Math.PI;
-    const hue = (((hueOf(top[1], top[2]) - hueOf(forehead.a, forehead.b) + LIMITS.skinHueDeg.value) % 360) + 360) % 360;
-    const hairColoured = chroma <= limit.neutralChroma || (hue >= limit.hueMinDeg && hue <= limit.hueMaxDeg);
-    const pass = hairColoured && (hairDeltaE <= limit.hairDeltaE || skinDeltaE <= limit.skinDeltaE);
+    // Skin without chroma (clipped by over-exposure, a grey image) has no hue to balance on.
+    const cast = Math.hypot(forehead.a, forehead.b) >= LIMITS.colourMinChroma.value ? hueOf(forehead.a, forehead.b) - LIMITS.skinHueDeg.value : 0;
+    const hue = (((hueOf(top[1], top[2]) - cast) % 360) + 360) % 360;
+    const hairHue = (a: number, b: number) => {
+      const h = (((hueOf(a, b) - cast) % 360) + 360) % 360;
+      return Math.hypot(a, b) <= limit.neutralChroma || (h >= limit.hueMinDeg && h <= limit.hueMaxDeg);
+    };
+    const hairColoured = hairHue(top[1], top[2]);
+    // A headband, a clip, a ribbon: a minority of the crown, so the median above is the hair's;
+    // seen as crown pixels of a colour no hair and no skin has (hue outside the melanin range,
+    // chroma above the neutral greys), more than headwearAccessoryMaxFraction of the crown.
+    const accessory = crown.colours.filter((c) => !hairHue(c[1], c[2])).length / crown.colours.length;
+    const pass = hairColoured && accessory <= limit.accessory && (hairDeltaE <= limit.hairDeltaE || skinDeltaE <= limit.skinDeltaE);
     const r = (v: number) => (Number.isFinite(v) ? r2(v) : null);
     return {
       id: 'headwear',
       pass,
-      value: { crown: r2(crown.height), hairDeltaE: r(hairDeltaE) ?? -1, skinDeltaE: r2(skinDeltaE), hueDeg: r2(hue), chroma: r2(chroma) },
+      value: { crown: r2(crown.height), hairDeltaE: r(hairDeltaE) ?? -1, skinDeltaE: r2(skinDeltaE), hueDeg: r2(hue), chroma: r2(chroma), accessory: r3(accessory) },
       limit,
       hint: pass ? null : HINTS.headwear,
     };
@@ -833,7 +844,7 @@ function mouthOpenArea(ctx: CheckContext, face: FaceAnalysis): number {
  * within HAIR_HALO of the head-and-hair ellipse whose colour is nearer the crown's hair than the
  * backdrop surface is left out.
  */
-const BACKDROP_PLAIN_QUANTILE = 0.9;
+const BACKDROP_PLAIN_QUANTILE = 0.95;
 const HAIR_HALO = 0.35;
 function backdropNonPlainness(ctx: CheckContext, cache: Map<string, unknown>, bg: Background): number {
   const xy = bg.cells.map((k): [number, number] => [(k % bg.w) / bg.w, Math.floor(k / bg.w) / bg.h]);

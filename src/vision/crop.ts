@@ -62,9 +62,13 @@ export function cropWindow(image: { width: number; height: number }, face: FaceA
   return { x, y, width, height, rotationDeg: rot };
 }
 
-export async function cropToPhoto(image: RgbImage, face: FaceAnalysis, options: { quality?: number } = {}): Promise<CroppedPhoto> {
-  const quality = options.quality ?? 95;
-  const { x, y, width, height, rotationDeg: rot } = cropWindow(image, face);
+/**
+ * The 35x45 window's pixels at the image's own resolution, levelled (rotated by the window's
+ * rotation) with the edges repeated where the window leaves the image: the pixels the e-photo
+ * and the print are resampled from.
+ */
+export async function levelledWindow(image: RgbImage, window: CroppedPhoto['window']): Promise<RgbImage> {
+  const { x, y, width, height, rotationDeg: rot } = window;
   const rotated = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
     .rotate(rot, { background: { r: 0, g: 0, b: 0 } })
     .raw()
@@ -79,14 +83,42 @@ export async function cropToPhoto(image: RgbImage, face: FaceAnalysis, options: 
     const padded = await pipeline.extend({ left, top, right, bottom, extendWith: 'copy' }).raw().toBuffer({ resolveWithObject: true });
     pipeline = sharp(padded.data, { raw: { width: padded.info.width, height: padded.info.height, channels: 3 } });
   }
-  const window = await pipeline.extract({ left: x + left, top: y + top, width, height }).raw().toBuffer({ resolveWithObject: true });
+  const out = await pipeline.extract({ left: x + left, top: y + top, width, height }).raw().toBuffer({ resolveWithObject: true });
+  return { data: out.data, width: out.info.width, height: out.info.height };
+}
+
+/** The face found on `image`, in the coordinates of the levelled `window` (levelledWindow's pixels). */
+export function faceInWindow(face: FaceAnalysis, image: { width: number; height: number }, window: CroppedPhoto['window']): FaceAnalysis {
+  const at = (p: Point): Point => {
+    const r = rotatePoint(p, image.width, image.height, window.rotationDeg).p;
+    return [r[0] - window.x, r[1] - window.y];
+  };
+  const landmarks = face.landmarks.map(([x, y, z]): [number, number, number] => {
+    const q = at([x, y]);
+    return [q[0], q[1], z];
+  });
+  const xs = landmarks.map((p) => p[0]);
+  const ys = landmarks.map((p) => p[1]);
+  const box = { x: Math.min(...xs), y: Math.min(...ys), width: Math.max(...xs) - Math.min(...xs), height: Math.max(...ys) - Math.min(...ys) };
+  return {
+    score: face.score,
+    box,
+    landmarks,
+    ...(face.irises ? { irises: { left: { centre: at(face.irises.left.centre), radius: face.irises.left.radius }, right: { centre: at(face.irises.right.centre), radius: face.irises.right.radius } } } : {}),
+  };
+}
+
+export async function cropToPhoto(image: RgbImage, face: FaceAnalysis, options: { quality?: number } = {}): Promise<CroppedPhoto> {
+  const quality = options.quality ?? 95;
+  const win = cropWindow(image, face);
+  const window = await levelledWindow(image, win);
   const out = (dpi: number) =>
-    sharp(window.data, { raw: { width: window.info.width, height: window.info.height, channels: 3 } })
+    sharp(window.data, { raw: { width: window.width, height: window.height, channels: 3 } })
       .resize({ width: pixelsFor(PHOTO.widthMm, dpi), height: pixelsFor(PHOTO.heightMm, dpi), fit: 'fill', kernel: 'lanczos3' })
       .withIccProfile('srgb')
       .withMetadata({ density: dpi })
       .jpeg({ quality, chromaSubsampling: '4:4:4' })
       .toBuffer();
   const [ephoto, print] = await Promise.all([out(PHOTO.ephotoDpi), out(PHOTO.printDpi)]);
-  return { ephoto, print, window: { x, y, width, height, rotationDeg: rot } };
+  return { ephoto, print, window: win };
 }
