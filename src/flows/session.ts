@@ -3,19 +3,10 @@
 // be durably written before its effect starts, a failed write (disk full) must itself become
 // a transition to a safe state instead of an actor crash, and recovery at boot is the same
 // fold over the same facts. XState's persisted snapshots restart invoked actors but do not
-// give "journal, then act" per transition; the table below stays as readable as a chart.
+// give "journal, then act" per transition.
 //
-//   step        waits for / runs                       leaves on
-//   idle        START (if the booth can deliver)       SESSION_STARTED → capture
-//   capture     camera.capture → media.save            PHOTO_CAPTURED → validating
-//   validating  validator.validate                     PHOTO_VALIDATED → review
-//   review      ACCEPT / RETAKE (≤ maxRetakes)         PHOTO_ACCEPTED → signature|payment, RETAKE → capture
-//   signature   SIGNATURE_DONE (CLEAR = redo)          SIGNATURE_SAVED → payment
-//   payment     payment.open, coins                    PAID → issuing (e-photo) | printing
-//   issuing     codes.issueForSession                  CODE_ISSUED → printing
-//   printing    printer.ensurePrinted                  PRINT_FINISHED → uploading
-//   uploading   outbox.enqueue                         RECORD_QUEUED → done
-//   done        FINISH or doneSeconds                  SESSION_ENDED completed → idle
+// The steps themselves (timeouts, effects, busy, cancel, the device a failure points at, what a
+// restart does) are one table of data in `steps.ts`; this file keeps the queue, commit and recovery.
 // Before PAID: CANCEL, a timeout (walk-away), a fault that stops delivery or a failed write end
 // the session (credit paid so far is kept for the next customer). After PAID nothing ends it:
 // faults block it and it is retried until served.
@@ -24,6 +15,7 @@ import type { Config } from '../config/schema.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { Journal } from './journal.ts';
 import { evolve, paidSteps, replay, type Fact, type Outcome, type Product, type SessionState, type Step } from './model.ts';
+import { sessionSteps, type EffectName } from './steps.ts';
 import { systemClock, type Clock, type CoinCredit, type PhotoCheck, type PhotoValidation, type SessionEvent, type SessionPorts } from './ports.ts';
 
 export type SessionInput =
@@ -133,22 +125,11 @@ export interface SessionMachineDeps {
   newSessionId?: () => string;
 }
 
-const preCapture: readonly Step[] = ['capture', 'validating', 'review', 'signature'];
-
 /** Which device an error of a step points at; a full disk wins whatever the step. */
 export function faultDevice(step: Step, error: unknown): string {
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
   if (code === 'ENOSPC' || code === 'SQLITE_FULL' || code === 'EDQUOT') return 'disk';
-  const byStep: Partial<Record<Step, string>> = {
-    capture: 'camera',
-    validating: 'vision',
-    signature: 'touch',
-    payment: 'coinAcceptor',
-    issuing: 'store',
-    printing: 'printer',
-    uploading: 'store',
-  };
-  return byStep[step] ?? 'booth';
+  return sessionSteps[step].device ?? 'booth';
 }
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -366,7 +347,7 @@ export class SessionMachine {
         }
         return;
       case 'CANCEL':
-        if (s && (preCapture.includes(s.step) || s.step === 'payment')) await this.end('cancelled', 'cancelled by the customer');
+        if (s && sessionSteps[s.step].cancellable) await this.end('cancelled', 'cancelled by the customer');
         return;
       case 'STILL_HERE':
         if (s && this.timers.length > 0) this.armTimeout(s.step);
@@ -587,20 +568,12 @@ export class SessionMachine {
     for (const timer of this.timers) this.clock.clearTimeout(timer);
     this.timers = [];
     this.warning = null;
-    const timeouts = this.config.timeoutsMs;
-    const ms: Partial<Record<Step, number>> = {
-      capture: timeouts.capture,
-      validating: timeouts.capture,
-      review: timeouts.review,
-      signature: timeouts.signature,
-      payment: timeouts.payment,
-      done: timeouts.done,
-    };
-    const timeout = ms[step];
-    if (timeout === undefined) return;
+    const spec = sessionSteps[step].timeout;
+    if (!spec) return;
+    const timeout = this.config.timeoutsMs[spec.name];
     const epoch = this.epoch;
     this.timers.push(this.clock.setTimeout(() => this.enqueue({ type: 'TIMEOUT', epoch }), timeout));
-    if (step !== 'done' && this.config.warnBeforeMs < timeout) {
+    if (spec.warn && this.config.warnBeforeMs < timeout) {
       this.timers.push(this.clock.setTimeout(() => this.enqueue({ type: 'WARN', epoch }), timeout - this.config.warnBeforeMs));
     }
   }
@@ -616,80 +589,11 @@ export class SessionMachine {
     const epoch = this.epoch;
     const abort = new AbortController();
     this.abort = abort;
-    const { ports } = this;
-    const effect = async (): Promise<Fact[] | 'wait'> => {
-      switch (step) {
-        case 'capture': {
-          const jpeg = await ports.camera.capture(abort.signal);
-          return [{ type: 'PHOTO_CAPTURED', file: await ports.media.save(s.id, 'photo.jpg', jpeg) }];
-        }
-        case 'validating': {
-          if (!s.photoFile) throw new Error('no photo to validate');
-          const result: PhotoValidation = await ports.validator.validate(await ports.media.read(s.photoFile), abort.signal);
-          const facts: Fact[] = [{ type: 'PHOTO_VALIDATED', compliant: result.compliant, checks: result.checks }];
-          if (!result.compliant && s.product === 'ephoto' && s.retakes >= this.config.maxRetakes) {
-            facts.push({ type: 'SESSION_ENDED', outcome: 'rejected', reason: `photo not compliant after ${s.retakes} retakes` });
-          }
-          return facts;
-        }
-        case 'signature':
-          await ports.signature.begin();
-          return 'wait';
-        case 'payment': {
-          const health = ports.health.canDeliver();
-          if (!health.ok) throw Object.assign(new Error(`cannot deliver: ${health.reason}`), { code: 'CANNOT_DELIVER' });
-          const { appliedCreditCents } = await ports.payment.open(s.id, s.dueCents);
-          return [{ type: 'PAYMENT_OPENED', appliedCreditCents }]; // PAID follows in commit if enough
-        }
-        case 'issuing': {
-          await this.settleMoney(s);
-          this.journal.append(s.id, { type: 'CODE_ISSUING' }, new Date(this.clock.now()));
-          const { code, expires } = ports.codes.issueForSession(s.id);
-          return [{ type: 'CODE_ISSUED', code, expires }];
-        }
-        case 'printing': {
-          if (s.product !== 'ephoto') await this.settleMoney(s);
-          if (!s.photoFile) throw new Error('no photo to print');
-          this.journal.append(s.id, { type: 'PRINT_SUBMITTING' }, new Date(this.clock.now()));
-          const job = await ports.printer.ensurePrinted(
-            {
-              sessionId: s.id,
-              product: s.product,
-              photoFile: s.photoFile,
-              ...(s.signatureFile ? { signatureFile: s.signatureFile } : {}),
-              ...(s.code ? { code: s.code } : {}),
-              ...(s.expires ? { expires: s.expires } : {}),
-            },
-            abort.signal,
-          );
-          return [{ type: 'PRINT_FINISHED', jobId: job.jobId, ...(job.boardFile ? { boardFile: job.boardFile } : {}) }];
-        }
-        case 'uploading': {
-          if (!s.photoFile) throw new Error('no photo to upload');
-          await ports.payment.delivered?.(s.id); // printed: a card is charged only now
-          const recordId = `session-${s.id}`;
-          await ports.outbox.enqueue({
-            id: recordId,
-            type: 'session',
-            sessionId: s.id,
-            product: s.product,
-            ...(s.code ? { code: s.code } : {}),
-            ...(s.expires ? { expires: s.expires } : {}),
-            photoFile: s.photoFile,
-            ...(s.signatureFile ? { signatureFile: s.signatureFile } : {}),
-            ...(s.boardFile ? { boardFile: s.boardFile } : {}),
-            paidCents: s.paidCents,
-            startedAt: s.startedAt,
-            completedAt: new Date(this.clock.now()).toISOString(),
-          });
-          return [{ type: 'RECORD_QUEUED', recordId }];
-        }
-        default:
-          return 'wait';
-      }
-    };
-    this.busy = step !== 'signature' && step !== 'review' && step !== 'done';
-    const promise = effect().then(
+    const spec = sessionSteps[step];
+    const effect = spec.effect ? this.effects[spec.effect] : undefined;
+    this.busy = spec.busy;
+    if (!effect) return;
+    const promise = effect(s, abort.signal).then(
       (facts) => {
         if (facts === 'wait') {
           if (this.epoch === epoch) this.busy = false;
@@ -700,11 +604,78 @@ export class SessionMachine {
       (error: unknown) => this.enqueue({ type: 'EFFECT_FAILED', epoch, error }),
     );
     this.track(promise);
-    if (step === 'signature') {
-      // leaving the step stops the panel's recording
-      abort.signal.addEventListener('abort', () => void ports.signature.end().catch(() => undefined), { once: true });
-    }
   }
+  /** The effects the step table names (steps.ts), each run on entering its step. */
+  private readonly effects: Record<EffectName, (s: SessionState, signal: AbortSignal) => Promise<Fact[] | 'wait'>> = {
+    capture: async (s, signal) => {
+      const jpeg = await this.ports.camera.capture(signal);
+      return [{ type: 'PHOTO_CAPTURED', file: await this.ports.media.save(s.id, 'photo.jpg', jpeg) }];
+    },
+    validate: async (s, signal) => {
+      if (!s.photoFile) throw new Error('no photo to validate');
+      const result: PhotoValidation = await this.ports.validator.validate(await this.ports.media.read(s.photoFile), signal);
+      const facts: Fact[] = [{ type: 'PHOTO_VALIDATED', compliant: result.compliant, checks: result.checks }];
+      if (!result.compliant && s.product === 'ephoto' && s.retakes >= this.config.maxRetakes) {
+        facts.push({ type: 'SESSION_ENDED', outcome: 'rejected', reason: `photo not compliant after ${s.retakes} retakes` });
+      }
+      return facts;
+    },
+    beginSignature: async (_s, signal) => {
+      // leaving the step stops the panel's recording
+      signal.addEventListener('abort', () => void this.ports.signature.end().catch(() => undefined), { once: true });
+      await this.ports.signature.begin();
+      return 'wait';
+    },
+    openPayment: async (s) => {
+      const health = this.ports.health.canDeliver();
+      if (!health.ok) throw Object.assign(new Error(`cannot deliver: ${health.reason}`), { code: 'CANNOT_DELIVER' });
+      const { appliedCreditCents } = await this.ports.payment.open(s.id, s.dueCents);
+      return [{ type: 'PAYMENT_OPENED', appliedCreditCents }]; // PAID follows in commit if enough
+    },
+    issueCode: async (s) => {
+      await this.settleMoney(s);
+      this.journal.append(s.id, { type: 'CODE_ISSUING' }, new Date(this.clock.now()));
+      const { code, expires } = this.ports.codes.issueForSession(s.id);
+      return [{ type: 'CODE_ISSUED', code, expires }];
+    },
+    print: async (s, signal) => {
+      if (s.product !== 'ephoto') await this.settleMoney(s);
+      if (!s.photoFile) throw new Error('no photo to print');
+      this.journal.append(s.id, { type: 'PRINT_SUBMITTING' }, new Date(this.clock.now()));
+      const job = await this.ports.printer.ensurePrinted(
+        {
+          sessionId: s.id,
+          product: s.product,
+          photoFile: s.photoFile,
+          ...(s.signatureFile ? { signatureFile: s.signatureFile } : {}),
+          ...(s.code ? { code: s.code } : {}),
+          ...(s.expires ? { expires: s.expires } : {}),
+        },
+        signal,
+      );
+      return [{ type: 'PRINT_FINISHED', jobId: job.jobId, ...(job.boardFile ? { boardFile: job.boardFile } : {}) }];
+    },
+    queueRecord: async (s) => {
+      if (!s.photoFile) throw new Error('no photo to upload');
+      await this.ports.payment.delivered?.(s.id); // printed: a card is charged only now
+      const recordId = `session-${s.id}`;
+      await this.ports.outbox.enqueue({
+        id: recordId,
+        type: 'session',
+        sessionId: s.id,
+        product: s.product,
+        ...(s.code ? { code: s.code } : {}),
+        ...(s.expires ? { expires: s.expires } : {}),
+        photoFile: s.photoFile,
+        ...(s.signatureFile ? { signatureFile: s.signatureFile } : {}),
+        ...(s.boardFile ? { boardFile: s.boardFile } : {}),
+        paidCents: s.paidCents,
+        startedAt: s.startedAt,
+        completedAt: new Date(this.clock.now()).toISOString(),
+      });
+      return [{ type: 'RECORD_QUEUED', recordId }];
+    },
+  };
 
   /** At the first paid step: acceptor off, the price spent from the credit (idempotent). */
   private async settleMoney(s: SessionState): Promise<void> {
@@ -733,13 +704,14 @@ export class SessionMachine {
   private async recoverOne(state: SessionState, last: boolean, report: RecoveryReport): Promise<void> {
     const id = state.id;
     this.publish('session.resumed', 'warning', `session ${id} interrupted in step ${state.step}`, id);
-    if (preCapture.includes(state.step)) {
+    const atRestart = sessionSteps[state.step].atRestart;
+    if (atRestart === 'end') {
       this.state = state;
       await this.end('interrupted', `interrupted in step ${state.step} (restart)`);
       report.ended.push({ sessionId: id, keptCreditCents: 0 });
       return;
     }
-    if (state.step === 'payment') {
+    if (atRestart === 'paid-if-credited') {
       // The ledger is the truth about money: coins credited after the last journal entry count.
       const credited = Math.max(state.paidCents, await this.ports.payment.sessionCreditCents(id));
       this.state = state;

@@ -1,0 +1,20 @@
+// docs/session.md's step table is printed from the step declarations (src/flows/steps.ts):
+// this fails when one changes and the other does not.
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { steps } from '../../src/flows/model.ts';
+import { sessionSteps } from '../../src/flows/steps.ts';
+import { withTable } from '../../tools/session-table.ts';
+
+t.test('docs/session.md shows the declared steps', async (t) => {
+  const doc = readFileSync(new URL('../../docs/session.md', import.meta.url), 'utf8');
+  t.equal(doc, withTable(doc), 'regenerate with `node --import tsx tools/session-table.ts --write`');
+});
+
+t.test('every step is declared once, in the order of the model', async (t) => {
+  t.same(Object.keys(sessionSteps), [...steps]);
+  for (const [step, spec] of Object.entries(sessionSteps)) {
+    if (spec.cancellable) t.notOk(['issuing', 'printing', 'uploading', 'done'].includes(step), `${step}: nothing ends a paid session`);
+    if (spec.busy) t.ok(spec.effect, `${step}: busy means an effect runs`);
+  }
+});
