@@ -3,6 +3,7 @@
 // development files are present. It never fails the install: without libcamera the booth
 // falls back to rpicam-still/rpicam-vid or to the simulated camera (docs/deploy.md).
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -18,9 +19,16 @@ if (probe.error || probe.status !== 0) {
   console.log('cabine: libcamera development files not found (pkg-config libcamera); camera addon not built');
   process.exit(0);
 }
-// npm puts its bundled node-gyp on PATH for lifecycle scripts; fall back to npx outside npm.
-const gyp = spawnSync('node-gyp', ['rebuild', '--directory', addonDir], { stdio: 'inherit' });
-const result = gyp.error ? spawnSync('npx', ['--yes', 'node-gyp', 'rebuild', '--directory', addonDir], { stdio: 'inherit' }) : gyp;
+// node-gyp is a pinned dependency (package.json, exact version, in the lock file): the build
+// never downloads an unpinned tool at install time (no `npx --yes node-gyp`).
+let gypBin;
+try {
+  gypBin = createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js');
+} catch {
+  console.log('cabine: node-gyp (a dependency) is not installed; camera addon not built');
+  process.exit(0);
+}
+const result = spawnSync(process.execPath, [gypBin, 'rebuild', '--directory', addonDir], { stdio: 'inherit' });
 if (result.status !== 0) {
   console.log('cabine: the libcamera addon failed to build; the booth will use rpicam-apps or the simulator');
 }

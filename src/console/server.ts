@@ -2,7 +2,7 @@
 // refuses what would disturb a customer while a session runs (unless forced), calls the
 // booth's handlers, validates their answer and streams live topics. A malformed or hostile
 // client gets error answers, never a crash of the booth.
-import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import type { z } from 'zod';
@@ -216,6 +216,9 @@ export function createControlServer(options: ControlServerOptions): ControlServe
     async start() {
       mkdirSync(dirname(socketPath), { recursive: true });
       if (existsSync(socketPath)) {
+        // Only a stale socket is removed: a path that names any other file (a config, a
+        // database, by mistake or by a hostile config) is refused, never deleted.
+        if (!lstatSync(socketPath).isSocket()) throw new Error(`console.socket ${socketPath} exists and is not a socket; not removing it`);
         if (await socketAlive(socketPath)) throw new Error(`another booth already listens on ${socketPath}`);
         unlinkSync(socketPath);
       }
@@ -240,7 +243,7 @@ export function createControlServer(options: ControlServerOptions): ControlServe
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => srv.close(() => resolve()));
       try {
-        unlinkSync(socketPath);
+        if (lstatSync(socketPath).isSocket()) unlinkSync(socketPath);
       } catch {
         // already gone
       }

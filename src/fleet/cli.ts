@@ -11,7 +11,8 @@ import { connectOperator, fleetSnapshot, pushConfig, requestCommand, type Operat
 import { openFleetStore } from './operator/store-open.ts';
 import { withStoreViews, type StatusView } from './operator/store-status.ts';
 import type { FleetStore } from './operator/store-types.ts';
-import { exportCodes } from './operator/export.ts';
+import { exportCodes, writeExportFile } from './operator/export.ts';
+import { terminalSafe } from './operator/terminal-text.ts';
 import { Ingest } from './operator/ingest.ts';
 import { defaultVerifyWorkers } from './operator/verify-pool.ts';
 import { createCa, createCsr, issueCertificate, signCsr } from './operator/pki.ts';
@@ -104,11 +105,12 @@ export function registerFleetCommands(program: Command): void {
           const figures = tel
             ? `sessions ${tel.counters.sessions.completed}, revenue ${(tel.counters.revenueCents / 100).toFixed(2)} EUR, outbox ${tel.outbox.depth}, media ${tel.counters.printer.mediaLeft ?? '?'}, disk ${tel.host.diskFreeMb ?? '?'} MB free, CPU ${tel.host.cpuTempC ?? '?'} C, at ${tel.at}`
             : 'no telemetry';
-          process.stdout.write(`${v.booth}  ${s?.state ?? 'unknown'}${s?.version ? ` v${s.version}` : ''}  ${sales}\n    ${figures}\n`);
+          // every value here comes from a booth: printed with its control characters escaped
+          process.stdout.write(`${terminalSafe(`${v.booth}  ${s?.state ?? 'unknown'}${s?.version ? ` v${s.version}` : ''}  ${sales}`)}\n    ${terminalSafe(figures)}\n`);
           const st = v.store;
           if (st) {
             const held = `${st.records} records, ${st.codes} codes${st.lastRecordAt ? `, last record ${st.lastRecordAt}` : ''}`;
-            process.stdout.write(`    ${st.enrolled ? `enrolled (key ${st.keyId ?? '?'})` : 'NOT ENROLLED'}, ${held}\n`);
+            process.stdout.write(`    ${terminalSafe(`${st.enrolled ? `enrolled (key ${st.keyId ?? '?'})` : 'NOT ENROLLED'}, ${held}`)}\n`);
           }
         }
       } finally {
@@ -221,7 +223,7 @@ export function registerFleetCommands(program: Command): void {
       } finally {
         await store.close();
       }
-      if (opts.out) writeFileSync(opts.out, text);
+      if (opts.out) writeExportFile(opts.out, text);
       else process.stdout.write(text);
     });
 

@@ -1,6 +1,6 @@
 // Export of the issued codes for the back-office: CSV (one line per code) or JSON, and
 // optionally the photo and signature of each code written as files next to it.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { recordSchema } from '../schemas.ts';
 import type { FleetStore } from './store-types.ts';
@@ -31,15 +31,34 @@ export interface ExportedCode {
   signatureFile?: string;
 }
 
-const EXT: Record<string, string> = { 'image/jpeg': 'jpg', 'image/png': 'png', 'application/pdf': 'pdf' };
+// A Map, not an object literal: a mime from a booth's record such as "constructor" must not
+// find Object.prototype's members (it named a file `...-photo.function Object() { [native code] }`).
+const EXT: ReadonlyMap<string, string> = new Map([
+  ['image/jpeg', 'jpg'],
+  ['image/png', 'png'],
+  ['application/pdf', 'pdf'],
+]);
 
-function csvField(value: unknown): string {
-  const text = value === null || value === undefined ? '' : String(value);
+/**
+ * One CSV field. Text that a spreadsheet would run as a formula (starting with = + - @, a tab or
+ * a carriage return: `=HYPERLINK(...)` in a code) is prefixed with an apostrophe, as OWASP
+ * recommends, so it is shown as text; numbers are written as they are.
+ */
+export function csvField(value: unknown): string {
+  let text = value === null || value === undefined ? '' : String(value);
+  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/** Files written by the export hold customers' photos and signatures: the operator's account only. */
+function writePrivate(path: string, data: string | Buffer): void {
+  writeFileSync(path, data, { mode: 0o600 });
+  chmodSync(path, 0o600); // mode applies on creation only; an older file keeps its own otherwise
+}
+export { writePrivate as writeExportFile };
+
 export async function exportedCodes(db: FleetStore, options: Omit<ExportOptions, 'format'> = {}): Promise<ExportedCode[]> {
-  if (options.filesDir) mkdirSync(options.filesDir, { recursive: true });
+  if (options.filesDir) mkdirSync(options.filesDir, { recursive: true, mode: 0o700 });
   const rows = await db.codes({ ...(options.since ? { since: options.since } : {}), ...(options.booth ? { booth: options.booth } : {}) });
   const out: ExportedCode[] = [];
   // One record at a time: each may carry a few hundred KB of photo.
@@ -62,8 +81,8 @@ export async function exportedCodes(db: FleetStore, options: Omit<ExportOptions,
       for (const name of ['photo', 'signature'] as const) {
         const file = record.files[name];
         if (!file?.base64) continue; // absent, or purged by the collector (docs/privacy.md)
-        const path = join(options.filesDir, `${fileStem(row.code, row.record_id)}-${name}.${EXT[file.mime] ?? 'bin'}`);
-        writeFileSync(path, Buffer.from(file.base64, 'base64'));
+        const path = join(options.filesDir, `${fileStem(row.code, row.booth, row.record_id)}-${name}.${EXT.get(file.mime) ?? 'bin'}`);
+        writePrivate(path, Buffer.from(file.base64, 'base64'));
         code[name === 'photo' ? 'photoFile' : 'signatureFile'] = path;
       }
     }
@@ -85,8 +104,13 @@ export async function exportCodes(db: FleetStore, options: ExportOptions): Promi
 /**
  * The name a code's files get: the code itself when it is made of code characters only. The
  * code comes from a booth's record, so anything else (a `../`, a slash) must not reach a path;
- * such a code's files are named after its record id, which the record schema restricts.
+ * such a code's files are named after the record's (booth, id), escaped so that the name is
+ * injective: every character other than a letter, digit or `-` becomes `_` and its hex code
+ * (ids `a.b` and `a:b` once gave the same file), and a `.` (escaped everywhere else) separates
+ * the booth from the id. Codes are upper case and digits, so `record-` never names a code.
  */
-function fileStem(code: string, recordId: string): string {
-  return /^[0-9A-Z]{1,64}$/.test(code) ? code : `record-${recordId.replace(/[^0-9A-Za-z_-]/g, '_')}`;
+export function fileStem(code: string, booth: string, recordId: string): string {
+  if (/^[0-9A-Z]{1,64}$/.test(code)) return code;
+  const escape = (text: string) => text.replace(/[^0-9A-Za-z-]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return `record-${escape(booth)}.${escape(recordId)}`;
 }

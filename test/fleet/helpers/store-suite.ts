@@ -257,7 +257,7 @@ export function fleetStoreSuite(t: Test, build: () => Promise<BuiltStore>): void
     const escaped = await exportedCodes(store, { booth: 'EXP-C', filesDir: inner });
     t.equal(escaped[0]!.code, '../../escaped', 'the code is exported as sent');
     t.equal(dirname(escaped[0]!.photoFile ?? ''), inner, 'its files stay in the export folder');
-    t.match(escaped[0]!.photoFile ?? '', /record-EXP-C-s1-photo\.jpg$/, 'named after the record id');
+    t.match(escaped[0]!.photoFile ?? '', /record-EXP-C\.EXP-C-s1-photo\.jpg$/, 'named after the booth and record id');
     t.notOk(existsSync(join(dir, '..', '..', 'escaped-photo.jpg')), 'nothing written outside');
   });
 
