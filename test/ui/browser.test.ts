@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import QRCode from 'qrcode';
 import { silentLogger } from '../../src/log.ts';
-import type { CustomerAction, ScreenSource, ScreenState } from '../../src/ui/screen.ts';
+import { languages, type CustomerAction, type ScreenSource, type ScreenState } from '../../src/ui/screen.ts';
+import { HINT_KEYS, HINTS, HOLD_STILL } from '../../src/vision/hints.ts';
 import { createUiServer } from '../../src/ui/server.ts';
 import { chromiumPath, launchChromium } from './chromium.ts';
 
@@ -73,4 +74,33 @@ t.test('every screen, in French and Arabic', { skip: chromiumPath ? false : 'chr
   await page.click('nav button[data-lang="de"]');
   await new Promise((r) => setTimeout(r, 200));
   t.same(actions, [{ type: 'start' }, { type: 'language', lang: 'de' }]);
+});
+
+t.test('every hint the code can emit shows as its sentence, in every language, live and on review', { skip: chromiumPath ? false : 'chromium not installed' }, async (t) => {
+  let state: ScreenState = { screen: 'attract', lang: 'fr', priceCents: 800 };
+  const listeners = new Set<(s: ScreenState) => void>();
+  const source: ScreenSource = { current: () => state, subscribe: (l) => (listeners.add(l), () => listeners.delete(l)), act: () => undefined };
+  const ui = createUiServer({ port: 0, source, logger: silentLogger() });
+  await ui.start();
+  t.teardown(() => ui.stop());
+  const browser = await launchChromium();
+  t.teardown(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(ui.url);
+  const hints = [...Object.values(HINTS), HOLD_STILL];
+  t.equal(hints.length, HINT_KEYS.length);
+  for (const lang of languages) {
+    for (const hint of hints) {
+      // Live, under the preview.
+      state = { screen: 'capture', lang, priceCents: 800, hint: hint.key };
+      for (const l of listeners) l(state);
+      await page.waitForFunction(`document.documentElement.lang === ${JSON.stringify(lang)} && document.getElementById('capture-hint').textContent === ${JSON.stringify(hint[lang])}`, undefined, { timeout: 5000 }).catch(() => undefined);
+      t.equal(await page.textContent('#capture-hint'), hint[lang], `${lang} live: ${hint.key}`);
+      // On review, as the failing check's reason.
+      state = { screen: 'review', lang, priceCents: 800, retakesLeft: 1, checks: [{ id: 'face.count', pass: false, hint: hint.key }] };
+      for (const l of listeners) l(state);
+      await page.waitForFunction(`(document.querySelector('#checks li.fail .why') || {}).textContent === ${JSON.stringify(hint[lang])}`, undefined, { timeout: 5000 }).catch(() => undefined);
+      t.equal(await page.textContent('#checks li.fail .why'), hint[lang], `${lang} review: ${hint.key}`);
+    }
+  }
 });
