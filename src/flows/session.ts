@@ -550,7 +550,8 @@ export class SessionMachine {
       outcome: s.outcome,
       paidCents: s.paidCents,
       keptCreditCents: s.keptCreditCents ?? 0,
-      code: s.code,
+      // Never the code itself (docs/privacy.md): events reach logs and the fleet; the session id names the record.
+      codeIssued: s.code !== undefined && s.code !== null,
     });
   }
 

@@ -92,6 +92,9 @@ t.test('a complete e-photo session, step by step', async (t) => {
   t.same(world.journal.openSessions(), []);
   t.same(seen, ['capture', 'validating', 'review', 'signature', 'payment', 'issuing', 'printing', 'uploading', 'done', 'idle']);
   t.ok(world.events.some((e) => e.type === 'session.ended' && e.sessionId === id));
+  // Privacy (docs/privacy.md): events go to logs and the fleet; the code is never in one.
+  t.notOk(JSON.stringify(world.events).includes(snap.code!), 'the code appears in no event');
+  t.ok(world.events.some((e) => e.type === 'session.ended' && (e.data as { codeIssued?: boolean } | undefined)?.codeIssued === true), 'session.ended says a code was issued');
 });
 
 t.test('retakes with the failing check hint, then an e-photo is never accepted non-compliant', async (t) => {
