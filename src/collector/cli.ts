@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { createLogger } from '../log.ts';
 import { startPurger } from './purge.ts';
+import { startPusher } from './push.ts';
 import { buildCollectorServer } from './server.ts';
 import { openCollectorStore } from './store-open.ts';
 
@@ -19,6 +20,8 @@ interface CollectorOptions {
   purgeGraceHours: string;
   purgeEvery: string;
   requestTimeout: string;
+  pushUrl?: string;
+  pushEvery: string;
   seconds?: string;
 }
 
@@ -52,6 +55,8 @@ export function registerCollectorCommands(program: Command): void {
     .option('--purge-grace-hours <h>', 'how long photo and signature stay after the code is used', '24')
     .option('--purge-every <seconds>', 'how often the purge runs', '600')
     .option('--request-timeout <seconds>', 'longest a request may take to arrive whole (slow clients are cut off)', '10')
+    .option('--push-url <url>', 'also push every new code to this collector (POST, Idempotency-Key = the code)')
+    .option('--push-every <seconds>', 'how often the push queue runs', '5')
     .option('--seconds <n>', 'stop after this long (default: until SIGINT/SIGTERM)')
     .action(async (opts: CollectorOptions) => {
       const logger = createLogger().child({ module: 'cli' });
@@ -62,6 +67,7 @@ export function registerCollectorCommands(program: Command): void {
       const tls = opts.insecureHttp
         ? undefined
         : { cert: readFileSync(opts.tlsCert as string), key: readFileSync(opts.tlsKey as string), clientCa: readFileSync(opts.clientCa as string) };
+      if (opts.pushUrl && !/^https?:\/\//.test(opts.pushUrl)) throw new Error(`--push-url must be http:// or https://, got "${opts.pushUrl}"`);
       const graceMs = positive(opts.purgeGraceHours, '--purge-grace-hours', 24 * 366) * 3600_000;
       const everyMs = Math.max(1, positive(opts.purgeEvery, '--purge-every', 86400)) * 1000;
       const store = await openCollectorStore({ db: opts.db, dataDir: opts.data, logger });
@@ -76,6 +82,9 @@ export function registerCollectorCommands(program: Command): void {
         });
         const url = await app.listen({ host, port });
         const purger = startPurger(store, { graceMs, everyMs, logger });
+        const pusher = opts.pushUrl
+          ? startPusher(store, { target: { url: opts.pushUrl }, everyMs: Math.max(0.1, positive(opts.pushEvery, '--push-every', 86400)) * 1000, logger })
+          : undefined;
         process.stdout.write(JSON.stringify({ listening: url, store: store.kind, tls: Boolean(tls) }) + '\n');
         logger.info({ url, store: store.kind }, 'collector running');
         await new Promise<void>((done) => {
@@ -83,6 +92,7 @@ export function registerCollectorCommands(program: Command): void {
           process.once('SIGTERM', done);
           if (opts.seconds) setTimeout(done, positive(opts.seconds, '--seconds', 86400 * 365) * 1000).unref();
         });
+        await pusher?.stop();
         await purger.stop();
         await app.close();
       } finally {

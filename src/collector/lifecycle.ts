@@ -1,6 +1,7 @@
 // The life of an e-photo code as the collector answers it, from the facts the store holds
 // (pure: no I/O, so the API, the status page, support and the purge agree by construction).
-//   pending  its record is stored but cannot be served yet (its photo is missing from it);
+//   pending  its record is stored but not yet acknowledged by every push target, or it
+//            cannot be served (its photo is missing from the record);
 //   active   stored and servable: the state's system can fetch it now;
 //   used     fetched once through the pull API (single use);
 //   expired  6 calendar months after issue (or the booth's own earlier expiry), unless used.
@@ -19,6 +20,8 @@ export interface CodeFacts {
   usedAt: string | null;
   /** Photo and signature are in the store (not purged, present in the record). */
   filesPresent: boolean;
+  /** Push targets that have not acknowledged it yet. */
+  pushesPending?: number;
 }
 
 /** When the code stops working: issue + 6 months, or the booth's expiry when that is earlier. */
@@ -33,6 +36,6 @@ export function expiresAtOf(issuedAt: string, boothExpires: string | null): stri
 export function statusOf(facts: CodeFacts, now: Date): CodeStatus {
   if (facts.usedAt) return 'used';
   if (now.getTime() >= Date.parse(expiresAtOf(facts.issuedAt, facts.expires))) return 'expired';
-  if (!facts.filesPresent) return 'pending';
+  if (!facts.filesPresent || (facts.pushesPending ?? 0) > 0) return 'pending';
   return 'active';
 }

@@ -15,6 +15,22 @@ export type PullOutcome =
 
 const filesPresent = (state: CodeState) => state.purgedAt === null;
 
+/** The e-photo as served (pull) and pushed: the record's files, without re-encoding. */
+export function ephotoOf(state: CodeState, recordText: string | undefined): EphotoResponse | undefined {
+  const parsed = recordText === undefined ? undefined : recordSchema.safeParse(JSON.parse(recordText));
+  const photo = parsed?.success ? parsed.data.files.photo : undefined;
+  const signature = parsed?.success ? parsed.data.files.signature : undefined;
+  if (!photo?.base64 || !signature?.base64) return undefined;
+  return {
+    code: state.code,
+    issuedAt: state.issuedAt,
+    expiresAt: expiresAtOf(state.issuedAt, state.expires),
+    booth: state.booth,
+    photo: { mime: photo.mime, sha256: photo.sha256, data: photo.base64 },
+    signature: { mime: signature.mime, sha256: signature.sha256, data: signature.base64 },
+  };
+}
+
 /** Serves the e-photo of `code` to `client` once; every call is audited. */
 export async function pull(store: CollectorStore, code: string, client: string, now: Date): Promise<PullOutcome> {
   const at = now.toISOString();
@@ -27,24 +43,11 @@ export async function pull(store: CollectorStore, code: string, client: string, 
   if (!state) return refuse({ http: 404, body: { status: 'unknown' } });
   const status = statusOf({ issuedAt: state.issuedAt, expires: state.expires, usedAt: state.usedAt, filesPresent: filesPresent(state) }, now);
   if (status === 'used' || status === 'expired') return refuse({ http: 410, body: { status } });
-  const text = status === 'active' ? await store.recordText(code) : undefined;
-  const files = text === undefined ? undefined : recordSchema.safeParse(JSON.parse(text));
-  const photo = files?.success ? files.data.files.photo : undefined;
-  const signature = files?.success ? files.data.files.signature : undefined;
-  if (!photo?.base64 || !signature?.base64) return refuse({ http: 503, body: { status: 'pending' } });
+  const ephoto = status === 'active' ? ephotoOf(state, await store.recordText(code)) : undefined;
+  if (!ephoto) return refuse({ http: 503, body: { status: 'pending' } });
   // The use and its audit row commit together; a concurrent pull that lost the race is "used".
   if (!(await store.use(code, client, at))) return { http: 410, body: { status: 'used' } };
-  return {
-    http: 200,
-    body: {
-      code,
-      issuedAt: state.issuedAt,
-      expiresAt: expiresAtOf(state.issuedAt, state.expires),
-      booth: state.booth,
-      photo: { mime: photo.mime, sha256: photo.sha256, data: photo.base64 },
-      signature: { mime: signature.mime, sha256: signature.sha256, data: signature.base64 },
-    },
-  };
+  return { http: 200, body: ephoto };
 }
 
 /** The customer's view of what they typed: no personal data, a correction for one mistyped character. */
@@ -54,7 +57,7 @@ export async function customerStatus(store: CollectorStore, typed: string, now: 
   const state = await store.lookup(check.normalised);
   if (!state) return { status: 'unknown', code: check.normalised };
   return {
-    status: statusOf({ issuedAt: state.issuedAt, expires: state.expires, usedAt: state.usedAt, filesPresent: filesPresent(state) }, now),
+    status: statusOf({ issuedAt: state.issuedAt, expires: state.expires, usedAt: state.usedAt, filesPresent: filesPresent(state), pushesPending: state.pushesPending }, now),
     code: check.normalised,
   };
 }

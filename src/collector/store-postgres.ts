@@ -4,7 +4,7 @@ import pg from 'pg';
 import { silentLogger, type Logger } from '../log.ts';
 import { migratePostgres, openPostgresFleetStore, redactUrl } from '../fleet/operator/store-postgres.ts';
 import type { AuditEntry, AuditRow, CollectorStore, PurgeCandidate, RefundRow } from './store.ts';
-import { codeStateOf, STATE_SELECT } from './store-sqlite.ts';
+import { codeStateOf, PUSH_COLUMNS, pushRowOf, STATE_SELECT } from './store-sqlite.ts';
 
 /** Append-only, like every migration list. */
 export const COLLECTOR_MIGRATIONS_POSTGRES: readonly string[] = [
@@ -22,6 +22,18 @@ export const COLLECTOR_MIGRATIONS_POSTGRES: readonly string[] = [
    );
    CREATE INDEX collector_audit_code ON collector_audit (code, seq);
    CREATE INDEX ephoto_uses_at ON ephoto_uses (used_at);`,
+  `CREATE TABLE push_queue (
+     code TEXT COLLATE "C" NOT NULL,
+     target TEXT COLLATE "C" NOT NULL,
+     state TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_at TEXT COLLATE "C" NOT NULL,
+     last_error TEXT,
+     sent_at TEXT,
+     acked_at TEXT,
+     PRIMARY KEY (code, target)
+   );
+   CREATE INDEX push_queue_due ON push_queue (target, state, next_at);`,
 ];
 
 export interface PostgresCollectorOptions {
@@ -129,6 +141,40 @@ export async function openPostgresCollectorStore(url: string, options: PostgresC
         await db.query('UPDATE records SET record = $1 WHERE id = $2 AND booth = $3', [recordText, c.recordId, c.booth]);
         const fresh = ((await db.query('INSERT INTO ephoto_purges (code, purged_at, why) VALUES ($1, $2, $3) ON CONFLICT (code) DO NOTHING', [c.code, at, c.why])).rowCount ?? 0) > 0;
         if (fresh) await db.query(auditSql, auditArgs({ at, client: 'purge', action: 'purge', code: c.code, result: 'purged', detail: c.why }));
+      });
+    },
+    async queueNewCodes(target, since, at, limit) {
+      const result = await pool.query(
+        `INSERT INTO push_queue (code, target, state, next_at)
+         SELECT c.code, $1, 'pending', $3 FROM codes c LEFT JOIN push_queue q ON q.code = c.code AND q.target = $1
+         WHERE c.issued_at >= $2 AND q.code IS NULL ORDER BY c.issued_at LIMIT $4
+         ON CONFLICT (code, target) DO NOTHING`,
+        [text(target), since, at, limit],
+      );
+      return result.rowCount ?? 0;
+    },
+    async duePushes(target, now, limit) {
+      const result = await pool.query(`SELECT ${PUSH_COLUMNS} FROM push_queue WHERE target = $1 AND state IN ('pending', 'sent') AND next_at <= $2 ORDER BY next_at LIMIT $3`, [text(target), now, limit]);
+      return result.rows.map(pushRowOf);
+    },
+    async pushRows(code) {
+      return (await pool.query(`SELECT ${PUSH_COLUMNS} FROM push_queue WHERE code = $1 ORDER BY target`, [text(code)])).rows.map(pushRowOf);
+    },
+    async updatePush(row, at) {
+      await inTransaction(async (db) => {
+        await db.query('UPDATE push_queue SET state = $1, attempts = $2, next_at = $3, last_error = $4, sent_at = $5, acked_at = $6 WHERE code = $7 AND target = $8', [
+          row.state,
+          row.attempts,
+          row.nextAt,
+          row.lastError === null ? null : text(row.lastError),
+          row.sentAt,
+          row.ackedAt,
+          row.code,
+          row.target,
+        ]);
+        if (row.state === 'acknowledged' || row.state === 'abandoned') {
+          await db.query(auditSql, auditArgs({ at, client: `push:${row.target}`, action: 'push', code: row.code, result: row.state, detail: row.lastError }));
+        }
       });
     },
     async close() {

@@ -2,7 +2,7 @@
 // its own connection (WAL: the ingest and the collector may run as separate processes).
 import { openFleetDb } from '../fleet/operator/db.ts';
 import { sqliteFleetStore } from '../fleet/operator/store-sqlite.ts';
-import type { AuditRow, CodeState, CollectorStore, PurgeCandidate, RefundRow } from './store.ts';
+import type { AuditRow, CodeState, CollectorStore, PurgeCandidate, PushRow, PushState, RefundRow } from './store.ts';
 
 export const COLLECTOR_MIGRATIONS_SQLITE = [
   `CREATE TABLE ephoto_uses (code TEXT PRIMARY KEY, used_at TEXT NOT NULL, client TEXT NOT NULL);
@@ -20,6 +20,18 @@ export const COLLECTOR_MIGRATIONS_SQLITE = [
    CREATE INDEX collector_audit_code ON collector_audit (code, seq);
    CREATE INDEX ephoto_uses_at ON ephoto_uses (used_at);
    CREATE INDEX codes_issued_at ON codes (issued_at);`,
+  `CREATE TABLE push_queue (
+     code TEXT NOT NULL,
+     target TEXT NOT NULL,
+     state TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_at TEXT NOT NULL,
+     last_error TEXT,
+     sent_at TEXT,
+     acked_at TEXT,
+     PRIMARY KEY (code, target)
+   );
+   CREATE INDEX push_queue_due ON push_queue (target, state, next_at);`,
 ];
 
 interface StateRow {
@@ -37,10 +49,29 @@ interface StateRow {
   refund_at: string | null;
   refund_reason: string | null;
   refund_by: string | null;
+  pushes_pending: number | string;
+}
+
+interface PushDbRow {
+  code: string;
+  target: string;
+  state: string;
+  attempts: number;
+  next_at: string;
+  last_error: string | null;
+  sent_at: string | null;
+  acked_at: string | null;
+}
+
+export const PUSH_COLUMNS = 'code, target, state, attempts, next_at, last_error, sent_at, acked_at';
+
+export function pushRowOf(r: PushDbRow): PushRow {
+  return { code: r.code, target: r.target, state: r.state as PushState, attempts: Number(r.attempts), nextAt: r.next_at, lastError: r.last_error, sentAt: r.sent_at, ackedAt: r.acked_at };
 }
 
 export const STATE_SELECT = `SELECT c.code, c.booth, c.record_id, c.session_id, c.issued_at, rec.received_at AS stored_at, c.expires, c.paid_cents,
-    u.used_at, u.client AS used_by, p.purged_at, r.at AS refund_at, r.reason AS refund_reason, r.by AS refund_by
+    u.used_at, u.client AS used_by, p.purged_at, r.at AS refund_at, r.reason AS refund_reason, r.by AS refund_by,
+    (SELECT COUNT(*) FROM push_queue q WHERE q.code = c.code AND q.state IN ('pending', 'sent')) AS pushes_pending
   FROM codes c
   LEFT JOIN records rec ON rec.id = c.record_id AND rec.booth = c.booth
   LEFT JOIN ephoto_uses u ON u.code = c.code
@@ -61,6 +92,7 @@ export function codeStateOf(row: StateRow): CodeState {
     usedBy: row.used_by,
     purgedAt: row.purged_at,
     refund: row.refund_at ? { at: row.refund_at, reason: row.refund_reason ?? '', by: row.refund_by ?? '' } : null,
+    pushesPending: Number(row.pushes_pending),
   };
 }
 
@@ -91,6 +123,18 @@ export function openSqliteCollectorStore(dir: string, file = 'fleet.db'): Collec
        LIMIT ?`,
     ),
     purgeRecord: db.prepare<[string, string, string]>('UPDATE records SET record = ? WHERE id = ? AND booth = ?'),
+    queueNew: db.prepare<[string, string, string, string, number]>(
+      `INSERT INTO push_queue (code, target, state, next_at)
+       SELECT c.code, ?, 'pending', ? FROM codes c LEFT JOIN push_queue q ON q.code = c.code AND q.target = ?
+       WHERE c.issued_at >= ? AND q.code IS NULL ORDER BY c.issued_at LIMIT ?`,
+    ),
+    due: db.prepare<[string, string, number], PushDbRow>(
+      `SELECT ${PUSH_COLUMNS} FROM push_queue WHERE target = ? AND state IN ('pending', 'sent') AND next_at <= ? ORDER BY next_at LIMIT ?`,
+    ),
+    pushRows: db.prepare<[string], PushDbRow>(`SELECT ${PUSH_COLUMNS} FROM push_queue WHERE code = ? ORDER BY target`),
+    updatePush: db.prepare<[string, number, string, string | null, string | null, string | null, string, string]>(
+      'UPDATE push_queue SET state = ?, attempts = ?, next_at = ?, last_error = ?, sent_at = ?, acked_at = ? WHERE code = ? AND target = ?',
+    ),
     purgeMark: db.prepare<[string, string, string]>('INSERT INTO ephoto_purges (code, purged_at, why) VALUES (?, ?, ?) ON CONFLICT (code) DO NOTHING'),
   };
   const audit = (e: { at: string; client: string; action: string; code: string; result: string; detail?: string | null }) =>
@@ -128,6 +172,15 @@ export function openSqliteCollectorStore(dir: string, file = 'fleet.db'): Collec
       store.transaction(() => {
         q.purgeRecord.run(text, c.recordId, c.booth);
         if (q.purgeMark.run(c.code, at, c.why).changes > 0) audit({ at, client: 'purge', action: 'purge', code: c.code, result: 'purged', detail: c.why });
+      });
+    },
+    queueNewCodes: async (target, since, at, limit) => q.queueNew.run(target, at, target, since, limit).changes,
+    duePushes: async (target, now, limit) => q.due.all(target, now, limit).map(pushRowOf),
+    pushRows: async (code) => q.pushRows.all(code).map(pushRowOf),
+    updatePush: async (row, at) => {
+      store.transaction(() => {
+        q.updatePush.run(row.state, row.attempts, row.nextAt, row.lastError, row.sentAt, row.ackedAt, row.code, row.target);
+        if (row.state === 'acknowledged' || row.state === 'abandoned') audit({ at, client: `push:${row.target}`, action: 'push', code: row.code, result: row.state, detail: row.lastError });
       });
     },
     close: async () => fleetDb.close(),

@@ -5,6 +5,9 @@
 //   one transaction, and only the first insert wins (a race between two clients gives one 200);
 // - every pull call is audited (time, client, action, the code as asked, result);
 // - a refund is recorded once per code (a second one is refused), and audited;
+// - the push queue holds one row per (code, target): pending → sent → acknowledged (or
+//   abandoned: expired or without files before any target took it), with the attempt count,
+//   the next attempt time and the last error; queueing a pair twice changes nothing;
 // - purging a code rewrites its record without the photo and signature bytes (their SHA-256,
 //   size and type stay), marks it purged and audits it, in one transaction; nothing else of
 //   the record changes, so status and support still answer from the metadata;
@@ -25,6 +28,8 @@ export interface CodeState {
   usedBy: string | null;
   purgedAt: string | null;
   refund: RefundRow | null;
+  /** Push targets that have not acknowledged the code yet. */
+  pushesPending: number;
 }
 
 export interface RefundRow {
@@ -48,6 +53,19 @@ export interface AuditEntry {
 export interface AuditRow extends AuditEntry {
   seq: number;
   detail: string | null;
+}
+
+export type PushState = 'pending' | 'sent' | 'acknowledged' | 'abandoned';
+
+export interface PushRow {
+  code: string;
+  target: string;
+  state: PushState;
+  attempts: number;
+  nextAt: string;
+  lastError: string | null;
+  sentAt: string | null;
+  ackedAt: string | null;
 }
 
 export interface PurgeCandidate {
@@ -80,5 +98,12 @@ export interface CollectorStore {
   purgeCandidates(options: { usedBefore: string; issuedBefore: string; now: string; limit: number }): Promise<PurgeCandidate[]>;
   /** Replaces the record text by `text` (files emptied), marks the code purged, audits it. */
   purge(candidate: PurgeCandidate, text: string, at: string): Promise<void>;
+  /** Queues for `target` every code issued since `since` that is not queued for it yet; returns how many. */
+  queueNewCodes(target: string, since: string, at: string, limit: number): Promise<number>;
+  /** Rows not acknowledged nor abandoned whose next attempt is due, soonest first. */
+  duePushes(target: string, now: string, limit: number): Promise<PushRow[]>;
+  pushRows(code: string): Promise<PushRow[]>;
+  /** Writes one row's new state (durably); audits acknowledgements and abandons. */
+  updatePush(row: PushRow, at: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -4,7 +4,7 @@
 import { checkCode } from '../codes/code.ts';
 import { expiresAtOf, statusOf } from './lifecycle.ts';
 import type { CodeStatusName } from './schemas.ts';
-import type { AuditRow, CollectorStore, RefundRow } from './store.ts';
+import type { AuditRow, CollectorStore, PushRow, RefundRow } from './store.ts';
 
 export interface CodeReport {
   code: string;
@@ -18,6 +18,8 @@ export interface CodeReport {
   storedAt?: string | null;
   /** When and to whom the e-photo went (the pull that used it). */
   transmitted?: { at: string; to: string } | null;
+  /** The push queue's rows for the code (one per target). */
+  pushes?: PushRow[];
   usedAt?: string | null;
   purgedAt?: string | null;
   paidCents?: number | null;
@@ -37,7 +39,7 @@ export async function codeReport(store: CollectorStore, typed: string, now = new
   const payment = paymentText ? ((JSON.parse(paymentText) as { data?: Record<string, unknown> }).data ?? null) : null;
   return {
     code,
-    status: statusOf({ issuedAt: state.issuedAt, expires: state.expires, usedAt: state.usedAt, filesPresent: state.purgedAt === null }, now),
+    status: statusOf({ issuedAt: state.issuedAt, expires: state.expires, usedAt: state.usedAt, filesPresent: state.purgedAt === null, pushesPending: state.pushesPending }, now),
     booth: state.booth,
     recordId: state.recordId,
     sessionId: state.sessionId,
@@ -45,6 +47,7 @@ export async function codeReport(store: CollectorStore, typed: string, now = new
     expiresAt: expiresAtOf(state.issuedAt, state.expires),
     storedAt: state.storedAt,
     transmitted: state.usedAt ? { at: state.usedAt, to: state.usedBy ?? '?' } : null,
+    pushes: await store.pushRows(code),
     usedAt: state.usedAt,
     purgedAt: state.purgedAt,
     paidCents: state.paidCents,
@@ -87,6 +90,7 @@ export function formatReport(r: CodeReport): string {
       `expires      ${r.expiresAt ?? '?'}`,
       `stored       ${r.storedAt ?? '?'}`,
       `transmitted  ${r.transmitted ? `${r.transmitted.at} to ${r.transmitted.to}` : 'not yet (nobody fetched it)'}`,
+      ...(r.pushes ?? []).map((p) => `pushed       ${p.target}: ${p.state}, ${p.attempts} attempt(s)${p.ackedAt ? `, acknowledged ${p.ackedAt}` : ''}${p.lastError ? ` (last error: ${p.lastError})` : ''}`),
       `used         ${r.usedAt ?? 'no'}`,
       `paid         ${euros(r.paidCents)}`,
       `payment      ${r.payment ? JSON.stringify(r.payment) : 'no payment record received'}`,

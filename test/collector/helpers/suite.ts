@@ -5,7 +5,10 @@ import type { Test } from 'tap';
 import { createHash } from 'node:crypto';
 import { buildCollectorServer } from '../../../src/collector/server.ts';
 import type { CollectorStore } from '../../../src/collector/store.ts';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { purgeDue } from '../../../src/collector/purge.ts';
+import { backoffMs, pushPass } from '../../../src/collector/push.ts';
 import { codeReport, recordRefund } from '../../../src/collector/support.ts';
 import { exportedCodes } from '../../../src/fleet/operator/export.ts';
 import { mistype, PHOTO, seedCode, seedPayment, SIGNATURE, unissuedCode } from './seed.ts';
@@ -200,5 +203,80 @@ export function collectorSuite(t: Test, build: () => Promise<{ store: CollectorS
     await t.rejects(recordRefund(store, mistype(s.code), { reason: 'typo', by: 'support:ann' }), new RegExp(`did you mean ${s.code}`));
     t.match(await codeReport(store, mistype(s.code)), { status: 'invalid', suggestion: s.code });
     t.match(await codeReport(store, unissuedCode()), { status: 'unknown', refund: null });
+  });
+
+  withServer('push: a target that fails, hangs and gets a code twice; every code acknowledged once, with backoff, across a restart', async (t, store, app) => {
+    const [failing, hanging, twice, later] = [await seedCode(store), await seedCode(store), await seedCode(store), await seedCode(store)];
+    const old = await seedCode(store, { issuedAt: monthsAgo(7) });
+    // The target: remembers what it took by idempotency key; fails `failing` twice, never
+    // answers `hanging` the first time, and for `twice` takes it but answers too late, so the
+    // same code comes again (answered 409: already have it).
+    const taken = new Map<string, { code: string; photo: { data: string } }>();
+    const seen: string[] = [];
+    const hung: ServerResponse[] = [];
+    const target = createServer((req: IncomingMessage, res: ServerResponse) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        const key = String(req.headers['idempotency-key']);
+        seen.push(key);
+        const tries = seen.filter((k) => k === key).length;
+        if (key === failing.code && tries <= 2) return void res.writeHead(500).end('boom');
+        if (key === hanging.code && tries === 1) return void hung.push(res);
+        if (taken.has(key)) return void res.writeHead(409).end();
+        taken.set(key, JSON.parse(body) as { code: string; photo: { data: string } });
+        if (key === twice.code && tries === 1) return void hung.push(res);
+        res.writeHead(200).end('{}');
+      });
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    t.teardown(() => {
+      for (const res of hung) res.destroy();
+      target.close();
+    });
+    const url = `http://127.0.0.1:${(target.address() as AddressInfo).port}/ephotos`;
+    let clock = Date.now();
+    const options = { target: { url }, timeoutMs: 2500, backoffBaseMs: 60_000, backoffMaxMs: 3600_000, now: () => new Date(clock), random: () => 0.5 };
+
+    const status = async (code: string) => (await app.inject({ method: 'GET', url: `/status/${code}`, headers: { accept: 'application/json' } })).json();
+    let pass = await pushPass(store, options);
+    t.equal(pass.queued, 4, 'the four live codes queued (the expired one is older than the look-back)');
+    t.same(pass, { queued: 4, acknowledged: 1, failed: 3, abandoned: 0 });
+    t.same(await status(failing.code), { status: 'pending' }, 'pending until the target acknowledges');
+    t.same(await status(later.code), { status: 'active' }, 'acknowledged: active');
+    let rows = await store.pushRows(failing.code);
+    t.match(rows, [{ state: 'sent', attempts: 1, lastError: 'HTTP 500' }]);
+    t.equal(Date.parse(rows[0]!.nextAt) - clock, 60_000, 'first retry after the base delay');
+    t.match(await store.pushRows(hanging.code), [{ state: 'sent', lastError: /no answer within 2500 ms/ }]);
+
+    t.same(await pushPass(store, options), { queued: 0, acknowledged: 0, failed: 0, abandoned: 0 }, 'nothing due before the backoff');
+    clock += 61_000;
+    pass = await pushPass(store, options);
+    t.same(pass, { queued: 0, acknowledged: 2, failed: 1, abandoned: 0 }, 'hanging and twice go through; failing fails again');
+    rows = await store.pushRows(failing.code);
+    t.equal(Date.parse(rows[0]!.nextAt) - clock, 120_000, 'the delay doubles');
+    t.equal(backoffMs(20, 60_000, 3600_000, () => 0.5), 3600_000, 'capped');
+
+    // the queue is durable: a new pass (a restarted collector) picks up where it was
+    clock += 121_000;
+    pass = await pushPass(store, options);
+    t.same(pass, { queued: 0, acknowledged: 1, failed: 0, abandoned: 0 });
+    for (const s of [failing, hanging, twice, later]) {
+      t.match(await store.pushRows(s.code), [{ state: 'acknowledged', target: url }], `${s.code} acknowledged`);
+      t.same(await status(s.code), { status: 'active' });
+      t.equal(taken.get(s.code)?.code, s.code, 'the target holds it once');
+      t.same(Buffer.from(taken.get(s.code)?.photo.data ?? '', 'base64'), PHOTO);
+    }
+    t.equal(seen.filter((k) => k === twice.code).length, 2, 'sent twice, taken once (idempotency key)');
+    t.equal(taken.size, 4);
+    t.same(await store.pushRows(old.code), [], 'an expired code is never pushed');
+    t.same((await store.auditOf(twice.code)).map((a) => [a.action, a.result]), [['push', 'acknowledged']], 'acknowledgement audited');
+
+    // a code used through the pull API before its push went out is abandoned, not pushed
+    const pulled = await seedCode(store);
+    await store.use(pulled.code, 'ants', new Date(clock).toISOString());
+    pass = await pushPass(store, options);
+    t.same(pass, { queued: 1, acknowledged: 0, failed: 0, abandoned: 1 });
+    t.match(await store.pushRows(pulled.code), [{ state: 'abandoned', lastError: 'used through the pull API' }]);
   });
 }
