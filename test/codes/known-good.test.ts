@@ -135,6 +135,12 @@ const TYPED: ReadonlyArray<[input: string, normalised: string, reason: string | 
   ['9CAB5Y9MGDD6WUNN5HQ52P', '9CAB5Y9MGDD6WUNN5HQ52P', 'check characters do not match: more than one character is wrong', null], // swap of the last two
   // The check pair of the body 1000…0 under a zero body: one character from that code.
   ['00000000000000000000MN', '00000000000000000000MN', 'check characters do not match: character 1 is probably mistyped', '10000000000000000000MN'],
+  ['9cab g8tn ihlp 3kdf 27jr jr', '9CABG8TN1H1P3KDF27JRJR', null, null], // I and L typed for 1
+  // Two errors whose syndromes look like no single error (computed independently, as above):
+  // S1 = 0 with S0 ≠ 0; and the locator log(S1/S0) = 22 and 25, outside the 22 characters.
+  ['0000000000000000000012', '0000000000000000000012', 'check characters do not match: more than one character is wrong', null],
+  ['00000000000000000000E1', '00000000000000000000E1', 'check characters do not match: more than one character is wrong', null],
+  ['0000000000000000000051', '0000000000000000000051', 'check characters do not match: more than one character is wrong', null],
 ];
 
 t.test('typed codes: the exact report for each known input', async (t) => {
@@ -155,6 +161,9 @@ t.test('the format guards: prefix, body and random bytes', async (t) => {
   t.equal(correctSingleError('9CAB5Y9MGDD6WUNN5HQ5P2'), undefined, 'a valid code needs no correction');
   t.equal(correctSingleError('9CAB5Y9MGDD6WUNN5HQ5P'), undefined, 'wrong length');
   t.equal(correctSingleError('9CAB5Y9MGDD6WUNN5HQ5PO'), undefined, 'a character outside the alphabet');
+  t.equal(correctSingleError('0'.repeat(20) + '1'), undefined, 'a 21-character word is not corrected');
+  t.equal(isWellFormed('0'.repeat(21)), false, 'the zero word of 21 characters is not a code');
+  t.equal(isWellFormed(''), false);
   t.equal(isWellFormed('9CAB5Y9MGDD6WUNN5HQ5P2 '), false);
   t.equal(isWellFormed('9CAB5Y9MGDD6WUNN5HQ5PO'), false);
 });
