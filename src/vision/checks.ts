@@ -24,7 +24,7 @@ import {
 import { photoFrame, type PhotoFrame } from './frame.ts';
 import { HINTS, type Hint } from './hints.ts';
 import { LIMITS, PHOTO } from './limits.ts';
-import { boxReduce, edgeBlurSigma, fitQuadricSurface, gaussianBlurAt, grayWindow, hullPixels, lab, lightness, luminance, percentile, polygonPixels, regionStats } from './photometry.ts';
+import { boxReduce, edgeBlurSigma, fitQuadricSurface, solveNormalEquations, gaussianBlurAt, grayWindow, hullPixels, lab, lightness, luminance, percentile, polygonPixels, regionStats } from './photometry.ts';
 
 export const CHECK_IDS = [
   'face.count',
@@ -910,7 +910,6 @@ function hairHalo(ctx: CheckContext, bg: Background): (k: number) => boolean {
  * would also fit elongated or saddle shapes no light makes — and a shadow band along one edge.
  */
 function quadraticFit(xy: readonly [number, number][], z: readonly number[]): (x: number, y: number) => number {
-  const n = 4;
   // The normal equations' sums in scalars (each the same sum, term by term, as accumulating
   // the 4 x 5 matrix row by row: the same numbers; the matrix is symmetric, a·b = b·a).
   let s1 = 0, sx = 0, sy = 0, sq = 0, sxx = 0, sxy = 0, sxq = 0, syy = 0, syq = 0, sqq = 0;
@@ -942,20 +941,7 @@ function quadraticFit(xy: readonly [number, number][], z: readonly number[]): (x
     Float64Array.of(sy, sxy, syy, syq, syz),
     Float64Array.of(sq, sxq, syq, sqq, sqz),
   ];
-  for (let r = 0; r < n; r++) m[r]![r]! += 1e-9;
-  // Gaussian elimination with partial pivoting.
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r]![c]!) > Math.abs(m[p]![c]!)) p = r;
-    [m[c], m[p]] = [m[p]!, m[c]!];
-    const piv = m[c]![c]! || 1e-12;
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = m[r]![c]! / piv;
-      for (let k = c; k <= n; k++) m[r]![k]! -= f * m[c]![k]!;
-    }
-  }
-  const [c0, c1, c2, c3] = m.map((row, i) => row[n]! / (row[i]! || 1e-12)) as [number, number, number, number];
+  const [c0, c1, c2, c3] = solveNormalEquations(m) as [number, number, number, number];
   return (x, y) => c0 + c1 * x + c2 * y + c3 * (x * x + y * y);
 }
 

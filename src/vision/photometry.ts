@@ -446,6 +446,16 @@ export function fitQuadricSurface(xy: readonly (readonly [number, number])[], z:
       row[n]! += t[r]! * zi;
     }
   }
+  const k = solveNormalEquations(m);
+  return (x, y) => k[0]! + k[1]! * x + k[2]! * y + k[3]! * x * x + k[4]! * x * y + k[5]! * y * y;
+}
+
+/**
+ * Solves least-squares normal equations given as the augmented n x (n+1) matrix (rows modified
+ * in place): a tiny ridge on the diagonal, then Gaussian elimination with partial pivoting.
+ */
+export function solveNormalEquations(m: Float64Array[]): number[] {
+  const n = m.length;
   for (let r = 0; r < n; r++) m[r]![r]! += 1e-9;
   for (let c = 0; c < n; c++) {
     let p = c;
@@ -458,6 +468,5 @@ export function fitQuadricSurface(xy: readonly (readonly [number, number])[], z:
       for (let k = c; k <= n; k++) m[r]![k]! -= f * m[c]![k]!;
     }
   }
-  const k = m.map((row, i) => row[n]! / (row[i]! || 1e-12));
-  return (x, y) => k[0]! + k[1]! * x + k[2]! * y + k[3]! * x * x + k[4]! * x * y + k[5]! * y * y;
+  return m.map((row, i) => row[n]! / (row[i]! || 1e-12));
 }

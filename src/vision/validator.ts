@@ -45,13 +45,8 @@ export function createValidatorWith({ analyser, logger }: ValidatorDeps): Valida
     async validate(bytes, options = {}) {
       const t0 = performance.now();
       const file = options.file;
-      let image;
-      try {
-        image = await loadImage(bytes);
-      } catch (err) {
-        if (!(err instanceof ImageError)) throw err;
-        return { ...(file ? { file } : {}), compliant: false, checks: [], ms: Math.round(performance.now() - t0), error: err.message };
-      }
+      const image = await readImage(bytes, file, t0);
+      if ('checks' in image) return image;
       options.signal?.throwIfAborted();
       const analysis = await analyser.analyse(image);
       options.signal?.throwIfAborted();
@@ -70,13 +65,8 @@ export function createValidatorWith({ analyser, logger }: ValidatorDeps): Valida
     async validateCapture(bytes, options = {}) {
       const t0 = performance.now();
       const file = options.file;
-      let image;
-      try {
-        image = await loadImage(bytes);
-      } catch (err) {
-        if (!(err instanceof ImageError)) throw err;
-        return { ...(file ? { file } : {}), compliant: false, checks: [], ms: Math.round(performance.now() - t0), error: err.message };
-      }
+      const image = await readImage(bytes, file, t0);
+      if ('checks' in image) return image;
       const analysis = await analyser.analyse(image, { emotion: false, segmentation: false, irises: false });
       options.signal?.throwIfAborted();
       const people = countedFaces(analysis);
@@ -102,6 +92,16 @@ export function createValidatorWith({ analyser, logger }: ValidatorDeps): Valida
     },
     close: () => analyser.close(),
   };
+}
+
+/** The decoded image, or the report of an unreadable one (DESIGN.md: compliant false, no checks, the reason). */
+async function readImage(bytes: Buffer, file: string | undefined, t0: number): Promise<LoadedImage | ValidationReport> {
+  try {
+    return await loadImage(bytes);
+  } catch (err) {
+    if (!(err instanceof ImageError)) throw err;
+    return { ...(file ? { file } : {}), compliant: false, checks: [], ms: Math.round(performance.now() - t0), error: err.message };
+  }
 }
 
 /**
