@@ -15,7 +15,7 @@ const MODULES = {
   outbox: { mutate: ['src/store/outbox.ts'], tests: ['test/fleet/outbox.test.ts', 'test/fleet/records-puback.test.ts'] },
   records: { mutate: ['src/fleet/records.ts'], tests: ['test/fleet/records.test.ts', 'test/fleet/verify-key.test.ts'] },
   verify: { mutate: ['src/fleet/operator/verify-record.ts', 'src/fleet/operator/verify-pool.ts'], tests: ['test/fleet/verify-key.test.ts', 'test/fleet/verify-pool.test.ts'] },
-  vision: { mutate: ['src/vision/limits.ts', 'src/vision/frame.ts'], tests: ['test/vision/limits-both-sides.test.ts', 'test/vision/geometry.test.ts'] },
+  vision: { mutate: ['src/vision/limits.ts', 'src/vision/frame.ts'], tests: ['test/vision/limits-both-sides.test.ts', 'test/vision/frame.test.ts', 'test/vision/geometry.test.ts'] },
 };
 
 const chosen = (process.env.MUTATION ?? Object.keys(MODULES).join(',')).split(',').map((name) => {
