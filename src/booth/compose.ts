@@ -1,6 +1,6 @@
 // The composition root: builds the whole booth from a validated Config. Nothing else in
 // the product creates drivers, stores, the session machine or the fleet connection.
-import { readFileSync, statfsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createCodeRegistry } from '../codes/registry.ts';
@@ -35,6 +35,7 @@ import { createDevices, type BoothDevices } from './devices.ts';
 import { createFleetHooks } from './fleet-hooks.ts';
 import { createScreenAdapter, type LiveGuidance } from './screen.ts';
 import { Feed, cameraPort, healthPort, signaturePort, validatorPort } from './session-ports.ts';
+import { diskSpaceMb } from '../hal/host.ts';
 
 export interface Booth {
   /** The config the booth was built with: file + environment + saved settings. */
@@ -65,11 +66,6 @@ export interface BuildOptions {
   control?: boolean;
   /** How the console's `restart` ends the booth (default: SIGTERM to itself; systemd starts it again). */
   restart?: () => void;
-}
-
-export function freeDiskMb(dir: string): number {
-  const stats = statfsSync(dir);
-  return Math.floor((stats.bavail * stats.bsize) / (1024 * 1024));
 }
 
 /** The fields of the fleet's event schema, nothing else. */
@@ -113,7 +109,7 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
       { name: 'touch', check: () => deviceProblem(parts.touch) },
       { name: 'coinAcceptor', check: () => deviceProblem(parts.coinAcceptor) },
       { name: 'vision', check: () => (validator ? null : visionProblem) },
-      { name: 'disk', check: () => { const free = freeDiskMb(config.data.dir); return free < config.data.minFreeMb ? `disk: ${free} MB free, below data.minFreeMb ${config.data.minFreeMb}` : null; } },
+      { name: 'disk', check: () => { const free = diskSpaceMb(config.data.dir)?.freeMb; return free === undefined ? `disk: ${config.data.dir} cannot be read` : free < config.data.minFreeMb ? `disk: ${free} MB free, below data.minFreeMb ${config.data.minFreeMb}` : null; } },
     ],
   });
 

@@ -12,21 +12,13 @@ import { createCurtain, type CurtainDevice } from '../hal/curtain/index.ts';
 import type { Device } from '../hal/device.ts';
 import { createGpioChip, SimGpioChip, type GpioChip } from '../hal/gpio/index.ts';
 import { createI2cBus, SimI2cBus, type I2cBus } from '../hal/i2c/index.ts';
-import { createLighting, type LightingDevice } from '../hal/lighting/index.ts';
+import { createLighting, Pca9685Model, type LightingDevice } from '../hal/lighting/index.ts';
 import { createPrinter, type PrinterDevice } from '../hal/printer/index.ts';
 import { createTouchPanel, Ft6236Model, type TouchPanelDevice } from '../hal/touch/index.ts';
+import type { SimulatorHandles } from '../hal/simulators.ts';
 import type { Logger } from '../log.ts';
 
-/** Handles on the simulators, for the demo's scripted customer and for tests. */
-export interface SimulatorHandles {
-  gpio: SimGpioChip;
-  i2c: SimI2cBus;
-  touch: Ft6236Model;
-  camera: SimulatedCameraDevice;
-  coins: NonNullable<BoothCoinAcceptor['simulator']> | undefined;
-  /** The card reader simulator: `tap(card)` (docs/payment.md). */
-  cards: NonNullable<BoothCardReader['simulator']> | undefined;
-}
+export type { SimulatorHandles } from '../hal/simulators.ts';
 
 export interface BoothDevices {
   /** The six devices, in start order. */
@@ -48,10 +40,12 @@ export interface BoothDevices {
 export async function createDevices(config: Config, logger: Logger): Promise<BoothDevices> {
   const simulated = config.hal.simulated;
   const gpio = await createGpioChip(config, { simulated, logger });
-  const i2c = await createI2cBus(config, { simulated, logger });
+  const i2c = await createI2cBus(config.hal, { simulated, logger });
 
   let touchModel: Ft6236Model | undefined;
   if (gpio instanceof SimGpioChip && i2c instanceof SimI2cBus) {
+    // The simulated PCA9685 (lighting) and touch controller sit on the simulated bus.
+    i2c.attach(config.lighting.pca9685Address, new Pca9685Model());
     // The simulated touch controller sits on the simulated bus and pulls the INT line.
     touchModel = new Ft6236Model();
     i2c.attach(config.touch.address, touchModel);

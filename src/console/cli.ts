@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { configFromOptions } from '../booth/options.ts';
 import { createLogger } from '../log.ts';
+import { positiveInt } from '../args.ts';
 
 interface ConsoleCliOptions {
   port?: string;
@@ -14,11 +15,6 @@ interface ConsoleCliOptions {
   term?: string;
   rows: string;
   columns: string;
-}
-
-function positiveInt(name: string, raw: string, max: number): number {
-  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) throw new Error(`${name} must be a whole number from 1 to ${max}, got "${raw}"`);
-  return Number(raw);
 }
 
 export function registerConsoleCommands(program: Command): void {
@@ -42,7 +38,7 @@ export function registerConsoleCommands(program: Command): void {
         return;
       }
       const config = configFromOptions(opts);
-      const baud = positiveInt('--baud', opts.baud, 4_000_000);
+      const baud = positiveInt(opts.baud, '--baud', 4_000_000);
       const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level });
       const controller = new AbortController();
       const stop = () => controller.abort();
@@ -54,8 +50,8 @@ export function registerConsoleCommands(program: Command): void {
           config,
           logger,
           baud,
-          rows: positiveInt('--rows', opts.rows, 500),
-          columns: positiveInt('--columns', opts.columns, 500),
+          rows: positiveInt(opts.rows, '--rows', 500),
+          columns: positiveInt(opts.columns, '--columns', 500),
           signal: controller.signal,
           ...(opts.port ? { port: opts.port } : {}),
           ...(opts.color !== undefined ? { colour: opts.color } : {}),

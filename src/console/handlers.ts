@@ -1,7 +1,7 @@
 // Builds the booth side of the console (ControlHandlers) from the booth's parts. The
 // composition root passes what it has; a part the booth does not have yet answers with an
 // error saying so, never with an invented value.
-import { mkdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { LiveSettings } from '../config/live.ts';
@@ -27,6 +27,7 @@ import type {
   SalesState,
 } from './protocol.ts';
 import type { SalesSwitch } from './sales.ts';
+import { cpuTemperature, diskSpaceMb } from '../hal/host.ts';
 
 export interface LightingControl {
   set(change: { on?: boolean; level?: number }): Promise<LightState>;
@@ -98,15 +99,6 @@ function tableExists(store: Store, name: string): boolean {
   return store.db.prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?").get(name)!.n > 0;
 }
 
-function temperature(): number | null {
-  try {
-    const milli = Number(readFileSync('/sys/class/thermal/thermal_zone0/temp', 'utf8').trim());
-    return Number.isFinite(milli) ? milli / 1000 : null;
-  } catch {
-    return null;
-  }
-}
-
 function addresses(): { name: string; addresses: string[]; mac: string | null }[] {
   return Object.entries(networkInterfaces()).map(([name, list]) => ({
     name,
@@ -136,7 +128,6 @@ export function createControlHandlers(parts: BoothParts): ControlHandlers {
 
   return {
     async status() {
-      const fs = statfsSync(config.data.dir);
       let outboxState: OutboxState;
       try {
         outboxState = outbox();
@@ -151,8 +142,8 @@ export function createControlHandlers(parts: BoothParts): ControlHandlers {
         network: { addresses: addresses().filter((i) => i.name !== 'lo').flatMap((i) => i.addresses) },
         broker: broker(),
         outbox: outboxState,
-        disk: { dir: config.data.dir, freeMb: Math.floor((fs.bavail * fs.bsize) / (1024 * 1024)), minFreeMb: config.data.minFreeMb },
-        temperatureC: temperature(),
+        disk: { dir: config.data.dir, freeMb: diskSpaceMb(config.data.dir)?.freeMb ?? 0, minFreeMb: config.data.minFreeMb },
+        temperatureC: cpuTemperature(),
       };
     },
     async devices() {

@@ -12,6 +12,7 @@ import { defaultLockoutPolicy, openLockout } from './auth.ts';
 import { ControlClient } from './client.ts';
 import { ConsoleSession, type SessionEnd } from './session.ts';
 import { terminalHasColour } from './terminal.ts';
+import { sleep, systemClock } from '../hal/clock.ts';
 
 /** The control socket: `console.socket`, or `cabine.sock` in the data dir. */
 export function controlSocketPath(config: Config): string {
@@ -34,16 +35,6 @@ export interface RunConsoleOptions {
   signal?: AbortSignal;
   /** Reopen period of a serial device that went away (ms). */
   reopenMs?: number;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
 }
 
 function openSerial(path: string, baudRate: number): Promise<SerialPort> {
@@ -105,7 +96,7 @@ export async function runConsole(options: RunConsoleOptions): Promise<void> {
       } catch (err) {
         if (!warned) log.warn({ err, port: path }, `cannot open ${path}; retrying until it comes back`);
         warned = true;
-        await sleep(options.reopenMs ?? 1000, signal);
+        await sleep(systemClock, options.reopenMs ?? 1000, signal).catch(() => undefined); // aborted: the loop ends
         continue;
       }
       warned = false;
@@ -122,7 +113,7 @@ export async function runConsole(options: RunConsoleOptions): Promise<void> {
       signal?.removeEventListener('abort', onAbort);
       if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
       log.info({ port: path, end }, 'console line closed; waiting for it to come back');
-      if (!signal?.aborted) await sleep(options.reopenMs ?? 1000, signal);
+      if (!signal?.aborted) await sleep(systemClock, options.reopenMs ?? 1000, signal).catch(() => undefined); // aborted: the loop ends
     }
   } finally {
     client.close();

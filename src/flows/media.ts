@@ -2,8 +2,9 @@
 // cut leaves either the complete previous file or the complete new one: write a temporary
 // file, fsync it, rename it over the target, fsync the directory. The journal only refers
 // to a file after `save` returned.
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { writeFileDurablyAsync } from '../store/files.ts';
 import type { MediaPort } from './ports.ts';
 
 const SESSION_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
@@ -14,28 +15,8 @@ export function createFileMedia(dataDir: string): MediaPort {
     async save(sessionId, name, data) {
       if (!SESSION_ID_RE.test(sessionId)) throw new Error(`invalid session id "${sessionId}"`);
       const dir = join(root, sessionId);
-      await mkdir(dir, { recursive: true });
       const target = join(dir, name);
-      const temp = `${target}.tmp-${process.pid}`;
-      try {
-        const handle = await open(temp, 'w');
-        try {
-          await handle.writeFile(data);
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-        await rename(temp, target);
-      } catch (err) {
-        await rm(temp, { force: true });
-        throw err;
-      }
-      const dirHandle = await open(dir, 'r');
-      try {
-        await dirHandle.sync();
-      } finally {
-        await dirHandle.close();
-      }
+      await writeFileDurablyAsync(target, data);
       return target;
     },
     read: (file) => readFile(file),

@@ -5,6 +5,7 @@
 // Idempotency is part of the contract wherever an effect can be repeated after a power cut:
 // the machine journals its intent, calls the port, then journals the result, so at boot it
 // calls again every effect whose result is not in the journal.
+import type { BoardOrder } from '../print/queue.ts';
 
 /** One ANTS check of a photo, as in the validation report (DESIGN.md). */
 export interface PhotoCheck {
@@ -76,14 +77,8 @@ export interface PaymentPort {
   delivered?(sessionId: string): Promise<void>;
 }
 
-export interface BoardRequest {
-  sessionId: string;
-  product: 'ephoto' | 'photo';
-  photoFile: string;
-  signatureFile?: string;
-  code?: string;
-  expires?: string;
-}
+/** What the printer is asked to print for a session: the print queue's order. */
+export type BoardRequest = BoardOrder;
 
 export interface PrinterPort {
   /**
@@ -158,15 +153,5 @@ export interface SessionPorts {
   media: MediaPort;
 }
 
-/** Time, injectable so tests drive timeouts with a fake clock. */
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+/** Time, injectable so tests drive timeouts with a fake clock: the one Clock of src/hal/clock.ts. */
+export { systemClock, type Clock } from '../hal/clock.ts';

@@ -4,15 +4,10 @@ import type { Command } from 'commander';
 import { configSchema } from '../config/schema.ts';
 import { createLogger, silentLogger } from '../log.ts';
 import { isAcceptedValue } from './coins.ts';
+import { positiveInt } from '../args.ts';
 // The ccTalk stack (and serialport) is imported when a command runs, so `cabine` starts fast.
 
 const line = (value: unknown) => process.stdout.write(JSON.stringify(value) + '\n');
-
-function positiveInt(raw: string, what: string, max: number): number {
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1 || n > max) throw new Error(`${what} must be a whole number from 1 to ${max}, got "${raw}"`);
-  return n;
-}
 
 export function registerPaymentCommands(program: Command): void {
   const coin = program.command('coin').description('the coin acceptor');

@@ -7,6 +7,7 @@ import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { IppPrinter, type PrinterDevice } from '../hal/printer/index.ts';
 import { createLogger, type Logger } from '../log.ts';
+import { addMonths } from '../codes/registry.ts';
 // Composition (sharp, fonts) is imported when a command needs it, so `cabine` starts fast.
 
 function configOf(file: string | undefined): Config {
@@ -18,12 +19,6 @@ function printerOf(config: Config, uri: string | undefined, logger: Logger): Pri
   if (!target) throw new Error('no printer: give --printer ipp://host[:port]/path or set printer.uri (CABINE_PRINTER_URI)');
   if (!/^ipps?:\/\//.test(target)) throw new Error(`--printer "${target}" must be an ipp:// or ipps:// URI`);
   return new IppPrinter({ uri: target, pollMs: 0, requestTimeoutMs: config.printer.requestTimeoutSeconds * 1000, retries: config.printer.retries }, logger);
-}
-
-function sixMonthsFrom(d: Date): Date {
-  const e = new Date(d);
-  e.setMonth(e.getMonth() + 6);
-  return e;
 }
 
 export function registerPrintCommands(program: Command): void {
@@ -47,7 +42,7 @@ export function registerPrintCommands(program: Command): void {
       } catch (err) {
         throw new Error(`cannot read --photo ${opts.photo}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
       }
-      const expires = opts.expires ? new Date(opts.expires) : sixMonthsFrom(new Date());
+      const expires = opts.expires ? new Date(opts.expires) : addMonths(new Date(), 6);
       if (Number.isNaN(expires.getTime())) throw new Error(`--expires "${opts.expires}" is not a date (use ISO 8601, e.g. 2027-05-23)`);
       const { renderBoard } = await import('./board.ts');
       const board = await renderBoard({ photo, ...(opts.code ? { code: opts.code, expires } : {}), boothId: opts.booth ?? config.booth.id });

@@ -7,13 +7,15 @@
 // really failed (aborted or cancelled at the printer, refused, or never received).
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { open, readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IppStatusError, isTerminal, type JobStatus, type PrinterDevice } from '../hal/printer/index.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/db.ts';
 import { renderBoard } from './board.ts';
 import { prepareDocument } from './document.ts';
+import { sleep, systemClock } from '../hal/clock.ts';
+import { writeFileDurablyAsync } from '../store/files.ts';
 
 /** What the flow asks to print (same shape as flows/ports.ts BoardRequest). */
 export interface BoardOrder {
@@ -107,34 +109,6 @@ function toAttempt(r: Row): PrintAttempt {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
-}
-
-/** Writes a file durably: temp file, fsync, rename. */
-async function writeDurably(file: string, data: Buffer): Promise<void> {
-  const tmp = `${file}.tmp`;
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 export class PrintQueue {
@@ -242,7 +216,7 @@ export class PrintQueue {
       // not rendered yet
     }
     const png = this.options.render ? await this.options.render(order) : await this.render(order);
-    await writeDurably(boardFile, png);
+    await writeFileDurablyAsync(boardFile, png);
     return png;
   }
 
@@ -278,7 +252,7 @@ export class PrintQueue {
       if (Date.now() >= deadline) {
         throw new Error(`print job ${jobId} still ${status.state}${status.reasons.length ? ` (${status.reasons.join(', ')})` : ''} after ${Math.round(this.options.jobTimeoutMs / 1000)} s`);
       }
-      await sleep(this.options.jobPollMs ?? 1000, signal);
+      await sleep(systemClock, this.options.jobPollMs ?? 1000, signal);
     }
     if (status.state === 'completed') {
       this.update(attempt, 'completed', { detail: status.reasons.join(', ') || 'completed' });

@@ -8,7 +8,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { BoothDevices } from '../booth/devices.ts';
+import type { CoinAcceptorDevice } from '../hal/coin-acceptor/interface.ts';
+import type { PrinterDevice } from '../hal/printer/interface.ts';
+import type { SimulatorHandles } from '../hal/simulators.ts';
 import type { Config } from '../config/schema.ts';
 import { SIM_COIN_TABLE } from '../hal/coin-acceptor/index.ts';
 import { SimCurtainSwitch } from '../hal/curtain/index.ts';
@@ -47,7 +49,8 @@ export interface BrokerLink {
 }
 
 export interface SimPanelOptions {
-  parts: BoothDevices;
+  /** The booth's simulators and the devices the panel shows. */
+  parts: { sim: SimulatorHandles | undefined; printer: PrinterDevice; coinAcceptor: CoinAcceptorDevice };
   config: Config;
   logger: Logger;
   /** Where the session is (shown next to the controls). */

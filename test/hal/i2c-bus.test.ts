@@ -3,13 +3,14 @@
 // the latter checked with i2c-bus's promise API replaced by an in-memory device.
 import t from 'tap';
 import { configSchema } from '../../src/config/schema.ts';
+import { createDevices } from '../../src/booth/devices.ts';
+import { simulatedPca9685 } from '../../src/hal/lighting/index.ts';
 import { silentLogger } from '../../src/log.ts';
 import {
   createI2cBus,
   isNack,
   RealI2cBus,
   SimI2cBus,
-  simulatedPca9685,
   UnavailableI2cBus,
   type I2cDeviceModel,
   type PromisifiedI2c,
@@ -107,14 +108,17 @@ t.test('injected faults: which transfers, after how many, how many times; model 
   await t.rejects(bus.readByte(0x38, 0), /ENXIO: no such device/, "a model's throw is the transfer's error");
 });
 
-t.test('the simulated factory bus carries a PCA9685 at lighting.pca9685Address', async (t) => {
+t.test('the simulated factory bus is empty; the booth attaches a PCA9685 at lighting.pca9685Address', async (t) => {
   const config = configSchema.parse({ lighting: { pca9685Address: 0x41 } });
-  const bus = await createI2cBus(config, { simulated: true, logger: silentLogger() });
+  const bus = await createI2cBus(config.hal, { simulated: true, logger: silentLogger() });
   t.equal(bus.simulated, true);
   t.equal(bus.driver, 'sim:i2c-1');
-  t.same(await bus.scan(), [0x41]);
-  t.equal(await bus.readByte(0x41, 0xfe), 0x1e, 'PRE_SCALE power-on value');
-  t.ok(simulatedPca9685(bus, config));
+  t.same(await bus.scan(), []);
+  const devices = await createDevices(configSchema.parse({ hal: { simulated: true }, lighting: { pca9685Address: 0x41 } }), silentLogger());
+  t.teardown(() => devices.close());
+  t.ok(await devices.i2c.scan().then((found) => found.includes(0x41)), 'the booth attaches it');
+  t.equal(await devices.i2c.readByte(0x41, 0xfe), 0x1e, 'PRE_SCALE power-on value');
+  t.ok(simulatedPca9685(devices.i2c, 0x41));
 });
 
 /** i2c-bus's PromisifiedBus over 256 registers, recording the transfers asked for. */
@@ -168,7 +172,7 @@ t.test('the real bus splits blocks at the SMBus limit and checks transfer length
 
 t.test('a bus that cannot open becomes an unavailable bus: transfers reject as a missing device', async (t) => {
   const config = configSchema.parse({ hal: { i2cBus: 7 } });
-  const bus = await createI2cBus(config, {
+  const bus = await createI2cBus(config.hal, {
     simulated: false,
     logger: silentLogger(),
     openBus: async () => async () => {
@@ -182,7 +186,7 @@ t.test('a bus that cannot open becomes an unavailable bus: transfers reject as a
   t.match(err, { code: 'ENODEV', message: /cannot open \/dev\/i2c-7: ENOENT/ });
   t.ok(isNack(err), 'devices on it are absent, not faulty');
   // On this machine, with the real i2c-bus and no /dev/i2c-N: the same, never a throw.
-  const real = await createI2cBus(configSchema.parse({ hal: { i2cBus: 99 } }), { simulated: false, logger: silentLogger() });
+  const real = await createI2cBus(configSchema.parse({ hal: { i2cBus: 99 } }).hal, { simulated: false, logger: silentLogger() });
   t.ok(real instanceof UnavailableI2cBus);
   await t.rejects(real.scan(), { code: 'ENODEV', message: /cannot open \/dev\/i2c-99: \/dev\/i2c-99 does not exist \(I2C off/ });
 });

@@ -12,6 +12,7 @@ import { BaseDevice } from '../device.ts';
 import { COMMAND, EURO_COUNTRY_CODE, EXPANSION, READER, REPLY, SETUP, VEND, FUNDS_UNKNOWN, readU16, u16 } from './frame.ts';
 import type { CardReaderAlarm, CardReaderDevice, CardSessionEvent, ReaderIdentity, VendEnd, VendOutcome } from './interface.ts';
 import { MdbError, MdbLink, type MdbAnswer, type MdbLinkOptions } from './link.ts';
+import { sleep, systemClock } from '../clock.ts';
 
 export type PortOpener = () => Promise<SerialPortStream>;
 
@@ -50,7 +51,6 @@ const REPLY_LENGTH: Record<number, number> = {
   [REPLY.outOfSequence]: 1,
 };
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const now = () => new Date().toISOString();
 
 export class MdbCashlessReader extends BaseDevice implements CardReaderDevice {
@@ -225,7 +225,7 @@ export class MdbCashlessReader extends BaseDevice implements CardReaderDevice {
     for (let i = 0; i < 10 && !reset; i++) {
       const answer = await link.transaction([COMMAND.poll]);
       if (answer.kind === 'data' && answer.data[0] === REPLY.justReset) reset = true;
-      else await sleep(20);
+      else await sleep(systemClock, 20);
     }
     if (!reset) throw new Error('the reader did not report JUST RESET after RESET');
     await this.setup(link);

@@ -9,8 +9,8 @@ import { parseCoinId } from './codes.ts';
 import { ADDRESS, HEADER } from './frame.ts';
 import type { HopperDevice, PayoutResult } from './interface.ts';
 import type { CctalkLink } from './link.ts';
+import { sleep, systemClock } from '../clock.ts';
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class CctalkHopper extends BaseDevice implements HopperDevice {
   readonly name = 'hopper';
@@ -105,7 +105,7 @@ export class CctalkHopper extends BaseDevice implements HopperDevice {
       }
       const deadline = Date.now() + 2000 + count * 1000;
       for (;;) {
-        await sleep(this.statusPollMs);
+        await sleep(systemClock, this.statusPollMs);
         const s = await this.readStatus(link);
         if (s.remaining === 0) {
           this.level.payouts++;

@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import { CCTalkParser } from '@serialport/parser-cctalk';
 import type { Logger } from '../../log.ts';
 import { ADDRESS, HEADER, decodeFrame, encodeFrame, hex, type Frame } from './frame.ts';
+import { sleep, systemClock } from '../clock.ts';
 
 export interface LinkOptions {
   /** How long a device may take to answer, after the echo (ms). */
@@ -53,7 +54,6 @@ interface Pending {
   settle: (result: { frame: Frame } | { error: CctalkError }) => void;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class CctalkLink {
   private readonly parser: CCTalkParser;
@@ -146,7 +146,7 @@ export class CctalkLink {
     for (;;) {
       const wait = this.lastByteAt + this.gapMs + 5 - Date.now();
       if (wait <= 0) break;
-      await sleep(wait);
+      await sleep(systemClock, wait);
     }
     this.bytesFramed = this.bytesIn;
   }

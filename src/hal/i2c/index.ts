@@ -3,7 +3,6 @@
 // whose transfers reject (ENODEV) with the reason, so the devices on it end `absent`.
 import type { Config } from '../../config/schema.ts';
 import type { Logger } from '../../log.ts';
-import { Pca9685Model } from '../lighting/sim.ts';
 import type { I2cBus } from './bus.ts';
 import { loadI2cBus, RealI2cBus, UnavailableI2cBus, type OpenI2c } from './real.ts';
 import { SimI2cBus } from './sim.ts';
@@ -17,25 +16,21 @@ export interface I2cFactoryOptions {
   logger: Logger;
   /** For tests: replaces i2c-bus's openPromisified. */
   openBus?: () => Promise<OpenI2c>;
-  /** Simulated bus: clock (ms) of the PCA9685 model's oscillator, default performance.now. */
-  now?: () => number;
 }
 
 /**
- * The booth's I2C bus (`hal.i2cBus`). Simulated: a `SimI2cBus` with a `Pca9685Model` at
- * lighting.pca9685Address (the touch model is attached by the composition root, see
- * docs/hardware.md). Real: /dev/i2c-N via i2c-bus, or an `UnavailableI2cBus` with the reason.
+ * The booth's I2C bus (`hal.i2cBus`). Simulated: an empty `SimI2cBus` (the composition root
+ * attaches the device models, see docs/hardware.md). Real: /dev/i2c-N via i2c-bus, or an
+ * `UnavailableI2cBus` with the reason.
  */
-export async function createI2cBus(config: Config, options: I2cFactoryOptions): Promise<I2cBus> {
+export async function createI2cBus(config: Config['hal'], options: I2cFactoryOptions): Promise<I2cBus> {
   const log = options.logger.child({ module: 'i2c' });
   if (options.simulated) {
-    const bus = new SimI2cBus({ busNumber: config.hal.i2cBus });
-    bus.attach(config.lighting.pca9685Address, new Pca9685Model(options.now ? { now: options.now } : {}));
-    return bus;
+    return new SimI2cBus({ busNumber: config.i2cBus });
   }
   try {
     const open = await (options.openBus ?? loadI2cBus)();
-    const bus = await RealI2cBus.open(config.hal.i2cBus, open);
+    const bus = await RealI2cBus.open(config.i2cBus, open);
     log.info(`I2C: ${bus.driver}`);
     return bus;
   } catch (err) {
@@ -43,11 +38,4 @@ export async function createI2cBus(config: Config, options: I2cFactoryOptions): 
     log.warn(`I2C unavailable: ${reason}`);
     return new UnavailableI2cBus(reason);
   }
-}
-
-/** The PCA9685 model on a simulated bus made by createI2cBus (undefined on a real bus). */
-export function simulatedPca9685(bus: I2cBus, config: Config): Pca9685Model | undefined {
-  if (!(bus instanceof SimI2cBus)) return undefined;
-  const model = bus.device(config.lighting.pca9685Address);
-  return model instanceof Pca9685Model ? model : undefined;
 }

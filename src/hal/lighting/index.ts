@@ -3,9 +3,11 @@ import type { Config } from '../../config/schema.ts';
 import type { Clock } from '../clock.ts';
 import type { GpioChip } from '../gpio/line.ts';
 import type { I2cBus } from '../i2c/bus.ts';
+import { SimI2cBus } from '../i2c/sim.ts';
 import type { Logger } from '../../log.ts';
 import { LightingRing } from './driver.ts';
 import type { LightingDevice } from './interface.ts';
+import { Pca9685Model } from './sim.ts';
 
 export type { LightingCheck, LightingDevice, LightingSelfTest, LightState } from './interface.ts';
 export { LightingRing, type LightingDeps, type LightingOptions } from './driver.ts';
@@ -30,4 +32,11 @@ export function createLighting(config: Config, deps: { gpio: GpioChip; i2c: I2cB
     },
     deps,
   );
+}
+
+/** The PCA9685 model attached to a simulated bus at `address` (undefined on a real bus). */
+export function simulatedPca9685(bus: I2cBus, address: number): Pca9685Model | undefined {
+  if (!(bus instanceof SimI2cBus)) return undefined;
+  const model = bus.device(address);
+  return model instanceof Pca9685Model ? model : undefined;
 }

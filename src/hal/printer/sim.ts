@@ -4,7 +4,7 @@
 // Its history is the folder itself, so a job is found by id or by name after a restart.
 // Tests that need the wire protocol use ippeveprinter and the IPP driver instead.
 import { mkdirSync, readdirSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../log.ts';
 import { PolledPrinter } from './base.ts';
@@ -105,15 +105,9 @@ export class SimulatedPrinter extends PolledPrinter {
       const ext = EXTENSIONS[job.document.format] as string;
       const file = join(this.dir, `job-${id.padStart(6, '0')}-${job.document.name}.${ext}`);
       try {
-        const tmp = `${file}.tmp`;
-        const fh = await open(tmp, 'w');
-        try {
-          await fh.writeFile(job.document.data);
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-        await rename(tmp, file);
+        // The simulated paper: written whole (no fsync: a page is not data the booth keeps).
+        await writeFile(`${file}.tmp`, job.document.data);
+        await rename(`${file}.tmp`, file);
         this.finished.set(id, { ...job.status, state: 'completed' });
         this.logger.info({ jobId: id, file }, 'simulated job printed');
       } catch (err) {
