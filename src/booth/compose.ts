@@ -181,6 +181,7 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
       devices: parts.all,
       printer: parts.printer,
       counters,
+      refundsOwed: () => desk.refundsOwed(),
       printTester,
       deviceProblem,
       salesChanged: () => {
@@ -223,6 +224,7 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
   const voice = createVoicePrompts({ cacheDir: join(config.data.dir, 'voice'), volume: config.ui.volume, enabled: config.ui.voice, logger });
   const screen = createScreenAdapter({
     machine: sessionMachine,
+    card: () => (desk.state().card?.available ? desk.state().card : null),
     feeds: { guidance: guidanceFeed, preview: previewFeed, ink: inkFeed },
     priceCents: () => settings.current().payment.priceCents,
     // "No change given" only while the desk has no working hopper to pay change.
@@ -289,9 +291,27 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
       paymentRecordsProblem = message;
     }
   };
+  // Each refund claim becomes a signed refund-due record for the operator (durable on
+  // enqueue, idempotent by id; marked reported only after), so a power cut never loses one.
+  const reportRefunds = () => {
+    try {
+      for (const claim of desk.ledger.unreportedClaims()) {
+        fleet.enqueueRecord({
+          id: `refund-due-${claim.sessionId}`,
+          type: 'refund-due',
+          at: claim.closedAt ?? claim.createdAt,
+          data: { sessionId: claim.sessionId, owedCents: claim.claimCents, paidBackCents: claim.paidBackCents, cashCents: claim.cents, claimCode: claim.claimCode, reason: claim.reason, state: claim.state },
+        });
+        desk.ledger.markClaimReported(claim.sessionId);
+      }
+    } catch (err) {
+      log.error({ err }, 'refund-due records not queued; retrying every second');
+    }
+  };
   const healthTick = () => {
     lastTick = Date.now();
     reportPayments();
+    reportRefunds();
   };
 
   return {
@@ -339,6 +359,7 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
       sessionMachine.stop();
       await desk.stop();
       reportPayments(); // what the last moments closed, before the outbox's store closes
+      reportRefunds();
       await fleet.stop();
       await brokerRelay?.stop();
       await validator?.close();

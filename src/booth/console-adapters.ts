@@ -48,6 +48,7 @@ export function cashBox(desk: PaymentDesk): CashBox {
       return {
         cashBox: { since: desk.ledger.lastEmptiedAt(), totalCents: coins.reduce((sum, c) => sum + c.valueCents * c.count, 0), coins, testCoins: desk.ledger.testCoinsInCashbox() },
         storedCreditCents: desk.storedCredit().reduce((sum, c) => sum + c.leftCents, 0),
+        refundsOwed: desk.refundsOwed(),
       };
     },
     collect: () => {

@@ -14,6 +14,8 @@ export interface BoothCounters {
   snapshot(): {
     sessions: { started: number; completed: number; cancelled: number };
     revenueCents: number;
+    /** Of the revenue: coins (cash in the box) and cards (charged after delivery). */
+    revenue: { coinCents: number; cardCents: number };
     coins: Record<string, number>;
     retakes: Record<string, number>;
   };
@@ -46,6 +48,7 @@ export function openCounters(store: Store): BoothCounters {
         count(`coins.${event.cents}`);
       } else if (event.type === 'card.charged') {
         count('revenueCents', event.cents); // a card is charged once, after delivery
+        count('revenue.cardCents', event.cents);
       }
     },
     snapshot() {
@@ -55,6 +58,7 @@ export function openCounters(store: Store): BoothCounters {
       return {
         sessions: { started: rows.get('sessions.started') ?? 0, completed: rows.get('sessions.completed') ?? 0, cancelled: rows.get('sessions.cancelled') ?? 0 },
         revenueCents: rows.get('revenueCents') ?? 0,
+        revenue: { coinCents: (rows.get('revenueCents') ?? 0) - (rows.get('revenue.cardCents') ?? 0), cardCents: rows.get('revenue.cardCents') ?? 0 },
         coins: prefixed('coins.'),
         retakes: prefixed('retakes.'),
       };

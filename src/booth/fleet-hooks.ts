@@ -15,6 +15,8 @@ export interface FleetHookParts {
   devices: readonly Device[];
   printer: Device;
   counters: BoothCounters;
+  /** Refund claims owed to customers (failed deliveries). */
+  refundsOwed?: () => { count: number; cents: number };
   printTester: PrintTester;
   /** Why a device stops the booth, or null. */
   deviceProblem(device: Device): string | null;
@@ -36,7 +38,11 @@ export function createFleetHooks(parts: FleetHookParts): FleetHooks {
         return { name: d.name, ok: d.status().health === 'ok', simulated: d.simulated, ...(fault ? { fault: fault.slice(0, 200) } : {}) };
       }),
     }),
-    telemetry: () => ({ ...parts.counters.snapshot(), printer: { state: parts.printer.status().health, mediaLeft: null } }),
+    telemetry: () => ({
+      ...parts.counters.snapshot(),
+      printer: { state: parts.printer.status().health, mediaLeft: null },
+      ...(parts.refundsOwed ? { refundsOwed: parts.refundsOwed() } : {}),
+    }),
     setPrice: (cents) => {
       const report = settings.apply([{ key: 'payment.priceCents', value: cents }], 'fleet set-price');
       if (report.refused.length > 0) throw new Error(report.refused.map((r) => r.reason).join('; '));

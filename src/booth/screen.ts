@@ -35,6 +35,8 @@ export interface ScreenAdapterOptions {
   priceCents: () => number;
   /** Whether coins larger than what remains are refused (no hopper to give change): the payment desk's state. */
   noChange: () => boolean;
+  /** The card side of the payment (null: no card reader, or it takes no card now). */
+  card?: () => { activity: 'idle' | 'authorising' | 'approved' | 'denied' } | null;
   defaultLanguage: Language;
   /** Why the booth cannot sell now (printer out of paper, camera absent...), or null. */
   outOfOrder: () => string | null;
@@ -78,6 +80,8 @@ export function createScreenAdapter(options: ScreenAdapterOptions): ScreenSource
     switch (s.step) {
       case 'idle': {
         if (s.lastSession?.outcome === 'fault' && now() - endedAt < faultScreenMs) return 'fault';
+        // A refund claim code stays long enough to be written down.
+        if (s.lastSession?.outcome === 'undelivered' && now() - endedAt < faultScreenMs * 6) return 'fault';
         return options.outOfOrder() ? 'fault' : 'attract';
       }
       case 'capture':
@@ -92,6 +96,7 @@ export function createScreenAdapter(options: ScreenAdapterOptions): ScreenSource
       case 'issuing':
       case 'printing':
       case 'uploading':
+      case 'refunding':
         return 'printing';
       case 'done':
         return 'done';
@@ -118,9 +123,14 @@ export function createScreenAdapter(options: ScreenAdapterOptions): ScreenSource
       next.dueCents = s.remainingCents;
       next.paidCents = s.paidCents;
       next.noChange = options.noChange();
+      const card = options.card?.();
+      if (card) next.card = { activity: card.activity };
       if (s.appliedCreditCents > 0) next.storedCreditCents = s.appliedCreditCents;
     }
-    if (screen === 'printing') next.progress = s.step === 'issuing' ? 0.2 : s.step === 'printing' ? 0.5 : 0.9;
+    if (screen === 'printing') {
+      next.progress = s.step === 'issuing' ? 0.2 : s.step === 'printing' ? 0.5 : 0.9;
+      if (s.canRefund) next.canRefund = true;
+    }
     if (screen === 'done' && s.code) {
       next.code = s.code;
       const svg = qrSvgs.get(s.code);
@@ -129,13 +139,21 @@ export function createScreenAdapter(options: ScreenAdapterOptions): ScreenSource
     }
     if (screen === 'fault') {
       const last = s.lastSession;
-      const fault: NonNullable<ScreenState['fault']> = last?.outcome === 'fault' ? { key: faultKey(last.device, last.reason) } : { key: 'fault.outOfOrder' };
+      const fault: NonNullable<ScreenState['fault']> =
+        last?.outcome === 'fault' ? { key: faultKey(last.device, last.reason) } : last?.outcome === 'undelivered' ? { key: 'fault.undelivered' } : { key: 'fault.outOfOrder' };
       if (last?.refundedCents) fault.refundedCents = last.refundedCents;
+      const refund = last?.outcome === 'undelivered' ? last.refund : undefined;
+      if (refund) {
+        fault.refund = { paidBackCents: refund.paidBackCents, claimCents: refund.claimCents, claimCode: refund.claimCode, cardReleased: refund.releasedCardCents > 0 };
+        next.say = refund.claimCode ? 'say.refund' : 'say.paidBack';
+        // Spoken character by character, so it can be written down.
+        if (refund.claimCode) next.sayValues = { code: refund.claimCode.replace(/-/g, '').split('').join(' ') };
+      }
       next.fault = fault;
     }
     if (s.timeoutWarningSeconds !== null) next.timeoutWarning = s.timeoutWarningSeconds;
     const say = sayOnEntry[screen];
-    if (say) next.say = say;
+    if (say && !next.say) next.say = say;
     return next;
   };
 
@@ -148,7 +166,7 @@ export function createScreenAdapter(options: ScreenAdapterOptions): ScreenSource
     }
     if (next.screen !== lastScreen) {
       if (next.screen === 'signature' || lastScreen === 'signature') strokes = [];
-      if (next.say && options.voice) void options.voice.say(lang, next.say);
+      if (next.say && options.voice) void options.voice.say(lang, next.say, next.sayValues);
       lastScreen = next.screen;
     }
     state = next;
@@ -201,6 +219,7 @@ export function createScreenAdapter(options: ScreenAdapterOptions): ScreenSource
     cancel: { type: 'CANCEL' },
     'still-here': { type: 'STILL_HERE' },
     finish: { type: 'FINISH' },
+    refund: { type: 'REFUND' },
   };
 
   return {

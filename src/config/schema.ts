@@ -150,6 +150,10 @@ export const configSchema = z
         reviewTimeoutSeconds: seconds(60, 'How long the photo review (accept or retake) waits for the customer'),
         doneSeconds: seconds(60, 'How long the code stays on screen after a completed session'),
         retrySeconds: seconds(30, 'Retry period of a paid session blocked by a fault (printer, disk)'),
+        deliveryGiveUpSeconds: seconds(
+          600,
+          'A paid session blocked this long before its board printed is given up: the money goes back (hopper, or a refund claim); the customer may ask for it sooner',
+        ),
       })
       .strict()
       .prefault({}),

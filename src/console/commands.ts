@@ -254,7 +254,7 @@ export const commands: CommandSpec[] = [
   {
     words: ['counters'],
     usage: 'counters',
-    summary: 'sessions, cash box content per coin, stored credit',
+    summary: 'sessions, cash box content per coin, stored credit, money owed',
     help: 'Shows the session counters, the coins in the cash box since the last collection (per value) and the stored credit left by customers who walked away.',
     async run(ctx) {
       const c = await ctx.client.request('counters', {});
@@ -263,6 +263,7 @@ export const commands: CommandSpec[] = [
       for (const coin of c.cashBox.coins) ctx.out(`  ${euros(coin.valueCents).padStart(9)}  x ${coin.count}`);
       if (c.cashBox.testCoins.count) ctx.out(`  of which test coins: ${c.cashBox.testCoins.count}, ${euros(c.cashBox.testCoins.cents)} (coin test, not sales)`);
       ctx.out(`stored credit ${euros(c.storedCreditCents)}`);
+      ctx.out(`money owed    ${euros(c.refundsOwed.cents)} in ${c.refundsOwed.count} refund claims (failed deliveries)`);
     },
   },
   {

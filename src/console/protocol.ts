@@ -143,6 +143,8 @@ export const countersSchema = z.object({
     testCoins: z.object({ count: z.number().int().min(0), cents: z.number().int().min(0) }).default({ count: 0, cents: 0 }),
   }),
   storedCreditCents: z.number().int().min(0),
+  /** Refund claims owed to customers whose paid delivery failed. */
+  refundsOwed: z.object({ count: z.number().int().min(0), cents: z.number().int().min(0) }).default({ count: 0, cents: 0 }),
 });
 export type Counters = z.infer<typeof countersSchema>;
 

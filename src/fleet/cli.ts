@@ -103,7 +103,7 @@ export function registerFleetCommands(program: Command): void {
           const tel = v.telemetry;
           const sales = s?.status?.sales ? (s.status.sales.enabled ? 'selling' : `not selling (${s.status.sales.reason ?? 'no reason'})`) : '';
           const figures = tel
-            ? `sessions ${tel.counters.sessions.completed}, revenue ${(tel.counters.revenueCents / 100).toFixed(2)} EUR, outbox ${tel.outbox.depth}, media ${tel.counters.printer.mediaLeft ?? '?'}, disk ${tel.host.diskFreeMb ?? '?'} MB free, CPU ${tel.host.cpuTempC ?? '?'} C, at ${tel.at}`
+            ? `sessions ${tel.counters.sessions.completed}, revenue ${(tel.counters.revenueCents / 100).toFixed(2)} EUR${tel.counters.refundsOwed?.count ? `, OWED ${(tel.counters.refundsOwed.cents / 100).toFixed(2)} EUR in ${tel.counters.refundsOwed.count} refund claims` : ''}, outbox ${tel.outbox.depth}, media ${tel.counters.printer.mediaLeft ?? '?'}, disk ${tel.host.diskFreeMb ?? '?'} MB free, CPU ${tel.host.cpuTempC ?? '?'} C, at ${tel.at}`
             : 'no telemetry';
           // every value here comes from a booth: printed with its control characters escaped
           process.stdout.write(`${terminalSafe(`${v.booth}  ${s?.state ?? 'unknown'}${s?.version ? ` v${s.version}` : ''}  ${sales}`)}\n    ${terminalSafe(figures)}\n`);

@@ -47,6 +47,14 @@ export const telemetrySnapshotSchema = z
     printer: z
       .object({ state: z.string().max(40), mediaLeft: z.number().int().min(0).nullable().describe('Sheets left, null if unknown') })
       .describe('Printer state and media'),
+    refundsOwed: z
+      .object({ count: z.number().int().min(0), cents: z.number().int().min(0) })
+      .optional()
+      .describe('Refund claims owed to customers whose paid delivery failed (refund-due records)'),
+    revenue: z
+      .object({ coinCents: z.number().int().min(0), cardCents: z.number().int().min(0) })
+      .optional()
+      .describe('Money taken by coins (cash in the box) and by card (charged after delivery)'),
   })
   .describe('Booth counters');
 export type TelemetrySnapshot = z.infer<typeof telemetrySnapshotSchema>;

@@ -8,13 +8,16 @@ export const products = ['ephoto', 'photo'] as const;
 export type Product = (typeof products)[number];
 
 /** Steps of a session, in order; `idle` means no session. */
-export const steps = ['idle', 'capture', 'validating', 'review', 'signature', 'payment', 'issuing', 'printing', 'uploading', 'done'] as const;
+export const steps = ['idle', 'capture', 'validating', 'review', 'signature', 'payment', 'issuing', 'printing', 'uploading', 'done', 'refunding'] as const;
 export type Step = (typeof steps)[number];
 
 /** Steps after the payment is complete: the session must be served, whatever happens. */
-export const paidSteps: readonly Step[] = ['issuing', 'printing', 'uploading', 'done'];
+export const paidSteps: readonly Step[] = ['issuing', 'printing', 'uploading', 'done', 'refunding'];
 
-export const outcomes = ['completed', 'cancelled', 'timeout', 'fault', 'rejected', 'interrupted'] as const;
+/** Paid steps a delivery can fail in (before the board printed): the money goes back. */
+export const deliverySteps: readonly Step[] = ['issuing', 'printing'];
+
+export const outcomes = ['completed', 'cancelled', 'timeout', 'fault', 'rejected', 'interrupted', 'undelivered'] as const;
 export type Outcome = (typeof outcomes)[number];
 
 const checkSchema = z.object({
@@ -24,6 +27,14 @@ const checkSchema = z.object({
   limit: z.unknown().optional(),
   hint: z.string().optional(),
 });
+
+export const refundSchema = z.object({
+  paidBackCents: z.number().int().min(0),
+  claimCents: z.number().int().min(0),
+  claimCode: z.string().nullable(),
+  releasedCardCents: z.number().int().min(0),
+});
+export type Refund = z.infer<typeof refundSchema>;
 
 /** Everything the journal records, validated when read back (the file is external input). */
 export const factSchema = z.discriminatedUnion('type', [
@@ -41,11 +52,16 @@ export const factSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('PRINT_SUBMITTING') }),
   z.object({ type: z.literal('PRINT_FINISHED'), jobId: z.string(), boardFile: z.string().optional() }),
   z.object({ type: z.literal('RECORD_QUEUED'), recordId: z.string() }),
+  // The paid delivery cannot be completed (printer down too long, or the customer asked for
+  // the money back): from here the session only pays back, never prints.
+  z.object({ type: z.literal('DELIVERY_FAILED'), reason: z.string() }),
   z.object({
     type: z.literal('SESSION_ENDED'),
     outcome: z.enum(outcomes),
     reason: z.string().optional(),
     keptCreditCents: z.number().int().min(0).optional(),
+    /** An undelivered session: what was paid back by the hopper, and the refund claim for the rest. */
+    refund: refundSchema.optional(),
   }),
 ]);
 export type Fact = z.infer<typeof factSchema>;
@@ -73,6 +89,7 @@ export interface SessionState {
   outcome?: Outcome;
   reason?: string;
   keptCreditCents?: number;
+  refund?: Refund;
 }
 
 export class InvalidFactError extends Error {}
@@ -144,8 +161,14 @@ export function evolve(state: SessionState | undefined, sessionId: string, fact:
     case 'RECORD_QUEUED':
       expect('uploading');
       return { ...state, step: 'done', recordId: fact.recordId };
+    case 'DELIVERY_FAILED':
+      expect(...deliverySteps);
+      return { ...state, step: 'refunding', reason: fact.reason };
     case 'SESSION_ENDED':
-      if (fact.outcome !== 'completed' && paidSteps.includes(state.step)) {
+      if ((fact.outcome === 'undelivered') !== (state.step === 'refunding')) {
+        throw new InvalidFactError(`session ${sessionId}: ended ${fact.outcome} in step ${state.step}`);
+      }
+      if (fact.outcome !== 'completed' && fact.outcome !== 'undelivered' && paidSteps.includes(state.step)) {
         throw new InvalidFactError(`session ${sessionId}: a paid session cannot end ${fact.outcome}`);
       }
       if (fact.outcome === 'completed' && state.step !== 'done') {
@@ -157,6 +180,7 @@ export function evolve(state: SessionState | undefined, sessionId: string, fact:
         outcome: fact.outcome,
         ...(fact.reason ? { reason: fact.reason } : {}),
         ...(fact.keptCreditCents !== undefined ? { keptCreditCents: fact.keptCreditCents } : {}),
+        ...(fact.refund ? { refund: fact.refund } : {}),
       };
   }
 }

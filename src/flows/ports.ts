@@ -75,6 +75,20 @@ export interface PaymentPort {
    * before. Idempotent (called again after a restart in the uploading step).
    */
   delivered?(sessionId: string): Promise<void>;
+  /**
+   * The paid delivery failed: card approvals are released (not charged), the cash credit is
+   * paid back by the hopper where there is one, and the rest becomes a refund claim sent to
+   * the operator. Idempotent (the same claim after a restart).
+   */
+  refund?(sessionId: string, reason: string): Promise<RefundOutcome>;
+}
+
+export interface RefundOutcome {
+  paidBackCents: number;
+  claimCents: number;
+  /** The code the customer quotes to be paid back (null when nothing is owed). */
+  claimCode: string | null;
+  releasedCardCents: number;
 }
 
 /** What the printer is asked to print for a session: the print queue's order. */

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/schema.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { Journal } from './journal.ts';
-import { evolve, paidSteps, replay, type Fact, type Outcome, type Product, type SessionState, type Step } from './model.ts';
+import { deliverySteps, evolve, paidSteps, replay, type Fact, type Outcome, type Product, type SessionState, type Step } from './model.ts';
 import { sessionSteps, type EffectName } from './steps.ts';
 import { systemClock, type Clock, type CoinCredit, type PhotoCheck, type PhotoValidation, type SessionEvent, type SessionPorts } from './ports.ts';
 
@@ -27,6 +27,8 @@ export type SessionInput =
   | { type: 'SIGNATURE_CLEAR' }
   | { type: 'SIGNATURE_DONE' }
   | { type: 'FINISH' }
+  /** The customer of a paid session blocked by a fault asks for the money back. */
+  | { type: 'REFUND' }
   | { type: 'FAULT'; device: string; message: string }
   | { type: 'RECOVERED'; device: string };
 
@@ -37,7 +39,8 @@ type Internal =
   | { type: 'RETRY'; epoch: number }
   | { type: 'EFFECT_DONE'; epoch: number; facts: Fact[] }
   | { type: 'EFFECT_FAILED'; epoch: number; error: unknown }
-  | { type: 'SIGNATURE_EMPTY'; epoch: number };
+  | { type: 'SIGNATURE_EMPTY'; epoch: number }
+  | { type: 'GIVE_UP'; sessionId: string };
 
 export interface SessionConfig {
   prices: Record<Product, number>;
@@ -45,6 +48,8 @@ export interface SessionConfig {
   timeoutsMs: { capture: number; review: number; signature: number; payment: number; done: number };
   warnBeforeMs: number;
   retryMs: number;
+  /** A paid session blocked this long before printing is given up (money back). */
+  deliveryGiveUpMs?: number;
 }
 
 export function sessionConfigFrom(config: Config): SessionConfig {
@@ -61,6 +66,7 @@ export function sessionConfigFrom(config: Config): SessionConfig {
     },
     warnBeforeMs: s.warnBeforeTimeoutSeconds * 1000,
     retryMs: s.retrySeconds * 1000,
+    deliveryGiveUpMs: s.deliveryGiveUpSeconds * 1000,
   };
 }
 
@@ -88,6 +94,8 @@ export interface SessionSnapshot {
   expires: string | null;
   /** A paid session waiting for a device (it resumes by itself). */
   blocked: { device: string; message: string } | null;
+  /** Blocked before its board printed: the customer may ask for the money back (REFUND). */
+  canRefund: boolean;
   /** Seconds left before the step times out, once the warning is due. */
   timeoutWarningSeconds: number | null;
   /** How the last session ended (shown on the idle/fault screen). */
@@ -99,6 +107,8 @@ export interface SessionSnapshot {
     device?: string;
     keptCreditCents: number;
     refundedCents: number;
+    /** An undelivered session: paid back and the refund claim (code shown and spoken). */
+    refund?: import('./model.ts').Refund;
   } | null;
   /** Why START was refused (the booth cannot deliver now). */
   unavailable: string | null;
@@ -150,6 +160,8 @@ export class SessionMachine {
   private busy = false;
   private hint: string | null = null;
   private blocked: { device: string; message: string } | null = null;
+  /** The give-up timer of a paid session blocked before printing (kept across retries). */
+  private giveUp: { sessionId: string; handle: unknown } | undefined;
   private warning: number | null = null;
   private lastSession: SessionSnapshot['lastSession'] = null;
   private unavailable: string | null = null;
@@ -203,6 +215,7 @@ export class SessionMachine {
       code: s?.code ?? null,
       expires: s?.expires ?? null,
       blocked: this.blocked,
+      canRefund: s !== undefined && this.blocked !== null && deliverySteps.includes(s.step),
       timeoutWarningSeconds: this.warning,
       lastSession: s ? null : this.lastSession,
       unavailable: s ? null : this.unavailable,
@@ -361,6 +374,14 @@ export class SessionMachine {
       case 'SIGNATURE_DONE':
         if (s?.step === 'signature' && !this.busy) this.collectSignature(s);
         return;
+      case 'REFUND':
+        if (s && this.blocked && deliverySteps.includes(s.step)) await this.failDelivery(s, `the customer asked for the money back (${this.blocked.device}: ${this.blocked.message})`);
+        return;
+      case 'GIVE_UP':
+        if (s && s.id === input.sessionId && this.blocked && deliverySteps.includes(s.step)) {
+          await this.failDelivery(s, `not delivered after ${Math.round((this.config.deliveryGiveUpMs ?? 0) / 1000)} s (${this.blocked.device}: ${this.blocked.message})`);
+        }
+        return;
       case 'FINISH':
         if (s?.step === 'done') await this.end('completed');
         return;
@@ -434,9 +455,29 @@ export class SessionMachine {
 
   private block(s: SessionState, device: string, message: string): void {
     this.blocked = { device, message };
+    const giveUpMs = this.config.deliveryGiveUpMs;
+    if (giveUpMs !== undefined && deliverySteps.includes(s.step) && this.giveUp?.sessionId !== s.id) {
+      this.cancelGiveUp();
+      const sessionId = s.id;
+      this.giveUp = { sessionId, handle: this.clock.setTimeout(() => this.enqueue({ type: 'GIVE_UP', sessionId }), giveUpMs) };
+    }
     this.publish('session.blocked', 'error', `paid session waiting in ${s.step}: ${device}: ${message}`, s.id, device);
     const epoch = this.epoch;
     this.timers.push(this.clock.setTimeout(() => this.enqueue({ type: 'RETRY', epoch }), this.config.retryMs));
+  }
+
+  private cancelGiveUp(): void {
+    if (this.giveUp) this.clock.clearTimeout(this.giveUp.handle);
+    this.giveUp = undefined;
+  }
+
+  /** The paid delivery cannot be completed: journaled, then the money goes back (refunding). */
+  private async failDelivery(s: SessionState, reason: string): Promise<void> {
+    this.cancelGiveUp();
+    this.leaveStep();
+    this.blocked = null;
+    this.publish('session.fault', 'error', `delivery failed, paying back: ${reason}`, s.id);
+    await this.commit(s.id, [{ type: 'DELIVERY_FAILED', reason }]);
   }
 
   // ---- facts and steps -----------------------------------------------------------------
@@ -466,6 +507,7 @@ export class SessionMachine {
     if (s?.outcome) {
       this.finishSession(s);
     } else if (s && s.step !== before) {
+      if (!deliverySteps.includes(s.step)) this.cancelGiveUp();
       this.enterStep(s.step);
     } else if (s?.step === 'payment' && facts.some((f) => f.type === 'COIN_CREDITED')) {
       this.armTimeout('payment'); // each coin gives the customer time for the next
@@ -536,6 +578,7 @@ export class SessionMachine {
 
   private finishSession(s: SessionState): void {
     this.leaveStep();
+    this.cancelGiveUp();
     this.state = undefined;
     this.hint = null;
     this.blocked = null;
@@ -544,7 +587,8 @@ export class SessionMachine {
       outcome: s.outcome ?? 'interrupted',
       reason: s.reason ?? null,
       keptCreditCents: s.keptCreditCents ?? 0,
-      refundedCents: 0,
+      refundedCents: s.refund?.paidBackCents ?? 0,
+      ...(s.refund ? { refund: s.refund } : {}),
     };
     this.publish('session.ended', s.outcome === 'completed' ? 'info' : 'warning', `session ${s.outcome}${s.reason ? `: ${s.reason}` : ''}`, s.id, undefined, {
       outcome: s.outcome,
@@ -675,6 +719,11 @@ export class SessionMachine {
         completedAt: new Date(this.clock.now()).toISOString(),
       });
       return [{ type: 'RECORD_QUEUED', recordId }];
+    },
+    refund: async (s) => {
+      if (!this.ports.payment.refund) throw new Error('this booth cannot pay back: no refund port');
+      const refund = await this.ports.payment.refund(s.id, s.reason ?? 'delivery failed');
+      return [{ type: 'SESSION_ENDED', outcome: 'undelivered', ...(s.reason ? { reason: s.reason } : {}), refund }];
     },
   };
 

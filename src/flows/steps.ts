@@ -6,7 +6,7 @@
 import type { Step } from './model.ts';
 
 /** The effects the machine implements (session.ts), named here. */
-export type EffectName = 'capture' | 'validate' | 'beginSignature' | 'openPayment' | 'issueCode' | 'print' | 'queueRecord';
+export type EffectName = 'capture' | 'validate' | 'beginSignature' | 'openPayment' | 'issueCode' | 'print' | 'queueRecord' | 'refund';
 
 /** Which of the session timeouts applies (SessionConfig.timeoutsMs). */
 export type TimeoutName = 'capture' | 'review' | 'signature' | 'payment' | 'done';
@@ -118,6 +118,16 @@ export const sessionSteps: Readonly<Record<Step, StepSpec>> = {
     runs: '`outbox.enqueue(record)`',
     leavesOn: 'RECORD_QUEUED → done',
     effect: 'queueRecord',
+    busy: true,
+    timeout: null,
+    device: 'store',
+    cancellable: false,
+    atRestart: 'resume',
+  },
+  refunding: {
+    runs: '`payment.refund` (card released, cash paid back by the hopper or owed as a refund claim)',
+    leavesOn: 'SESSION_ENDED undelivered → idle (entered by DELIVERY_FAILED from issuing or printing: REFUND, or `session.deliveryGiveUpSeconds` blocked)',
+    effect: 'refund',
     busy: true,
     timeout: null,
     device: 'store',

@@ -12,6 +12,7 @@
 // - a technician's coin test (console `coin test`) enables every euro coin while no payment
 //   is open; its coins are journaled as test coins (cash box counted, never a sale nor
 //   credit); a payment opening ends the test first, so a customer's coin is never a test coin.
+import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { CardReaderDevice } from '../hal/card-reader/index.ts';
 import type { CoinAcceptorDevice, CoinCreditEvent, HopperDevice } from '../hal/coin-acceptor/index.ts';
@@ -31,7 +32,7 @@ export interface SessionCoinCredit {
 export type CanDeliver = () => { ok: true } | { ok: false; reason: string };
 
 export interface PaymentEvent {
-  type: 'coin.credited' | 'card.approved' | 'card.denied' | 'card.charged' | 'card.released' | 'card.voided' | 'payment.paid' | 'credit.stored' | 'credit.applied' | 'credit.expired' | 'change.paid' | 'change.unpaid' | 'payment.alarm';
+  type: 'coin.credited' | 'refund.paid' | 'refund.claim' | 'card.approved' | 'card.denied' | 'card.charged' | 'card.released' | 'card.voided' | 'payment.paid' | 'credit.stored' | 'credit.applied' | 'credit.expired' | 'change.paid' | 'change.unpaid' | 'payment.alarm';
   severity: 'info' | 'warning' | 'error';
   message: string;
   sessionId?: string;
@@ -83,6 +84,16 @@ export interface PaymentDeskOptions {
   /** How often the booth's health is re-checked while a payment is open (ms). */
   healthCheckMs?: number;
   now?: () => Date;
+}
+
+/** Code alphabet of e-photo codes (no O, I, L, S): easy to read out and to type. */
+const CLAIM_ALPHABET = '0123456789ABCDEFGHJKMNPQRTUVWXYZ';
+
+/** A refund claim code: 8 characters (40 random bits), shown as XXXX-XXXX. */
+export function newClaimCode(): string {
+  let code = '';
+  for (let i = 0; i < 8; i++) code += CLAIM_ALPHABET[randomInt(CLAIM_ALPHABET.length)];
+  return `${code.slice(0, 4)}-${code.slice(4)}`;
 }
 
 export class PaymentDesk extends EventEmitter {
@@ -222,6 +233,64 @@ export class PaymentDesk extends EventEmitter {
   }
 
   /** The session's due amount is spent (idempotent): `settle` at its price. */
+  /**
+   * The paid delivery of `sessionId` failed: card approvals released (VEND FAILURE), the cash
+   * credit paid back by the hopper where it can, the rest owed as a refund claim (code for
+   * the customer; a signed refund-due record goes to the operator). Idempotent: after a
+   * restart the same refund, never a second payout.
+   */
+  async refund(sessionId: string, reason: string): Promise<{ paidBackCents: number; claimCents: number; claimCode: string | null; releasedCardCents: number }> {
+    if (this.active?.sessionId === sessionId) await this.inhibit();
+    const s = this.ledger.session(sessionId);
+    if (s?.state === 'open') await this.settle(sessionId, s.dueCents); // change for any surplus first
+    await this.card?.release(sessionId, `delivery failed: ${reason}`);
+    const releasedCardCents = this.ledger
+      .cardVends(sessionId)
+      .filter((v) => v.state === 'released' || v.state === 'voided')
+      .reduce((a, v) => a + v.creditedCents, 0);
+    let r = this.ledger.beginRefund(sessionId, reason, this.now());
+    if (r.state === 'paying') {
+      const paidBackCents = await this.payBack(sessionId, r.cents, r.payoutId);
+      r = this.ledger.finishRefund(sessionId, paidBackCents, newClaimCode(), this.now());
+      if (r.paidBackCents > 0) {
+        this.publish({ type: 'refund.paid', severity: 'warning', sessionId, cents: r.paidBackCents, message: `${r.paidBackCents} cents paid back by the hopper (delivery failed: ${reason})` });
+      }
+      if (r.claimCents > 0) {
+        // The claim code is the customer's: it goes in the signed record, never in events or logs.
+        this.publish({ type: 'refund.claim', severity: 'error', sessionId, cents: r.claimCents, message: `${r.claimCents} cents owed to a customer (delivery failed: ${reason}): refund claim sent to the operator` });
+      }
+    }
+    return { paidBackCents: r.paidBackCents, claimCents: r.claimCents, claimCode: r.claimCode, releasedCardCents };
+  }
+
+  /** Refund claims still owed (console, fleet telemetry). */
+  refundsOwed(): { count: number; cents: number } {
+    const due = this.ledger.claimsDue();
+    return { count: due.length, cents: due.reduce((a, r) => a + r.claimCents, 0) };
+  }
+
+  /** Pays `cents` back with the hopper (once: a payout already attempted is not repeated). */
+  private async payBack(sessionId: string, cents: number, attempted: number | null): Promise<number> {
+    if (attempted !== null) {
+      // A restart interrupted it: what the payout journal says was paid (uncertain = 0, alarmed at start).
+      const p = this.ledger.payout(attempted);
+      return p?.state === 'done' ? (p.paidCoins ?? 0) * p.coinCents : 0;
+    }
+    const coin = this.hopper && this.hopper.status().health === 'ok' ? this.hopper.coin() : undefined;
+    const count = coin ? Math.min(255, Math.floor(cents / coin.valueCents)) : 0;
+    if (!coin || !this.hopper || count === 0) return 0;
+    const payout = this.ledger.beginPayout(sessionId, coin.coin, count, coin.valueCents, this.now());
+    this.ledger.setRefundPayout(sessionId, payout);
+    let paid = 0;
+    try {
+      paid = (await this.hopper.dispense(count)).paid;
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'refund not paid by the hopper');
+    }
+    this.ledger.endPayout(payout, paid);
+    return paid * coin.valueCents;
+  }
+
   /** The session's board is printed: its card approvals are charged (VEND SUCCESS). Idempotent. */
   async delivered(sessionId: string): Promise<void> {
     await this.card?.delivered(sessionId);

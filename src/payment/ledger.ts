@@ -105,6 +105,23 @@ const MIGRATIONS = [
      ended_at TEXT
    );
    CREATE INDEX payment_card_vends_session ON payment_card_vends(session_id);`,
+  // Money paid back for a delivery that failed after payment: the cash credit (coins and
+  // applied stored credit; cards are released, never charged) goes back through the hopper
+  // (its payout in payment_payouts), and what it cannot pay becomes a refund claim with a code
+  // the customer quotes; `reported` once the signed refund-due record is in the outbox.
+  `CREATE TABLE payment_refunds (
+     session_id TEXT PRIMARY KEY,
+     cents INTEGER NOT NULL CHECK (cents >= 0),
+     payout_id INTEGER,
+     paid_back_cents INTEGER NOT NULL DEFAULT 0,
+     claim_cents INTEGER NOT NULL DEFAULT 0,
+     claim_code TEXT UNIQUE,
+     state TEXT NOT NULL CHECK (state IN ('paying', 'claim-due', 'paid-back', 'claim-paid')),
+     reason TEXT NOT NULL,
+     reported INTEGER NOT NULL DEFAULT 0,
+     created_at TEXT NOT NULL,
+     closed_at TEXT
+   );`,
 ];
 
 export interface RecordedCoin {
@@ -152,6 +169,19 @@ export interface CardVend {
   reason: string | null;
   requestedAt: string;
   endedAt: string | null;
+}
+
+export interface RefundRow {
+  sessionId: string;
+  cents: number;
+  payoutId: number | null;
+  paidBackCents: number;
+  claimCents: number;
+  claimCode: string | null;
+  state: 'paying' | 'claim-due' | 'paid-back' | 'claim-paid';
+  reason: string;
+  createdAt: string;
+  closedAt: string | null;
 }
 
 export interface CashboxLine {
@@ -221,6 +251,34 @@ export interface Ledger {
   cardVends(sessionId: string): CardVend[];
   /** Vends a restart interrupted: requested → abandoned, approved → voided (returned). */
   interruptCardVends(now: Date): CardVend[];
+  /** Opens (once) the refund of an undelivered session for its cash credit; returns it. */
+  beginRefund(sessionId: string, reason: string, now: Date): RefundRow;
+  setRefundPayout(sessionId: string, payoutId: number): void;
+  payout(id: number): { state: 'pending' | 'done' | 'uncertain'; paidCoins: number | null; coinCents: number } | undefined;
+  /** Closes the refund: paid back by the hopper, the rest (if any) owed under `claimCode`. */
+  finishRefund(sessionId: string, paidBackCents: number, claimCode: string | null, now: Date): RefundRow;
+  refund(sessionId: string): RefundRow | undefined;
+  /** Refund claims still owed to customers. */
+  claimsDue(): RefundRow[];
+  /** Claims whose refund-due record is not yet in the outbox. */
+  unreportedClaims(): RefundRow[];
+  markClaimReported(sessionId: string): void;
+  /** The operator paid the claim `code` back; false if no such claim is due. */
+  markClaimPaid(code: string, now: Date): boolean;
+}
+
+interface RefundDbRow {
+  session_id: string;
+  cents: number;
+  payout_id: number | null;
+  paid_back_cents: number;
+  claim_cents: number;
+  claim_code: string | null;
+  state: RefundRow['state'];
+  reason: string;
+  reported: number;
+  created_at: string;
+  closed_at: string | null;
 }
 
 interface VendRow {
@@ -301,8 +359,31 @@ export function openLedger(store: Store): Ledger {
       "UPDATE payment_card_vends SET state = ?, reason = ?, ended_at = ? WHERE id = ? AND state IN ('requested', 'approved')",
     ),
     cardSum: db.prepare<[string], { s: number | null }>('SELECT SUM(credited_cents) AS s FROM payment_card_vends WHERE session_id = ?'),
+    insertRefund: db.prepare<[string, number, string, string]>("INSERT OR IGNORE INTO payment_refunds (session_id, cents, state, reason, created_at) VALUES (?, ?, 'paying', ?, ?)"),
+    refund: db.prepare<[string], RefundDbRow>('SELECT * FROM payment_refunds WHERE session_id = ?'),
+    setRefundPayout: db.prepare<[number, string]>('UPDATE payment_refunds SET payout_id = ? WHERE session_id = ? AND payout_id IS NULL'),
+    payout: db.prepare<[number], { state: 'pending' | 'done' | 'uncertain'; paid_coins: number | null; coin_cents: number }>('SELECT state, paid_coins, coin_cents FROM payment_payouts WHERE id = ?'),
+    finishRefund: db.prepare<[number, number, string | null, string, string, string]>(
+      "UPDATE payment_refunds SET paid_back_cents = ?, claim_cents = ?, claim_code = ?, state = ?, closed_at = ? WHERE session_id = ? AND state = 'paying'",
+    ),
+    claimsDue: db.prepare<[], RefundDbRow>("SELECT * FROM payment_refunds WHERE state = 'claim-due' ORDER BY created_at"),
+    unreported: db.prepare<[], RefundDbRow>("SELECT * FROM payment_refunds WHERE state IN ('claim-due', 'claim-paid') AND reported = 0 ORDER BY created_at"),
+    markReported: db.prepare<[string]>('UPDATE payment_refunds SET reported = 1 WHERE session_id = ?'),
+    claimPaid: db.prepare<[string, string]>("UPDATE payment_refunds SET state = 'claim-paid', closed_at = ? WHERE claim_code = ? AND state = 'claim-due'"),
     testCoinsSince: db.prepare<[string], { n: number; c: number | null }>('SELECT COUNT(*) AS n, SUM(cents) AS c FROM payment_test_coins WHERE at > ?'),
   };
+  const toRefund = (r: RefundDbRow): RefundRow => ({
+    sessionId: r.session_id,
+    cents: r.cents,
+    payoutId: r.payout_id,
+    paidBackCents: r.paid_back_cents,
+    claimCents: r.claim_cents,
+    claimCode: r.claim_code,
+    state: r.state,
+    reason: r.reason,
+    createdAt: r.created_at,
+    closedAt: r.closed_at,
+  });
   const toVend = (r: VendRow): CardVend => ({
     id: r.id,
     sessionId: r.session_id,
@@ -499,6 +580,50 @@ export function openLedger(store: Store): Ledger {
     },
     cardVends(sessionId) {
       return q.vends.all(sessionId).map(toVend);
+    },
+    beginRefund(sessionId, reason, now) {
+      return store.transaction(() => {
+        const s = ledger.session(sessionId);
+        if (!s) throw new Error(`no payment for session ${sessionId}`);
+        // What the customer spent in cash (surplus was already given back as change or credit).
+        const spent = s.spentCents ?? s.creditCents;
+        q.insertRefund.run(sessionId, Math.max(0, spent - s.cardCents), reason, iso(now));
+        return toRefund(q.refund.get(sessionId)!);
+      });
+    },
+    setRefundPayout(sessionId, payoutId) {
+      q.setRefundPayout.run(payoutId, sessionId);
+    },
+    payout(id) {
+      const r = q.payout.get(id);
+      return r ? { state: r.state, paidCoins: r.paid_coins, coinCents: r.coin_cents } : undefined;
+    },
+    finishRefund(sessionId, paidBackCents, claimCode, now) {
+      return store.transaction(() => {
+        const r = q.refund.get(sessionId);
+        if (!r) throw new Error(`no refund for session ${sessionId}`);
+        if (r.state === 'paying') {
+          const claim = Math.max(0, r.cents - paidBackCents);
+          q.finishRefund.run(paidBackCents, claim, claim > 0 ? claimCode : null, claim > 0 ? 'claim-due' : 'paid-back', iso(now), sessionId);
+        }
+        return toRefund(q.refund.get(sessionId)!);
+      });
+    },
+    refund(sessionId) {
+      const r = q.refund.get(sessionId);
+      return r ? toRefund(r) : undefined;
+    },
+    claimsDue() {
+      return q.claimsDue.all().map(toRefund);
+    },
+    unreportedClaims() {
+      return q.unreported.all().map(toRefund);
+    },
+    markClaimReported(sessionId) {
+      q.markReported.run(sessionId);
+    },
+    markClaimPaid(code, now) {
+      return q.claimPaid.run(iso(now), code).changes > 0;
     },
     interruptCardVends(now) {
       return store.transaction(() => {

@@ -46,11 +46,22 @@ export interface ScreenState {
   qrSvg?: string;
   expires?: string;
   /** Fault screen: message key (e.g. fault.paper) and whether coins were returned. */
-  fault?: { key: string; refundedCents?: number };
+  fault?: {
+    key: string;
+    refundedCents?: number;
+    /** A paid delivery that failed: what the hopper paid back, the refund claim, the card released. */
+    refund?: { paidBackCents: number; claimCents: number; claimCode: string | null; cardReleased: boolean };
+  };
+  /** Printing blocked by a fault: the customer may ask for the money back. */
+  canRefund?: boolean;
+  /** Payment: the card reader takes cards, and what it is doing. */
+  card?: { activity: 'idle' | 'authorising' | 'approved' | 'denied' };
   /** Seconds left before the current step times out; set when the warning is due. */
   timeoutWarning?: number;
   /** A message the voice says now (message key); also shown as a subtitle. */
   say?: string;
+  /** Values of the message's {placeholders} (the refund code, spelled out by the voice). */
+  sayValues?: Record<string, string>;
 }
 
 export const customerActionSchema = z.discriminatedUnion('type', [
@@ -63,6 +74,7 @@ export const customerActionSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('cancel') }),
   z.object({ type: z.literal('still-here') }),
   z.object({ type: z.literal('finish') }),
+  z.object({ type: z.literal('refund') }),
 ]);
 export type CustomerAction = z.infer<typeof customerActionSchema>;
 

@@ -3,7 +3,8 @@
 // A booth without a sound card or without espeak-ng still shows the subtitles.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../log.ts';
 import { messagesFor, voices } from './i18n.ts';
@@ -24,7 +25,7 @@ export interface VoicePrompts {
   /** The WAV of a message, generating and caching it on first use; undefined if impossible. */
   audio(lang: Language, key: string): Promise<Buffer | undefined>;
   /** Speaks a message through ALSA; resolves when done (or at once if voice is off). */
-  say(lang: Language, key: string): Promise<void>;
+  say(lang: Language, key: string, values?: Record<string, string>): Promise<void>;
   setVolume(volume: number): void;
 }
 
@@ -78,9 +79,24 @@ export function createVoicePrompts(options: VoiceOptions): VoicePrompts {
         return undefined;
       }
     },
-    async say(lang, key) {
+    async say(lang, key, values) {
       if (!options.enabled || volume === 0 || playerBroken) return;
       try {
+        if (values) {
+          // A message with a customer's value (a refund code): spoken once, never cached.
+          const template = messagesFor(lang)[key];
+          if (!template) return;
+          const text = template.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? '');
+          const dir = await mkdtemp(join(tmpdir(), 'cabine-say-'));
+          try {
+            const wav = join(dir, 'say.wav');
+            await run(espeak, ['-v', voices[lang], '-a', String(Math.round(Math.min(100, Math.max(0, volume)) * 2)), '-s', '130', '-w', wav, text]);
+            await run(player, ['-q', wav]);
+          } finally {
+            await rm(dir, { recursive: true, force: true });
+          }
+          return;
+        }
         const path = await file(lang, key);
         if (path) await run(player, ['-q', path]);
       } catch (err) {

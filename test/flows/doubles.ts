@@ -64,6 +64,7 @@ export const config: SessionConfig = {
   timeoutsMs: { capture: 120_000, review: 60_000, signature: 120_000, payment: 180_000, done: 60_000 },
   warnBeforeMs: 15_000,
   retryMs: 30_000,
+  deliveryGiveUpMs: 600_000,
 };
 
 export const compliant: PhotoValidation = { compliant: true, checks: [{ id: 'face.count', pass: true }] };
@@ -108,6 +109,9 @@ export class World {
   settled = new Map<string, number>();
   settleCalls = 0;
   kept = new Set<string>();
+  /** Refunds of undelivered sessions (a claim of what was spent: no hopper here). */
+  refunds = new Map<string, { paidBackCents: number; claimCents: number; claimCode: string | null; releasedCardCents: number }>();
+  refundCalls = 0;
   private coinSeq = 0;
   private creditListeners = new Set<(c: CoinCredit) => void>();
 
@@ -257,6 +261,16 @@ export class World {
             this.storedCredit += this.sessionCredit(sessionId);
           }
           return { refundedCents: 0 };
+        },
+        refund: async (sessionId) => {
+          this.alive();
+          this.refundCalls++;
+          const existing = this.refunds.get(sessionId);
+          if (existing) return existing;
+          const owed = this.settled.get(sessionId) ?? this.sessionCredit(sessionId);
+          const refund = { paidBackCents: 0, claimCents: owed, claimCode: `CLAIM-${this.refunds.size + 1}`, releasedCardCents: 0 };
+          this.refunds.set(sessionId, refund);
+          return refund;
         },
       },
       printer: {

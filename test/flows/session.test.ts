@@ -352,6 +352,59 @@ t.test('device faults at each step lead to a safe state and take no money', asyn
     t.equal(snap.blocked, null);
     t.equal(world.submissions.get(snap.sessionId!), 1);
   });
+  t.test('a paid delivery that cannot be completed: the customer asks, the money is owed back, nothing printed', async (t) => {
+    const world = new World(t);
+    const clock = new FakeClock();
+    const machine = world.machine(t, clock);
+    await toPayment(world, machine);
+    world.printerFails = new Error('paper jam');
+    t.equal(machine.snapshot().canRefund, false, 'no refund offered before payment');
+    world.insertCoin(800);
+    await machine.settle();
+    let snap = machine.snapshot();
+    t.equal(snap.step, 'printing');
+    t.equal(snap.canRefund, true, 'blocked before printing: the customer may ask for the money back');
+    snap = await step(machine, { type: 'REFUND' });
+    t.equal(snap.step, 'idle');
+    t.equal(snap.lastSession?.outcome, 'undelivered');
+    t.same(snap.lastSession?.refund, { paidBackCents: 0, claimCents: 800, claimCode: 'CLAIM-1', releasedCardCents: 0 });
+    world.printerFails = undefined;
+    clock.advance(60_000);
+    await machine.settle();
+    t.equal(world.jobs.size, 0, 'never printed after the refund');
+    t.ok(world.events.some((e) => e.type === 'session.ended' && e.data?.outcome === 'undelivered'));
+  });
+  t.test('a paid delivery blocked too long is given up by itself; a delivery that recovers in time is not', async (t) => {
+    const world = new World(t);
+    const clock = new FakeClock();
+    const machine = world.machine(t, clock);
+    await toPayment(world, machine);
+    world.printerFails = new Error('printer offline');
+    world.insertCoin(800);
+    await machine.settle();
+    for (let s = 0; s < 19; s++) {
+      clock.advance(30_000); // retried every 30 s: the give-up clock is not reset by retries
+      await machine.settle();
+    }
+    t.equal(machine.snapshot().step, 'printing', 'still waiting before the limit');
+    clock.advance(31_000);
+    await machine.settle();
+    t.equal(machine.snapshot().lastSession?.outcome, 'undelivered');
+    t.equal(world.refunds.size, 1);
+    // Next customer: a short fault, recovered before the limit.
+    await toPayment(world, machine);
+    world.printerFails = new Error('cover open');
+    world.insertCoin(800);
+    await machine.settle();
+    clock.advance(30_000);
+    await machine.settle();
+    world.printerFails = undefined;
+    await step(machine, { type: 'RECOVERED', device: 'printer' });
+    clock.advance(600_000);
+    await machine.settle();
+    t.equal(world.refunds.size, 1, 'no refund for a delivered session');
+    t.equal(machine.snapshot().lastSession?.outcome, 'completed');
+  });
   t.test('disk full (journal) before payment: the session ends, nothing taken', async (t) => {
     const world = new World(t);
     const machine = world.machine(t);

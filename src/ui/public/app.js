@@ -98,9 +98,15 @@ async function render(next) {
     $('stored-credit').textContent = state.storedCreditCents ? t('payment.storedCredit', { amount: euros(state.storedCreditCents) }) : '';
     $('no-change').hidden = !state.noChange;
     $('payment-cancel').hidden = (state.paidCents ?? 0) > 0;
+    const card = state.card?.activity;
+    $('payment-card').hidden = !state.card;
+    $('payment-card-status').textContent = card === 'authorising' ? t('payment.cardAuthorising') : card === 'denied' ? t('payment.cardDenied') : '';
   }
 
-  if (state.screen === 'printing') $('progress').value = state.progress ?? 0;
+  if (state.screen === 'printing') {
+    $('progress').value = state.progress ?? 0;
+    $('printing-refund').hidden = !state.canRefund;
+  }
 
   if (state.screen === 'done') {
     $('code').textContent = (state.code ?? '').replace(/(.{4})(?=.)/g, '$1 ');
@@ -111,13 +117,18 @@ async function render(next) {
   if (state.screen === 'fault') {
     $('fault-title').textContent = t(state.fault?.key ?? 'fault.generic');
     $('fault-refund').textContent = state.fault?.refundedCents ? t('fault.refunded', { amount: euros(state.fault.refundedCents) }) : '';
+    const refund = state.fault?.refund;
+    $('fault-paid-back').textContent = refund?.paidBackCents ? t('fault.paidBack', { amount: euros(refund.paidBackCents) }) : '';
+    $('fault-claim').textContent = refund?.claimCode ? t('fault.claim', { amount: euros(refund.claimCents), code: refund.claimCode }) : '';
+    $('fault-claim-how').hidden = !refund?.claimCode;
+    $('fault-card').hidden = !refund?.cardReleased;
   }
 
   const warning = state.timeoutWarning;
   $('timeout').hidden = warning === undefined;
   if (warning !== undefined) $('timeout-text').textContent = t('timeout.warning', { seconds: warning });
 
-  if (state.say && state.say !== lastSaid) $('subtitle').textContent = t(state.say);
+  if (state.say && state.say !== lastSaid) $('subtitle').textContent = t(state.say, state.sayValues ?? {});
   lastSaid = state.say ?? lastSaid;
 }
 
