@@ -114,6 +114,7 @@ t.test('a refused card leaves the payment open for another card or coins', async
   await until('session ended', () => r.cards.status().state === 'enabled');
   t.equal(r.credits.length, 0);
   t.match(r.desk.state().card, { available: true, activity: 'denied' });
+  await until('coins taken again after the authorisation', () => r.coins.status().acceptor.masterEnabled);
   for (const c of ['EU200A', 'EU200A', 'EU200A']) r.coins.insertCoin(c);
   await until('paid by coins', () => r.desk.ledger.session('s3')?.creditCents === 600);
   t.same(vendStates(r.store), [{ state: 'denied', credited_cents: 0 }]);
