@@ -8,6 +8,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../log.ts';
 import { direction, languageNames, messagesFor } from './i18n.ts';
 import { customerActionSchema, languages, type Language, type ScreenSource } from './screen.ts';
+import { originProblem } from './origin.ts';
 import type { VoicePrompts } from './voice.ts';
 
 export interface UiServerOptions {
@@ -54,7 +55,17 @@ export function createUiServer(options: UiServerOptions): UiServer {
     res.end(body);
   };
 
+  // Host must be this booth's loopback address (no DNS rebinding); an Origin, which every web
+  // page's request carries on WebSocket and cross-site requests, must be this page's own
+  // (origin.ts, shared with the simulator panel). No Origin: not a web page (kiosk, curl, tests).
+  const refusedRequest = (req: IncomingMessage) => originProblem(req, { changes: req.headers.origin !== undefined }) ?? undefined;
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const refused = refusedRequest(req);
+    if (refused) {
+      log.warn({ host: req.headers.host, origin: req.headers.origin, path: req.url }, `customer screen request refused: ${refused}`);
+      return send(res, 403, 'text/plain', 'forbidden');
+    }
     if (options.routes && (await options.routes(req, res))) return;
     const path = new URL(req.url ?? '/', 'http://local').pathname;
     if (req.method !== 'GET') return send(res, 405, 'text/plain', 'method not allowed');
@@ -83,7 +94,17 @@ export function createUiServer(options: UiServerOptions): UiServer {
       if (!res.headersSent) send(res, 500, 'text/plain', 'internal error');
     });
   });
-  const wss = new WebSocketServer({ server, path: '/ws', maxPayload: maxActionBytes });
+  const wss = new WebSocketServer({
+    server,
+    path: '/ws',
+    maxPayload: maxActionBytes,
+    // The same Host / Origin rule as HTTP: a page elsewhere cannot drive or watch the booth.
+    verifyClient: ({ req }: { req: IncomingMessage }) => {
+      const refused = refusedRequest(req);
+      if (refused) log.warn({ host: req.headers.host, origin: req.headers.origin }, `customer screen WebSocket refused: ${refused}`);
+      return refused === undefined;
+    },
+  });
 
   wss.on('connection', (socket) => {
     clients.add(socket);
