@@ -125,7 +125,13 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
     render: async (order) => {
       if (!validator) throw new Error(`cannot crop the photo: ${visionProblem}`);
       const cropped = await validator.crop(await readFile(order.photoFile));
-      const board = await renderBoard({ photo: cropped.print, boothId: config.booth.id, ...(order.code ? { code: order.code } : {}), ...(order.expires ? { expires: new Date(order.expires) } : {}) });
+      const board = await renderBoard({
+        photo: cropped.print,
+        boothId: config.booth.id,
+        ...(order.code ? { code: order.code } : {}),
+        ...(order.expires ? { expires: new Date(order.expires) } : {}),
+        ...(config.printer.statusUrl ? { statusUrl: config.printer.statusUrl } : {}),
+      });
       return board.png;
     },
   });

@@ -137,6 +137,11 @@ export const configSchema = z
         pollSeconds: seconds(5, 'Printer state poll period (paper, jam, offline...)'),
         requestTimeoutSeconds: seconds(10, 'Timeout of one IPP request to the printer'),
         retries: z.number().int().min(0).max(10).default(2).describe('Retries of a printer status request after a network error'),
+        statusUrl: z
+          .string()
+          .regex(/^https:\/\/[^\s<>"]{1,200}$/, 'an https:// URL')
+          .optional()
+          .describe("Public URL of the operator's code status page (cabine collector's /status); when set, the board prints <statusUrl>/<code> so a customer can check the code"),
       })
       .strict()
       .prefault({}),

@@ -48,6 +48,13 @@ export interface BoardInput {
   issuedAt?: Date;
   /** Replaces the subtitle, e.g. for a printer test page whose code is not a real one. */
   banner?: string;
+  /** The operator's public status page (config printer.statusUrl): printed as `<url>/<code>`. */
+  statusUrl?: string;
+}
+
+/** The status link printed for a code: the base URL (one trailing slash) followed by the code. */
+export function statusLink(base: string, code: string): string {
+  return `${base.replace(/\/+$/, '')}/${code}`;
 }
 
 export interface Board {
@@ -224,7 +231,7 @@ export async function renderBoard(input: BoardInput): Promise<Board> {
   await loadFonts();
 
   const sans = (pt: number) => `DejaVu Sans ${pt}`;
-  const [photo, header, sub, label, codeText, expiry, booth, howFr, howEn, cut] = await Promise.all([
+  const [photo, header, sub, label, codeText, expiry, booth, howFr, howEn, statusLine, cut] = await Promise.all([
     printPhoto(input.photo),
     text(code ? '<b>ePhoto</b>' : "<b>Photo d'identité</b>", sans(20)),
     text(input.banner ? `<b>${escapeMarkup(input.banner)}</b>` : code ? "Photo d'identité numérique · Digital ID photo" : 'ID photo · 35 × 45 mm', sans(8)),
@@ -253,6 +260,9 @@ export async function renderBoard(input: BoardInput): Promise<Board> {
           sans(7),
           { width: PANEL_WIDTH },
         )
+      : undefined,
+    code && input.statusUrl
+      ? text(`Votre code fonctionne-t-il ? · <i>Does your code work?</i>\n<tt>${escapeMarkup(statusLink(input.statusUrl, code))}</tt>`, sans(6), { width: PANEL_WIDTH })
       : undefined,
     text('✂ Découpez le long des repères · <i>Cut along the marks</i>', sans(6), { width: PANEL_WIDTH }),
   ]);
@@ -292,7 +302,8 @@ export async function renderBoard(input: BoardInput): Promise<Board> {
     }
     y += q.raw.height + 18;
     put(howFr, PANEL_LEFT, 14);
-    put(howEn, PANEL_LEFT, 0);
+    put(howEn, PANEL_LEFT, statusLine ? 14 : 0);
+    put(statusLine, PANEL_LEFT, 0);
   } else {
     put(booth, PANEL_LEFT, 0);
   }
