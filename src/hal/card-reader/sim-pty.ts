@@ -3,9 +3,8 @@
 // {"cancel":true}, {"reset":true}, {"silent":bool}, {"fault":"corrupt"|"drop","count":N},
 // {"status":true}, {"quit":true}.
 import { createInterface } from 'node:readline';
-import type { SerialPortStream } from '@serialport/stream';
 import { z } from 'zod';
-import { createPtyPair } from '../coin-acceptor/sim-pty.ts';
+import { attachToPty } from '../coin-acceptor/sim-pty.ts';
 import { MdbCardReaderSimulator, type CardSimOptions } from './sim.ts';
 import { openInterfacePort } from './transport.ts';
 
@@ -49,30 +48,9 @@ export interface PtyCardReader {
 
 /** A reader simulator on the device end of a fresh pty pair. */
 export async function startPtyCardReader(options: CardSimOptions & { link?: string } = {}): Promise<PtyCardReader> {
-  const pair = await createPtyPair(options.link);
   const sim = new MdbCardReaderSimulator(options);
-  let port: SerialPortStream;
-  try {
-    port = await openInterfacePort(pair.devicePath);
-  } catch (err) {
-    await pair.close();
-    throw err;
-  }
-  port.on('data', (bytes: Buffer) => sim.receive(bytes));
-  port.on('error', () => undefined);
-  const off = sim.onOutput((bytes) => {
-    if (port.isOpen) port.write(bytes);
-  });
-  return {
-    sim,
-    hostPath: pair.hostPath,
-    async close() {
-      off();
-      sim.stop();
-      if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
-      await pair.close();
-    },
-  };
+  const pty = await attachToPty(sim, openInterfacePort, options.link);
+  return { sim, ...pty };
 }
 
 /** Serves commands from `input` until it ends or `quit`. */

@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import type { SerialPortStream } from '@serialport/stream';
 import { z } from 'zod';
 import { CctalkBusSimulator, type SimOptions, type SimStatus } from './sim.ts';
-import { openSerialPort } from './transport.ts';
+import { openSerialPort, type ByteDevice } from './transport.ts';
 
 const count = z.number().int().min(1).max(10000).default(1);
 
@@ -115,11 +115,24 @@ export interface PtySimulator {
 
 /** A simulator sitting on the device end of a fresh pty pair. */
 export async function startPtySimulator(options: SimOptions & { link?: string } = {}): Promise<PtySimulator> {
-  const pair = await createPtyPair(options.link);
   const sim = new CctalkBusSimulator(options);
+  const pty = await attachToPty(sim, openSerialPort, options.link);
+  return { sim, ...pty };
+}
+
+/**
+ * Puts a byte-level device simulator (ccTalk bus, MDB interface) on the device end of a fresh
+ * pty pair, opened with `open` (the device's line settings); `close` stops it and the pair.
+ */
+export async function attachToPty(
+  sim: ByteDevice & { stop(): void },
+  open: (path: string) => Promise<SerialPortStream>,
+  link?: string,
+): Promise<{ hostPath: string; close(): Promise<void> }> {
+  const pair = await createPtyPair(link);
   let port: SerialPortStream;
   try {
-    port = await openSerialPort(pair.devicePath);
+    port = await open(pair.devicePath);
   } catch (err) {
     await pair.close();
     throw err;
@@ -130,7 +143,6 @@ export async function startPtySimulator(options: SimOptions & { link?: string } 
     if (port.isOpen) port.write(bytes);
   });
   return {
-    sim,
     hostPath: pair.hostPath,
     async close() {
       off();
