@@ -11,20 +11,12 @@ import { topics } from '../../src/fleet/topics.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startBroker } from './helpers/broker.ts';
 import { makeBooth, startIngest, tempFleetDb, until } from './helpers/booth.ts';
+import { certClient } from '../security/helpers.ts';
 
 const broker = await startBroker();
 t.teardown(() => broker.stop());
 
-async function rawClient(cn: string): Promise<MqttClient> {
-  const id = broker.identity(cn);
-  return connectAsync(broker.url, {
-    protocolVersion: 5,
-    ca: readFileSync(broker.ca!.certFile),
-    cert: readFileSync(id.certFile),
-    key: readFileSync(id.keyFile),
-    reconnectPeriod: 0,
-  });
-}
+const rawClient = (cn: string): Promise<MqttClient> => certClient(broker, cn);
 
 t.test('booth A cannot publish or listen as booth B', async (t) => {
   const op = broker.operator();
