@@ -55,8 +55,9 @@ export interface PaymentPort {
   /**
    * Opens the payment of `sessionId` for `dueCents`: applies stored credit left by earlier
    * customers (returns how much) and, if more is due, enables the acceptor. Idempotent.
+   * `item`: the product's number, as a card reader's VEND REQUEST names it (1 e-photo, 2 photo).
    */
-  open(sessionId: string, dueCents: number): Promise<{ appliedCreditCents: number }>;
+  open(sessionId: string, dueCents: number, item?: number): Promise<{ appliedCreditCents: number }>;
   /** Inhibits the acceptor (idempotent). Called at paid, cancel, timeout and on any fault. */
   inhibit(): Promise<void>;
   /** Coins credited; returns the unsubscribe function. */

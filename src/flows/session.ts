@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/schema.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { Journal } from './journal.ts';
-import { deliverySteps, evolve, paidSteps, replay, type Fact, type Outcome, type Product, type SessionState, type Step } from './model.ts';
+import { deliverySteps, evolve, paidSteps, products, replay, type Fact, type Outcome, type Product, type SessionState, type Step } from './model.ts';
 import { sessionSteps, type EffectName } from './steps.ts';
 import { systemClock, type Clock, type CoinCredit, type PhotoCheck, type PhotoValidation, type SessionEvent, type SessionPorts } from './ports.ts';
 
@@ -674,7 +674,7 @@ export class SessionMachine {
     openPayment: async (s) => {
       const health = this.ports.health.canDeliver();
       if (!health.ok) throw Object.assign(new Error(`cannot deliver: ${health.reason}`), { code: 'CANNOT_DELIVER' });
-      const { appliedCreditCents } = await this.ports.payment.open(s.id, s.dueCents);
+      const { appliedCreditCents } = await this.ports.payment.open(s.id, s.dueCents, products.indexOf(s.product) + 1);
       return [{ type: 'PAYMENT_OPENED', appliedCreditCents }]; // PAID follows in commit if enough
     },
     issueCode: async (s) => {
