@@ -7,7 +7,8 @@ import { Document, parseDocument } from 'yaml';
 import { validateConfig } from '../config/load.ts';
 import { writeFileDurably } from '../store/files.ts';
 
-export function writeConfigKey(file: string, key: string, value: unknown): void {
+/** `mode`: the file's mode from now on (default: kept, or 0640 for a new file). */
+export function writeConfigKey(file: string, key: string, value: unknown, mode?: number): void {
   const exists = existsSync(file);
   const text = exists ? readFileSync(file, 'utf8') : '';
   const doc = exists && text.trim() ? parseDocument(text) : new Document({});
@@ -17,6 +18,5 @@ export function writeConfigKey(file: string, key: string, value: unknown): void 
   doc.setIn(key.split('.'), value);
   // The whole file must still be a valid config: never write a file the booth would refuse.
   validateConfig(doc.toJS(), `config file ${file}`);
-  const mode = exists ? statSync(file).mode & 0o777 : 0o640;
-  writeFileDurably(file, doc.toString(), mode);
+  writeFileDurably(file, doc.toString(), mode ?? (exists ? statSync(file).mode & 0o777 : 0o640));
 }
