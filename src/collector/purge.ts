@@ -7,6 +7,7 @@
 import type { Logger } from '../log.ts';
 import { addMonths } from '../codes/registry.ts';
 import { VALIDITY_MONTHS } from './lifecycle.ts';
+import { runPeriodically } from './periodic.ts';
 import type { CollectorStore } from './store.ts';
 
 export interface PurgeOptions {
@@ -46,22 +47,13 @@ export async function purgeDue(store: CollectorStore, options: PurgeOptions): Pr
 /** Runs `purgeDue` now and then every `everyMs`; `stop()` waits for a pass under way. */
 export function startPurger(store: CollectorStore, options: { graceMs: number; everyMs: number; logger: Logger }): { stop(): Promise<void> } {
   const logger = options.logger.child({ module: 'collector.purge' });
-  let running: Promise<void> = Promise.resolve();
-  const pass = () => {
-    running = running
-      .then(() => purgeDue(store, { graceMs: options.graceMs }))
-      .then((n) => {
-        if (n.used + n.expired > 0) logger.info(n, 'photos and signatures purged');
-      })
-      .catch((err: Error) => logger.error({ message: err.message }, 'purge pass failed; next pass retries'));
-  };
-  pass();
-  const timer = setInterval(pass, options.everyMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
+  return runPeriodically(
+    async () => {
+      const n = await purgeDue(store, { graceMs: options.graceMs });
+      if (n.used + n.expired > 0) logger.info(n, 'photos and signatures purged');
     },
-  };
+    options.everyMs,
+    logger,
+    'purge',
+  );
 }

@@ -9,6 +9,7 @@
 // Feed: codes issued within `lookbackMs` (default 14 days) that have no row for the target yet.
 import type { Logger } from '../log.ts';
 import { expiresAtOf } from './lifecycle.ts';
+import { runPeriodically } from './periodic.ts';
 import { ephotoOf } from './service.ts';
 import type { CollectorStore, PushRow } from './store.ts';
 
@@ -94,25 +95,13 @@ async function attempt(store: CollectorStore, row: PushRow, options: PushOptions
 /** Runs passes every `everyMs` (one at a time); `stop()` waits for the pass under way. */
 export function startPusher(store: CollectorStore, options: PushOptions & { everyMs: number; logger: Logger }): { stop(): Promise<void> } {
   const logger = options.logger.child({ module: 'collector.push' });
-  let running: Promise<void> = Promise.resolve();
-  let stopped = false;
-  const pass = () => {
-    running = running
-      .then(async () => {
-        if (stopped) return;
-        const n = await pushPass(store, options);
-        if (n.failed + n.abandoned > 0) logger.warn({ ...n, target: options.target.url }, 'push attempts failed; retried with backoff');
-      })
-      .catch((err: Error) => logger.error({ message: err.message }, 'push pass failed; next pass retries'));
-  };
-  pass();
-  const timer = setInterval(pass, options.everyMs);
-  timer.unref();
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
+  return runPeriodically(
+    async () => {
+      const n = await pushPass(store, options);
+      if (n.failed + n.abandoned > 0) logger.warn({ ...n, target: options.target.url }, 'push attempts failed; retried with backoff');
     },
-  };
+    options.everyMs,
+    logger,
+    'push',
+  );
 }
