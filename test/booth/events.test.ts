@@ -2,12 +2,11 @@
 // counters fed by events (sessions, retakes by failing check, coins, revenue) kept across a
 // restart, the payment desk's alarms as fleet events, and "no change given" on the payment
 // screen only when the booth has no hopper.
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildBooth, type Booth } from '../../src/booth/compose.ts';
-import { loadConfig } from '../../src/config/load.ts';
+import type { Booth } from '../../src/booth/compose.ts';
 import { coinsFor } from '../../src/demo/customer.ts';
 import { connectOperator } from '../../src/fleet/operator/client.ts';
 import { eventSchema, type FleetEvent } from '../../src/fleet/schemas.ts';
@@ -16,6 +15,7 @@ import { TouchReplayer, loadRecording } from '../../src/hal/touch/index.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startBroker } from '../fleet/helpers/broker.ts';
 import { until } from '../fleet/helpers/booth.ts';
+import { startFleetBooth } from './fleet-booth.ts';
 
 const broker = await startBroker();
 t.teardown(() => broker.stop());
@@ -23,27 +23,7 @@ const op = broker.operator();
 const link = { url: broker.url, caFile: broker.ca!.certFile, certFile: op.certFile, keyFile: op.keyFile };
 const recording = loadRecording(new URL('../fixtures/signatures/martin.json', import.meta.url).pathname);
 
-async function startBooth(t: Test, id: string, dataDir: string, hopper: boolean): Promise<Booth> {
-  const identity = broker.identity(id);
-  const config = loadConfig({
-    env: {},
-    overrides: {
-      'booth.id': id,
-      'hal.simulated': true,
-      'data.dir': dataDir,
-      'coinAcceptor.hopper': hopper,
-      'fleet.url': broker.url,
-      'fleet.caFile': broker.ca!.certFile,
-      'fleet.certFile': identity.certFile,
-      'fleet.keyFile': identity.keyFile,
-    },
-  });
-  const booth = await buildBooth(config, silentLogger(), { ui: false, control: false });
-  await booth.start();
-  await until('the fleet link', () => booth.fleet.connected);
-  await until('the booth sells', () => booth.unavailable() === null, 60_000);
-  return booth;
-}
+const startBooth = (id: string, dataDir: string, hopper: boolean) => startFleetBooth(broker, id, dataDir, { 'coinAcceptor.hopper': hopper });
 
 const step = (booth: Booth, name: string) => until(`step ${name}`, () => booth.machine.snapshot().step === name && !booth.machine.snapshot().busy, 60_000);
 
@@ -75,7 +55,7 @@ t.test('counters from events, payment alarms on the fleet, change with a hopper'
   const events: FleetEvent[] = [];
   conn.subscribe('test-events', topics.events('EVT-1'), 1, (_topic, body) => events.push(eventSchema.parse(JSON.parse(body.toString('utf8')))));
 
-  let booth = await startBooth(t, 'EVT-1', dataDir, true);
+  let booth = await startBooth('EVT-1', dataDir, true);
   let paid = 0;
   await customer(booth, async (booth) => {
     t.equal(booth.screen.current().noChange, false, 'a working hopper: change is given');
@@ -106,7 +86,7 @@ t.test('counters from events, payment alarms on the fleet, change with a hopper'
 
   // The counters are totals since commissioning: a restart keeps them.
   await booth.stop();
-  booth = await startBooth(t, 'EVT-1', dataDir, true);
+  booth = await startBooth('EVT-1', dataDir, true);
   t.teardown(async () => {
     await booth.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -117,7 +97,7 @@ t.test('counters from events, payment alarms on the fleet, change with a hopper'
 
 t.test('without a hopper the payment screen says no change is given', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'cabine-events-'));
-  const booth = await startBooth(t, 'EVT-2', dataDir, false);
+  const booth = await startBooth('EVT-2', dataDir, false);
   t.teardown(async () => {
     await booth.stop();
     rmSync(dataDir, { recursive: true, force: true });

@@ -6,14 +6,14 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildBooth, type Booth } from '../../src/booth/compose.ts';
-import { loadConfig } from '../../src/config/load.ts';
+import type { Booth } from '../../src/booth/compose.ts';
 import { connectOperator, pushConfig, requestCommand } from '../../src/fleet/operator/client.ts';
 import { configReportedSchema, type ConfigReported } from '../../src/fleet/schemas.ts';
 import { topics } from '../../src/fleet/topics.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startBroker } from '../fleet/helpers/broker.ts';
 import { until } from '../fleet/helpers/booth.ts';
+import { startFleetBooth } from './fleet-booth.ts';
 
 const broker = await startBroker();
 t.teardown(() => broker.stop());
@@ -23,27 +23,7 @@ const BOOTH = 'LIVE-1';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'cabine-live-'));
 t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-const id = broker.identity(BOOTH);
-const config = loadConfig({
-  env: {},
-  overrides: {
-    'booth.id': BOOTH,
-    'hal.simulated': true,
-    'data.dir': dataDir,
-    'fleet.url': broker.url,
-    'fleet.caFile': broker.ca!.certFile,
-    'fleet.certFile': id.certFile,
-    'fleet.keyFile': id.keyFile,
-  },
-});
-
-async function startBooth(): Promise<Booth> {
-  const booth = await buildBooth(config, silentLogger(), { ui: false, control: false });
-  await booth.start();
-  await until('the fleet link', () => booth.fleet.connected);
-  await until('the booth sells', () => booth.unavailable() === null, 60_000);
-  return booth;
-}
+const startBooth = () => startFleetBooth(broker, BOOTH, dataDir);
 
 /** A customer draws the curtain: what is the session asked to pay? */
 async function nextCustomerDue(booth: Booth): Promise<number> {
