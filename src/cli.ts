@@ -8,6 +8,7 @@ import { registerDemoCommands } from './demo/cli.ts';
 import { registerCodeCommands } from './codes/cli.ts';
 import { registerPrintCommands } from './print/cli.ts';
 import { registerVisionCommands } from './vision/cli.ts';
+import { registerModelCommands } from './vision/models-cli.ts';
 import { registerPaymentCommands } from './payment/cli.ts';
 import { registerConsoleCommands } from './console/cli.ts';
 import { registerFleetCommands } from './fleet/cli.ts';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerCodeCommands(program);
   registerPrintCommands(program);
   registerVisionCommands(program);
+  registerModelCommands(program);
   registerPaymentCommands(program);
   registerConsoleCommands(program);
   registerFleetCommands(program);

@@ -3,55 +3,20 @@
 // sha256 of the ONNX output). The conversion is deterministic, so a build from the same
 // sources must give the same bytes; a mismatch is an error unless the manifest is being
 // updated on purpose (after a converter change or a package upgrade).
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { readTfjsGraph, tfjsGraphFiles } from './convert/tfjs-graph.ts';
 import { OPSET, tfjsGraphToOnnx } from './convert/to-onnx.ts';
+import { DEFAULT_MODELS_DIR, MANIFEST_PATH, readManifest, sha256, type Manifest, type ManifestEntry } from './manifest.ts';
 import { MODEL_SOURCES, type ModelSource } from './sources.ts';
 import type { Logger } from '../../log.ts';
 
+// Build-time only (imports the converter, whose onnx-proto is a dev dependency): the booth's
+// runtime reads manifest.ts, never this file.
+export { DEFAULT_MODELS_DIR, MANIFEST_PATH, manifestSchema, readManifest, sha256, type Manifest, type ManifestEntry } from './manifest.ts';
 export const CONVERTER_VERSION = 1;
-const here = dirname(fileURLToPath(import.meta.url));
-export const MANIFEST_PATH = join(here, 'manifest.json');
-/** Default output folder: <repo>/models (gitignored). */
-export const DEFAULT_MODELS_DIR = resolve(here, '../../../models');
-
-const tensorInfo = z.object({ name: z.string(), shape: z.array(z.number().int()) });
-const entrySchema = z.object({
-  package: z.string(),
-  version: z.string(),
-  file: z.string(),
-  role: z.string(),
-  sources: z.array(z.object({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
-  onnx: z.string(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  bytes: z.number().int().positive(),
-  inputs: z.array(tensorInfo),
-  outputs: z.array(tensorInfo),
-  ops: z.record(z.string(), z.number().int()),
-});
-export const manifestSchema = z.object({
-  converter: z.number().int(),
-  opset: z.number().int(),
-  models: z.record(z.string(), entrySchema),
-});
-export type Manifest = z.infer<typeof manifestSchema>;
-export type ManifestEntry = z.infer<typeof entrySchema>;
-
-export function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
-export function readManifest(path = MANIFEST_PATH): Manifest | undefined {
-  if (!existsSync(path)) return undefined;
-  const parsed = manifestSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
-  if (!parsed.success) throw new Error(`${path}: invalid model manifest: ${parsed.error.issues[0]?.message ?? ''}`);
-  return parsed.data;
-}
 
 function packageDir(pkg: string): { dir: string; version: string } {
   const require = createRequire(import.meta.url);

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { DEFAULT_MODELS_DIR, readManifest, sha256, type ManifestEntry } from './build.ts';
+import { DEFAULT_MODELS_DIR, readManifest, sha256, type ManifestEntry } from './manifest.ts';
 import { checkImage, cropRoi, letterbox, resizePlane, roiToImage, stretch, type Roi } from './image.ts';
 import { FACE_LANDMARKS } from './landmarks.ts';
 import type { ModelName } from './sources.ts';
