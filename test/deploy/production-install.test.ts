@@ -11,6 +11,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
+// One real `npm ci` (better-sqlite3 and the other native modules compile from source): minutes
+// on a loaded machine, longer than tap's default per-file limit.
+t.setTimeout(1_800_000);
+
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const isClone = spawnSync('git', ['-C', repo, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).status === 0;
 

@@ -2,17 +2,32 @@
 // Lite: what it writes, and that a second run changes nothing it should keep.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, writeFileSync, appendFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, writeFileSync, appendFileSync, statSync, copyFileSync, rmSync } from 'node:fs';
 import { createPrivateKey } from 'node:crypto';
+import { symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.ts';
+import { startEvePrinter } from '../print/ippeveprinter.ts';
 
 const script = new URL('../../provisioning/provision.sh', import.meta.url).pathname;
+const repo = new URL('../../', import.meta.url).pathname;
+const cabine = join(repo, 'bin/cabine.js');
 const tools = ['useradd', 'dtc', 'openssl', 'systemctl'].every((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0);
 
-function freshPiOs(): string {
+const MODELS = { pi4: 'Raspberry Pi 4 Model B Rev 1.5', pi5: 'Raspberry Pi 5 Model B Rev 1.0' };
+
+function freshPiOs(model: keyof typeof MODELS = 'pi4', image: 'lite' | 'desktop' = 'lite'): string {
   const root = mkdtempSync(join(tmpdir(), 'cabine-root-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, 'proc/device-tree'), { recursive: true });
+  writeFileSync(join(root, 'proc/device-tree/model'), `${MODELS[model]}\0`);
+  mkdirSync(join(root, 'etc/systemd/system'), { recursive: true });
+  if (image === 'desktop') {
+    // Raspberry Pi OS with desktop: boots to graphical.target with a display manager.
+    symlinkSync('/lib/systemd/system/graphical.target', join(root, 'etc/systemd/system/default.target'));
+    symlinkSync('/lib/systemd/system/lightdm.service', join(root, 'etc/systemd/system/display-manager.service'));
+  }
   mkdirSync(join(root, 'etc'), { recursive: true });
   mkdirSync(join(root, 'boot/firmware'), { recursive: true });
   writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\npi:x:1000:1000::/home/pi:/bin/bash\n');
@@ -55,10 +70,11 @@ t.test('provisions a booth into a directory, idempotently', { skip: tools ? fals
   t.match(csr.stdout, /CN\s*=\s*PARIS-0042/);
 
   // boot: overlay compiled, config fragment once, serial console taken off the kernel
-  t.ok(existsSync(join(root, 'boot/firmware/overlays/cabine-booth.dtbo')));
   const bootConfig = readFileSync(join(root, 'boot/firmware/config.txt'), 'utf8');
   t.match(bootConfig, /^arm_64bit=1$/m, 'existing settings kept');
-  t.match(bootConfig, /^dtoverlay=cabine-booth$/m);
+  t.match(bootConfig, /^\[pi4\]\n(?:.*\n)*?dtoverlay=cabine-booth-pi4$/m);
+  t.match(bootConfig, /^gpio=22,27=ip,pu$/m, 'curtain and touch IRQ pulled up by the firmware');
+  for (const board of ['pi4', 'pi5']) t.ok(existsSync(join(root, `boot/firmware/overlays/cabine-booth-${board}.dtbo`)), `${board} overlay`);
   t.notMatch(readFileSync(join(root, 'boot/firmware/cmdline.txt'), 'utf8'), /console=serial0/);
   t.match(readFileSync(join(root, 'boot/firmware/cmdline.txt'), 'utf8'), /console=tty1 root=/);
 
@@ -69,15 +85,83 @@ t.test('provisions a booth into a directory, idempotently', { skip: tools ? fals
   t.ok(readdirSync(wants).includes('cabine-console@ttyAMA0.service'));
   t.match(readlinkSync(join(wants, 'cabine.service')), /cabine\.service$/);
   t.ok(existsSync(join(root, 'opt/cabine/bin/cabine.js')), 'the app is installed');
+  const models = spawnSync(process.execPath, [cabine, 'models', 'check', '--dir', join(root, 'opt/cabine/models')], { encoding: 'utf8' });
+  t.equal(models.status, 0, `the face models are installed and verified ${models.stdout}`);
+
+  // a Pi 4: ccTalk on UART3, the console's getty and Bluetooth off the console UART
+  t.match(readFileSync(join(root, 'etc/udev/rules.d/99-cabine.rules'), 'utf8'), /^KERNEL=="ttyAMA3", SYMLINK\+="cabine-cctalk"/m);
+  const system = join(root, 'etc/systemd/system');
+  for (const unit of ['serial-getty@ttyAMA0.service', 'serial-getty@serial0.service', 'hciuart.service']) t.equal(readlinkSync(join(system, unit)), '/dev/null', `${unit} masked`);
+
+  // the customer screen at every boot: wanted by multi-user.target, where Lite boots
+  t.ok(readdirSync(wants).includes('cabine-kiosk.service'), 'kiosk wanted by multi-user.target');
+  t.match(readlinkSync(join(system, 'default.target')), /multi-user\.target$/);
+
+  // owners and modes
+  const mode = (p: string) => (statSync(join(root, p)).mode & 0o777).toString(8);
+  t.equal(mode('etc/cabine'), '750');
+  t.equal(mode('etc/cabine/config.yaml'), '640');
+  t.equal(mode('var/lib/cabine'), '750');
+  t.equal(mode('var/lib/cabine/keys'), '700');
+  t.equal(mode('var/lib/cabine/keys/record-signing.pem'), '600');
+  t.equal(mode('opt/cabine/bin/cabine.js').slice(-1) === '4' || mode('opt/cabine/bin/cabine.js').slice(-1) === '5', true, 'the app is not writable by others');
 
   // a second run, with a local key added by the operator: nothing doubled, keys kept
   appendFileSync(join(root, 'etc/cabine/config.yaml'), 'payment:\n  priceCents: 650\n');
   const second = provision(root, '--booth-id', 'PARIS-0042', '--fleet-url', 'mqtts://fleet.test:8883', '--operator-prefix', '9PMT');
   t.equal(second.status, 0, second.stderr);
   t.equal(readFileSync(join(root, 'var/lib/cabine/keys/record-signing.pem'), 'utf8'), keyPem, 'signing key never regenerated');
-  t.equal(readFileSync(join(root, 'boot/firmware/config.txt'), 'utf8').match(/dtoverlay=cabine-booth/g)?.length, 1);
+  t.equal(readFileSync(join(root, 'boot/firmware/config.txt'), 'utf8').match(/^# >>> cabine >>>$/gm)?.length, 1, 'the fragment once');
   t.equal(readFileSync(join(root, 'etc/passwd'), 'utf8').match(/^cabine:/gm)?.length, 1);
   t.equal(loadConfig({ file: join(root, 'etc/cabine/config.yaml'), env: {} }).payment.priceCents, 650, 'local keys survive');
+});
+
+t.test('a Pi 5 Desktop image: the right UARTs, and the kiosk still at every boot', { skip: tools ? false : 'tools missing' }, async (t) => {
+  const root = freshPiOs('pi5', 'desktop');
+  const run = provision(root, '--booth-id', 'LYON-0001');
+  t.equal(run.status, 0, run.stderr);
+  t.match(readFileSync(join(root, 'etc/udev/rules.d/99-cabine.rules'), 'utf8'), /^KERNEL=="ttyAMA2", SYMLINK\+="cabine-cctalk"/m, 'ccTalk on UART2 (GPIO 4/5 on the RP1)');
+  const system = join(root, 'etc/systemd/system');
+  t.equal(readlinkSync(join(system, 'serial-getty@ttyAMA0.service')), '/dev/null');
+  t.notOk(existsSync(join(system, 'hciuart.service')), 'Bluetooth left alone: the Pi 5 console UART is not shared with it');
+  t.ok(readdirSync(join(system, 'multi-user.target.wants')).includes('cabine-kiosk.service'));
+  t.match(readlinkSync(join(system, 'default.target')), /multi-user\.target$/, 'the desktop session no longer takes the screen');
+  t.notOk(existsSync(join(system, 'display-manager.service')), 'display manager disabled');
+  const bootConfig = readFileSync(join(root, 'boot/firmware/config.txt'), 'utf8');
+  t.match(bootConfig, /^\[pi5\]\n(?:[^[].*\n|\n)*?dtoverlay=uart0-pi5$/m, 'uart0-pi5 puts ttyAMA0 on GPIO 14/15');
+  t.match(bootConfig, /^\[pi5\]\n(?:[^[].*\n|\n)*?dtoverlay=uart2-pi5$/m);
+  t.match(provision(freshPiOs('pi4'), '--booth-id', 'X1', '--model', 'pi3').stderr, /--model must be pi4 or pi5/);
+});
+
+t.test('no models, no booth: provisioning refuses to finish without them', { skip: tools ? false : 'tools missing' }, async (t) => {
+  const empty = mkdtempSync(join(tmpdir(), 'cabine-nomodels-'));
+  t.teardown(() => rmSync(empty, { recursive: true, force: true }));
+  const refused = provision(freshPiOs(), '--booth-id', 'B2', '--models', empty);
+  t.not(refused.status, 0);
+  t.match(refused.stderr, /face models missing/);
+  // a release's model file altered after its build is refused
+  const altered = mkdtempSync(join(tmpdir(), 'cabine-badmodels-'));
+  t.teardown(() => rmSync(altered, { recursive: true, force: true }));
+  copyFileSync(join(repo, 'models/iris.onnx'), join(altered, 'iris.onnx'));
+  appendFileSync(join(altered, 'iris.onnx'), Buffer.from([0]));
+  const bad = provision(freshPiOs(), '--booth-id', 'B2', '--models', altered);
+  t.not(bad.status, 0);
+  t.match(bad.stderr, /not the one this release's manifest records/);
+});
+
+t.test('the printer: refused when it does not answer, kept when it does', { skip: tools ? false : 'tools missing' }, async (t) => {
+  const root = freshPiOs();
+  const silent = provision(root, '--booth-id', 'B3', '--printer-uri', 'ipp://127.0.0.1:9/ipp/print');
+  t.not(silent.status, 0);
+  t.match(silent.stderr, /does not answer/);
+  const eve = await startEvePrinter();
+  t.teardown(() => eve.stop());
+  const ok = provision(root, '--booth-id', 'B3', '--printer-uri', eve.uri);
+  t.equal(ok.status, 0, ok.stderr);
+  t.equal(loadConfig({ file: join(root, 'etc/cabine/config.yaml'), env: {} }).printer.uri, eve.uri);
+  const again = provision(root, '--booth-id', 'B3');
+  t.equal(again.status, 0, again.stderr);
+  t.equal(loadConfig({ file: join(root, 'etc/cabine/config.yaml'), env: {} }).printer.uri, eve.uri, 'kept on a re-run that names no printer');
 });
 
 t.test('a read-only root puts the data on its own partition', { skip: tools ? false : 'tools missing' }, async (t) => {
