@@ -9,6 +9,7 @@ import { registerCodeCommands } from './codes/cli.ts';
 import { registerPrintCommands } from './print/cli.ts';
 import { registerVisionCommands } from './vision/cli.ts';
 import { registerModelCommands } from './vision/models-cli.ts';
+import { registerUpdateCommands } from './update/cli.ts';
 import { registerPaymentCommands } from './payment/cli.ts';
 import { registerConsoleCommands } from './console/cli.ts';
 import { registerFleetCommands } from './fleet/cli.ts';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerPrintCommands(program);
   registerVisionCommands(program);
   registerModelCommands(program);
+  registerUpdateCommands(program);
   registerPaymentCommands(program);
   registerConsoleCommands(program);
   registerFleetCommands(program);

@@ -21,6 +21,9 @@ export function registerBoothCommands(program: Command): void {
         { boothId: config.booth.id, dataDir: config.data.dir, simulated: config.hal.simulated, devices: booth.devices.length, screen: booth.uiUrl(), selling: booth.unavailable() ?? 'yes' },
         'ready',
       );
+      // The update health gate reads which release came up (src/update/ready.ts).
+      const { writeReadyFile } = await import('../update/ready.ts');
+      writeReadyFile(config.data.dir, booth.unavailable() ?? 'yes');
       const systemd = createSystemdNotifier(logger);
       await systemd.ready(`booth ${config.booth.id} ready`);
       // The watchdog is fed only while the main loop keeps ticking (1 s period).

@@ -13,13 +13,13 @@ import { createInterface } from 'node:readline';
 
 // One real `npm ci` (better-sqlite3 and the other native modules compile from source): minutes
 // on a loaded machine, longer than tap's default per-file limit.
-t.setTimeout(1_800_000);
+t.setTimeout(2_400_000);
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const isClone = spawnSync('git', ['-C', repo, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).status === 0;
 
 function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
-  return spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 900_000, env: { ...process.env, ...env } });
+  return spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 1_500_000, env: { ...process.env, ...env } });
 }
 
 t.test('fresh clone, npm ci --omit=dev, models installed: validates and sells', { skip: isClone ? false : 'not a git checkout' }, async (t) => {
