@@ -1,6 +1,10 @@
 // sd_notify for `Type=notify` units: READY once the booth is up, WATCHDOG only while its
 // main loop is healthy (so a hung booth is restarted by systemd), STOPPING on the way out.
 // Node has no unix datagram sockets; `unix-dgram` (optional native module) provides them.
+// Without it (a board where it failed to build) or for an abstract socket, each message goes
+// through systemd's own `systemd-notify --pid=<us>` (the unit has NotifyAccess=all so systemd
+// takes it from that child): a booth must never lose READY, or systemd restarts it forever.
+import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { Logger } from '../log.ts';
 
@@ -37,7 +41,14 @@ function loadUnixDgram(): UnixDgramModule | undefined {
   }
 }
 
-export function createSystemdNotifier(logger: Logger, env: NodeJS.ProcessEnv = process.env): SystemdNotifier {
+export interface NotifierOptions {
+  /** The unix-dgram module, or null to use the systemd-notify fallback (default: loaded if installed). */
+  unixDgram?: UnixDgramModule | null;
+  /** The systemd-notify program (default: systemd-notify on PATH). */
+  notifyProgram?: string;
+}
+
+export function createSystemdNotifier(logger: Logger, env: NodeJS.ProcessEnv = process.env, options: NotifierOptions = {}): SystemdNotifier {
   const log = logger.child({ module: 'systemd' });
   const path = env.NOTIFY_SOCKET;
   const usec = Number(env.WATCHDOG_USEC);
@@ -45,18 +56,29 @@ export function createSystemdNotifier(logger: Logger, env: NodeJS.ProcessEnv = p
   const watchdogIntervalMs = Number.isFinite(usec) && usec > 0 && pidOk ? Math.max(500, Math.floor(usec / 2000)) : undefined;
 
   let socket: DgramSocket | undefined;
+  let fallback = false;
   if (path) {
-    const dgram = loadUnixDgram();
-    if (path.startsWith('@')) log.error({ path }, 'abstract NOTIFY_SOCKET is not supported; systemd notifications disabled');
-    else if (!dgram) log.error('unix-dgram is not installed; systemd notifications disabled');
-    else {
+    const dgram = options.unixDgram === undefined ? loadUnixDgram() : options.unixDgram ?? undefined;
+    if (dgram && !path.startsWith('@')) {
       socket = dgram.createSocket('unix_dgram');
       socket.on('error', (err) => log.warn({ err }, 'sd_notify failed'));
+    } else {
+      fallback = true;
+      log.warn({ path }, `${dgram ? 'abstract NOTIFY_SOCKET' : 'unix-dgram not installed'}: notifying through systemd-notify`);
     }
   }
+  const program = options.notifyProgram ?? 'systemd-notify';
+  const viaProgram = (message: string) =>
+    new Promise<void>((resolve) => {
+      execFile(program, [`--pid=${process.pid}`, ...message.split('\n')], { env: { ...process.env, NOTIFY_SOCKET: path }, timeout: 10_000 }, (err) => {
+        if (err) log.warn({ err, message }, 'systemd-notify failed');
+        resolve();
+      });
+    });
 
   const send = (message: string) =>
     new Promise<void>((resolve) => {
+      if (fallback) return void viaProgram(message).then(resolve);
       if (!socket || !path) return resolve();
       const buf = Buffer.from(message);
       socket.send(buf, 0, buf.length, path, (err) => {
@@ -66,7 +88,7 @@ export function createSystemdNotifier(logger: Logger, env: NodeJS.ProcessEnv = p
     });
 
   return {
-    active: socket !== undefined,
+    active: socket !== undefined || fallback,
     watchdogIntervalMs,
     ready: (status) => send(`READY=1\nMAINPID=${process.pid}${status ? `\nSTATUS=${status}` : ''}`),
     status: (text) => send(`STATUS=${text}`),

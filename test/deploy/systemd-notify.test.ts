@@ -1,5 +1,6 @@
 // The notifier against a real unix datagram socket standing in for systemd's.
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -49,4 +50,23 @@ t.test('without NOTIFY_SOCKET it does nothing and says so', async (t) => {
 t.test('a watchdog meant for another process is ignored', async (t) => {
   const notifier = createSystemdNotifier(silentLogger(), { WATCHDOG_USEC: '1000000', WATCHDOG_PID: String(process.pid + 1) });
   t.equal(notifier.watchdogIntervalMs, undefined);
+});
+
+t.test('without unix-dgram, READY still reaches systemd through systemd-notify', { skip: spawnSync('systemd-notify', ['--version']).status === 0 ? false : 'systemd-notify not installed' }, async (t) => {
+  const path = join(mkdtempSync(join(tmpdir(), 'cabine-notify-')), 'notify.sock');
+  const received: string[] = [];
+  const receiver = unixDgram.createSocket('unix_dgram', (msg: Buffer) => received.push(msg.toString()));
+  receiver.bind(path);
+  t.teardown(() => receiver.close());
+  const notifier = createSystemdNotifier(silentLogger(), { NOTIFY_SOCKET: path }, { unixDgram: null });
+  t.teardown(() => notifier.close());
+  t.equal(notifier.active, true, 'active through the fallback');
+  await notifier.ready('booth SIM-1 ready');
+  await notifier.stopping();
+  for (let i = 0; i < 50 && received.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+  const ready = received.find((m) => m.includes('READY=1'));
+  t.ok(ready, `READY=1 received (${JSON.stringify(received)})`);
+  t.match(ready ?? '', new RegExp(`MAINPID=${process.pid}`), 'names the booth as the main process');
+  t.match(ready ?? '', /STATUS=booth SIM-1 ready/);
+  t.ok(received.some((m) => m.includes('STOPPING=1')));
 });

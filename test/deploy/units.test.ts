@@ -42,4 +42,12 @@ t.test('the booth unit keeps its contract', async (t) => {
   t.match(unit, /^WatchdogSec=\d+$/m);
   t.match(unit, /^SupplementaryGroups=.*\bgpio\b.*\bi2c\b.*\bdialout\b.*\bvideo\b/m);
   t.notMatch(unit, /^MemoryDenyWriteExecute=/m, 'V8 needs writable+executable pages');
+  t.match(unit, /^NotifyAccess=all$/m, 'READY may come from systemd-notify when unix-dgram is missing');
+});
+
+t.test('the customer screen is wanted where Pi OS Lite boots', async (t) => {
+  const kiosk = readFileSync(join(unitDir, 'cabine-kiosk.service'), 'utf8');
+  const wantedBy = /^\[Install\][^[]*^WantedBy=(.+)$/m.exec(kiosk)?.[1]?.split(/\s+/) ?? [];
+  t.ok(wantedBy.includes('multi-user.target'), 'multi-user.target (graphical.target pulls it in too)');
+  t.notOk(wantedBy.includes('graphical.target'), 'not graphical.target only: Lite never reaches it');
 });

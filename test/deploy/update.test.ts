@@ -14,6 +14,9 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { entryProblem } from '../../src/update/bundle.ts';
 
+// Three booth starts (vision models loaded each time) on a shared machine.
+t.setTimeout(1_200_000);
+
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'cabine-update-'));
 const root = join(work, 'releases-root');
@@ -55,7 +58,7 @@ function bundle(version: string, dir: string, key = operator.priv): string {
 }
 
 // The booth as its unit runs it: started from root/current, stopped by SIGTERM.
-const startCmd = `cd ${root}/current && CABINE_DATA_DIR=${data} CABINE_UI_PORT=0 CABINE_UI_VOICE=false nohup ${process.execPath} bin/cabine.js start --sim >>${work}/booth.log 2>&1 & echo $! > ${pidFile}`;
+const startCmd = `cd ${root}/current; CABINE_DATA_DIR=${data} CABINE_CAMERA_SOURCE=${join(repo, "test/fixtures/faces")} CABINE_UI_PORT=0 CABINE_UI_VOICE=false nohup ${process.execPath} bin/cabine.js start --sim >>${work}/booth.log 2>&1 & echo $! > ${pidFile}`;
 const stopCmd = `if [ -f ${pidFile} ]; then p=$(cat ${pidFile}); kill $p 2>/dev/null; while kill -0 $p 2>/dev/null; do sleep 0.2; done; rm -f ${pidFile}; fi; true`;
 const crashedCmd = `! kill -0 $(cat ${pidFile}) 2>/dev/null`;
 const gate = ['--root', root, '--data', data, '--key', operator.pub, '--timeout', '300', '--start-cmd', startCmd, '--stop-cmd', stopCmd, '--crashed-cmd', crashedCmd, '--json'];
