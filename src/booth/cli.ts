@@ -17,6 +17,15 @@ export function registerBoothCommands(program: Command): void {
       const { createSystemdNotifier } = await import('./systemd.ts');
       const booth = await buildBooth(config, logger);
       await booth.start();
+      // Listening before "ready" is said: a stop asked right after it is a clean stop.
+      const stopped = new Promise<void>((resolve) => {
+        const stop = (signal: NodeJS.Signals) => {
+          logger.info({ signal }, 'stopping');
+          resolve();
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
       logger.info(
         { boothId: config.booth.id, dataDir: config.data.dir, simulated: config.hal.simulated, devices: booth.devices.length, screen: booth.uiUrl(), selling: booth.unavailable() ?? 'yes' },
         'ready',
@@ -30,14 +39,7 @@ export function registerBoothCommands(program: Command): void {
       const watchdog = systemd.watchdogIntervalMs
         ? setInterval(() => void systemd.watchdog(booth.lastTick(), 5000), systemd.watchdogIntervalMs)
         : undefined;
-      await new Promise<void>((resolve) => {
-        const stop = (signal: NodeJS.Signals) => {
-          logger.info({ signal }, 'stopping');
-          resolve();
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await stopped;
       if (watchdog) clearInterval(watchdog);
       await systemd.stopping();
       await booth.stop();

@@ -59,15 +59,16 @@ t.test('fresh clone, npm ci --omit=dev, models installed: validates and sells', 
   const booth = spawn(process.execPath, [join(app, 'bin/cabine.js'), 'start', '--sim'], {
     cwd: app,
     env: { ...process.env, CABINE_DATA_DIR: join(work, 'data'), CABINE_UI_PORT: '0', CABINE_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => booth.once('exit', (code) => resolve(code)));
   t.teardown(() => { if (booth.exitCode === null) booth.kill('SIGKILL'); });
+  // The log (pino, JSON lines) goes to stderr.
   let stderr = '';
-  booth.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
   const ready = await new Promise<Record<string, unknown> | undefined>((resolve) => {
-    const timer = setTimeout(() => resolve(undefined), 120_000);
-    createInterface({ input: booth.stdout }).on('line', (line) => {
+    const timer = setTimeout(() => resolve(undefined), 300_000);
+    createInterface({ input: booth.stderr }).on('line', (line) => {
+      stderr += `${line}\n`;
       try {
         const entry = JSON.parse(line) as Record<string, unknown>;
         if (entry.msg === 'ready') { clearTimeout(timer); resolve(entry); }

@@ -116,13 +116,14 @@ t.test('a good release stays, a bad one rolls back by itself with its database',
 
   // Bad release: migrates the database, then dies before it is ready.
   const badDir = stage('3.0.0');
-  writeFileSync(join(badDir, 'bin/cabine.js'), `#!/usr/bin/env node
-import Database from 'better-sqlite3';
-const db = new Database(process.env.CABINE_DATA_DIR + '/booth.db');
+  // (The booth's composition root, imported by `start` only: the release still installs.)
+  const compose = join(badDir, 'src/booth/compose.ts');
+  writeFileSync(compose, `import BadMigration from 'better-sqlite3';
+const db = new BadMigration(process.env.CABINE_DATA_DIR + '/booth.db');
 db.exec('CREATE TABLE migrated_by_3 (x INTEGER)');
 db.close();
 throw new Error('release 3.0.0 cannot start');
-`);
+${readFileSync(compose, 'utf8')}`);
   const bad = bundle('3.0.0', badDir);
   const failed = cabine(['update', 'apply', bad, ...gate]);
   t.equal(failed.status, 1, 'apply says the update failed');
