@@ -49,7 +49,7 @@ const layers: string[][] = [
   ['config'],
   ['vision', 'codes', 'print', 'payment'],
   ['fleet'],
-  ['collector', 'flows'],
+  ['collector', 'flows', 'update'],
   ['ui', 'console'],
   ['sim'],
   ['booth'],

@@ -33,7 +33,8 @@ t.test('READY, STATUS, WATCHDOG and STOPPING reach the socket; a stale loop gets
   t.equal(await notifier.watchdog(now - 500, 5000, now), true);
   t.equal(await notifier.watchdog(now - 60_000, 5000, now), false, 'stalled main loop: no ping');
   await notifier.stopping();
-  await new Promise((r) => setTimeout(r, 100));
+  // Datagrams arrive asynchronously: wait for the four (bounded), then compare.
+  for (let i = 0; i < 100 && received.length < 4; i++) await new Promise((r) => setTimeout(r, 50));
 
   t.same(received, [`READY=1\nMAINPID=${process.pid}\nSTATUS=booth SIM-1 ready`, 'STATUS=selling', 'WATCHDOG=1', 'STOPPING=1']);
 });
