@@ -9,6 +9,24 @@ import { positiveInt } from '../args.ts';
 
 const line = (value: unknown) => process.stdout.write(JSON.stringify(value) + '\n');
 
+/** A simulator on its pty until its commands end or a signal: says its port, serves, closes once. */
+async function servePtySimulator(running: { hostPath: string; close(): Promise<void> }, serve: () => Promise<void>): Promise<void> {
+  let closing = false;
+  const close = async () => {
+    if (closing) return;
+    closing = true;
+    await running.close();
+  };
+  process.once('SIGTERM', () => void close().then(() => process.exit(0)));
+  process.once('SIGINT', () => void close().then(() => process.exit(0)));
+  line({ ready: true, port: running.hostPath });
+  try {
+    await serve();
+  } finally {
+    await close();
+  }
+}
+
 export function registerPaymentCommands(program: Command): void {
   const coin = program.command('coin').description('the coin acceptor');
   coin
@@ -83,21 +101,10 @@ export function registerPaymentCommands(program: Command): void {
       if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got "${opts.seed}"`);
       const { runScript, serveControl, startPtySimulator } = await import('../hal/coin-acceptor/sim-pty.ts');
       const running = await startPtySimulator({ seed, hopper: opts.hopper === true, ...(opts.link ? { link: opts.link } : {}) });
-      let closing = false;
-      const close = async () => {
-        if (closing) return;
-        closing = true;
-        await running.close();
-      };
-      process.once('SIGTERM', () => void close().then(() => process.exit(0)));
-      process.once('SIGINT', () => void close().then(() => process.exit(0)));
-      line({ ready: true, port: running.hostPath });
-      try {
+      await servePtySimulator(running, async () => {
         if (opts.script) await runScript(running.sim, opts.script, line);
         await serveControl(running.sim, process.stdin, line);
-      } finally {
-        await close();
-      }
+      });
     });
 
   sim
@@ -112,19 +119,6 @@ export function registerPaymentCommands(program: Command): void {
       if (!opts.pty) throw new Error('only the --pty mode exists (the in-process simulator runs inside `cabine start --sim`)');
       const { startPtyCardReader, serveCardControl } = await import('../hal/card-reader/sim-pty.ts');
       const running = await startPtyCardReader(opts.link ? { link: opts.link } : {});
-      let closing = false;
-      const close = async () => {
-        if (closing) return;
-        closing = true;
-        await running.close();
-      };
-      process.once('SIGTERM', () => void close().then(() => process.exit(0)));
-      process.once('SIGINT', () => void close().then(() => process.exit(0)));
-      line({ ready: true, port: running.hostPath });
-      try {
-        await serveCardControl(running.sim, process.stdin, line);
-      } finally {
-        await close();
-      }
+      await servePtySimulator(running, () => serveCardControl(running.sim, process.stdin, line));
     });
 }
