@@ -1,4 +1,4 @@
-// Building the six devices of the booth from config: the only place drivers are created.
+// Building the booth's devices (six, plus the hopper and the card reader where configured) from config: the only place drivers are created.
 // Each device is real or simulated as config says (`hal.simulated`, `--sim`); a real driver
 // on a machine without the hardware ends in an `absent`/`fault` state with the reason,
 // rather than failing the whole booth. The simulators speak the devices' own protocols
@@ -21,7 +21,7 @@ import type { Logger } from '../log.ts';
 export type { SimulatorHandles } from '../hal/simulators.ts';
 
 export interface BoothDevices {
-  /** The six devices, in start order. */
+  /** Every device, in start order. */
   all: Device[];
   lighting: LightingDevice;
   curtain: CurtainDevice;

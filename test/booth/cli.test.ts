@@ -71,12 +71,12 @@ t.test('start --sim logs ready, then stops cleanly on SIGTERM', async (t) => {
   t.match(stderr, /"msg":"stopped"/);
 });
 
-t.test('devices --sim lists the six devices, each simulated and ok', async (t) => {
+t.test('devices --sim lists the seven devices (the card reader simulated beside the coin acceptor), each simulated and ok', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'cabine-devices-'));
   const result = cabine(['devices', '--sim', '--json'], { CABINE_DATA_DIR: dataDir });
   t.equal(result.status, 0, result.stderr);
   const rows = JSON.parse(result.stdout) as { name: string; driver: string; simulated: boolean; health: string }[];
-  t.same(rows.map((r) => r.name), ['lighting', 'curtain', 'touch', 'camera', 'coinAcceptor', 'printer']);
+  t.same(rows.map((r) => r.name), ['lighting', 'curtain', 'touch', 'camera', 'coinAcceptor', 'cardReader', 'printer']);
   for (const row of rows) {
     t.equal(row.simulated, true, `${row.name} simulated`);
     t.equal(row.health, 'ok', `${row.name} ok`);
