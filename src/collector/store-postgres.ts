@@ -2,7 +2,7 @@
 // "collector" (after the fleet's own tables, which the fleet store creates first).
 import pg from 'pg';
 import { silentLogger, type Logger } from '../log.ts';
-import { migratePostgres, openPostgresFleetStore, redactUrl } from '../fleet/operator/store-postgres.ts';
+import { durableTransaction, migratePostgres, openPostgresFleetStore, redactUrl } from '../fleet/operator/store-postgres.ts';
 import type { AuditEntry, AuditRow, CollectorStore, PurgeCandidate, RefundRow } from './store.ts';
 import { codeStateOf, PUSH_COLUMNS, pushRowOf, STATE_SELECT } from './store-sqlite.ts';
 
@@ -62,22 +62,7 @@ export async function openPostgresCollectorStore(url: string, options: PostgresC
     throw new Error(`cannot open the collector tables in ${redactUrl(url)}: ${(err as Error).message}`, { cause: err });
   }
 
-  async function inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      await client.query('SET LOCAL synchronous_commit = on');
-      const out = await fn(client);
-      await client.query('COMMIT');
-      return out;
-    } catch (err) {
-      await client.query('ROLLBACK').catch((e: Error) => (broken = e));
-      throw err;
-    } finally {
-      client.release(broken);
-    }
-  }
+  const inTransaction = <T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => durableTransaction(pool, logger, fn);
 
   const auditSql = 'INSERT INTO collector_audit (at, client, action, code, result, detail) VALUES ($1, $2, $3, $4, $5, $6)';
   const auditArgs = (e: AuditEntry) => [e.at, text(e.client), e.action, text(e.code.slice(0, 64)), e.result, e.detail === undefined || e.detail === null ? null : text(e.detail)];

@@ -121,6 +121,35 @@ const RETRYABLE = new Set(['40P01' /* deadlock_detected */, '40001' /* serializa
 const sqlState = (err: unknown): string | undefined =>
   typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
 
+/**
+ * One durable transaction on a pooled connection: committed with synchronous_commit on (durable
+ * before it returns, whatever the server's default: callers acknowledge after it), retried whole
+ * on a deadlock or serialization failure, so `fn` must touch nothing but its client.
+ */
+export async function durableTransaction<T>(pool: pg.Pool, logger: Logger, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      await client.query('SET LOCAL synchronous_commit = on');
+      const out = await fn(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((rollbackErr: Error) => (broken = rollbackErr));
+      const state = sqlState(err);
+      if (attempt < 4 && state && RETRYABLE.has(state)) {
+        logger.info({ state, attempt }, 'transaction retried');
+        continue;
+      }
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+}
+
 /** Most bytes of record text sent in one INSERT statement (a batch may hold 500 photos). */
 const STATEMENT_BYTES = 16 * 1024 * 1024;
 
@@ -151,30 +180,7 @@ export async function openPostgresFleetStore(url: string, options: PostgresStore
     throw new Error(`cannot open the fleet database ${location}: ${(err as Error).message}`, { cause: err });
   }
 
-  async function inTransaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const client = await pool.connect();
-      let broken: Error | undefined;
-      try {
-        await client.query('BEGIN');
-        // Durable before it returns, whatever the server's default: the ingest acks after this.
-        await client.query('SET LOCAL synchronous_commit = on');
-        const out = await fn(client);
-        await client.query('COMMIT');
-        return out;
-      } catch (err) {
-        await client.query('ROLLBACK').catch((rollbackErr: Error) => (broken = rollbackErr));
-        const state = sqlState(err);
-        if (attempt < 4 && state && RETRYABLE.has(state)) {
-          logger.info({ state, attempt }, 'batch transaction retried');
-          continue;
-        }
-        throw err;
-      } finally {
-        client.release(broken);
-      }
-    }
-  }
+  const inTransaction = <T>(fn: (client: PoolClient) => Promise<T>): Promise<T> => durableTransaction(pool, logger, fn);
 
   const keys = new Map<string, KeyObject>();
   const ders = new Map<string, Buffer>();
