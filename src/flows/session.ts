@@ -677,16 +677,16 @@ export class SessionMachine {
       const { appliedCreditCents } = await this.ports.payment.open(s.id, s.dueCents, products.indexOf(s.product) + 1);
       return [{ type: 'PAYMENT_OPENED', appliedCreditCents }]; // PAID follows in commit if enough
     },
-    issueCode: async (s) => {
+    issueCode: async (s, signal) => {
       await this.settleMoney(s);
-      this.journal.append(s.id, { type: 'CODE_ISSUING' }, new Date(this.clock.now()));
+      await this.intend(s.id, { type: 'CODE_ISSUING' }, signal);
       const { code, expires } = this.ports.codes.issueForSession(s.id);
       return [{ type: 'CODE_ISSUED', code, expires }];
     },
     print: async (s, signal) => {
       if (s.product !== 'ephoto') await this.settleMoney(s);
       if (!s.photoFile) throw new Error('no photo to print');
-      this.journal.append(s.id, { type: 'PRINT_SUBMITTING' }, new Date(this.clock.now()));
+      await this.intend(s.id, { type: 'PRINT_SUBMITTING' }, signal);
       const job = await this.ports.printer.ensurePrinted(
         {
           sessionId: s.id,
@@ -726,6 +726,21 @@ export class SessionMachine {
       return [{ type: 'SESSION_ENDED', outcome: 'undelivered', ...(s.reason ? { reason: s.reason } : {}), refund }];
     },
   };
+
+  /**
+   * An intent fact (CODE_ISSUING, PRINT_SUBMITTING), journaled before the effect it announces
+   * so a restart knows the effect may have run. It goes through the queue and `commit` like
+   * every other fact: one writer of the journal, and never written for a step already left.
+   * Throws (the effect fails, and is retried) when it was not journaled.
+   */
+  private async intend(sessionId: string, fact: Fact, signal: AbortSignal): Promise<void> {
+    let journaled = false;
+    await this.run(async () => {
+      if (signal.aborted || this.state?.id !== sessionId) return;
+      journaled = await this.commit(sessionId, [fact]);
+    });
+    if (!journaled) throw signal.aborted ? signal.reason : new Error(`${fact.type} not journaled`);
+  }
 
   /** At the first paid step: acceptor off, the price spent from the credit (idempotent). */
   private async settleMoney(s: SessionState): Promise<void> {

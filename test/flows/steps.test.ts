@@ -18,3 +18,12 @@ t.test('every step is declared once, in the order of the model', async (t) => {
     if (spec.busy) t.ok(spec.effect, `${step}: busy means an effect runs`);
   }
 });
+
+t.test('the journal has one writer: commit (intent facts go through it too)', async (t) => {
+  const source = readFileSync(new URL('../../src/flows/session.ts', import.meta.url), 'utf8');
+  const writes = [...source.matchAll(/this\.journal\.append\(/g)];
+  t.equal(writes.length, 1, 'one journal.append in session.ts');
+  const commit = source.slice(source.indexOf('private async commit('), source.indexOf('private async onJournalFailure('));
+  t.match(commit, /this\.journal\.append\(/, 'and it is inside commit');
+  for (const intent of ['CODE_ISSUING', 'PRINT_SUBMITTING']) t.match(source, new RegExp(`this\\.intend\\([^)]*'${intent}'`), `${intent} is written through intend → commit`);
+});
