@@ -10,7 +10,9 @@
 // Run: node --import tsx bench/collector.ts [codes=1000000] [pulls=2000] [statuses=5000] [dir=/tmp/cabine-collector-bench]
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { generateCode } from '../src/codes/code.ts';
+import { purgeDue } from '../src/collector/purge.ts';
 import { buildCollectorServer } from '../src/collector/server.ts';
 import { openSqliteCollectorStore } from '../src/collector/store-sqlite.ts';
 import { openFleetDb } from '../src/fleet/operator/db.ts';
@@ -104,6 +106,31 @@ for (const code of codes.slice(0, pulls)) {
   pullCodes.set(status, (pullCodes.get(status) ?? 0) + 1);
 }
 summary('GET /v1/ephotos/{code} (75 KB of files each)', pullMs, pullCodes, 20);
+
+// A purge pass over every code (the codes just pulled are due: grace 0) while customers keep
+// asking for their status: the pass walks the million codes in bounded steps, so the status
+// answers stay fast and the event loop never stalls for long.
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+const duringMs: number[] = [];
+const duringCodes = new Map<number, number>();
+const sampler2 = openFleetDb(dir).store;
+const byRow2 = sampler2.db.prepare<[number], { code: string }>('SELECT code FROM codes WHERE rowid = ?');
+loopDelay.enable();
+const purgeStart = performance.now();
+let purging = true;
+const purge = purgeDue(store, { graceMs: 0 }).finally(() => (purging = false));
+while (purging) {
+  const [ms, status] = await timed(`${base}/status/${byRow2.get(1 + Math.floor(Math.random() * maxRow))?.code ?? generateCode('9PMT')}`, { accept: 'application/json' });
+  duringMs.push(ms);
+  duringCodes.set(status, (duringCodes.get(status) ?? 0) + 1);
+}
+const purged = await purge;
+loopDelay.disable();
+sampler2.close();
+process.stdout.write(
+  `purge pass over ${maxRow} codes: ${((performance.now() - purgeStart) / 1000).toFixed(1)} s, ${purged.used} used and ${purged.expired} expired purged; longest event-loop stall ${(loopDelay.max / 1e6).toFixed(1)} ms\n`,
+);
+summary('GET /status/{code} during the purge pass', duringMs, duringCodes, 5);
 process.stdout.write(`(run again with a fresh dir to pull again: pulled codes are used)\n`);
 await app.close();
 await store.close();

@@ -5,17 +5,18 @@
 // is audited per code. The booth's signature over the record no longer verifies after this
 // (its files are gone): the purge row and the audit say why.
 import type { Logger } from '../log.ts';
-import { addMonths } from '../codes/registry.ts';
-import { VALIDITY_MONTHS } from './lifecycle.ts';
+import { expiresAtOf } from './lifecycle.ts';
 import { runPeriodically } from './periodic.ts';
-import type { CollectorStore } from './store.ts';
+import type { CollectorStore, PurgeScanRow } from './store.ts';
+
+const PURGE_GROUP = 10;
 
 export interface PurgeOptions {
   /** How long after use the files stay (ms). */
   graceMs: number;
   now?: Date;
-  /** Codes per pass (default 500). */
-  batch?: number;
+  /** Codes looked at per step of the walk (default 2000). */
+  window?: number;
 }
 
 /** The record text without the bytes of its files (everything else kept as it was). */
@@ -25,22 +26,45 @@ export function withoutFileBytes(recordText: string): string {
   return JSON.stringify(record);
 }
 
-/** Purges every code due now; returns how many. */
+/** Why a code's files must go now, if they must: the same expiry as the status (lifecycle.ts). */
+export function purgeReasonOf(row: PurgeScanRow, now: Date, graceMs: number): 'used' | 'expired' | undefined {
+  if (row.purged) return undefined;
+  if (row.usedAt) return Date.parse(row.usedAt) <= now.getTime() - graceMs ? 'used' : undefined;
+  return now.getTime() >= Date.parse(expiresAtOf(row.issuedAt, row.expires)) ? 'expired' : undefined;
+}
+
+/**
+ * Purges every code due now; returns how many. Walks every code in bounded steps and lets other
+ * work run between steps: with SQLite the store is synchronous, and one query over a million
+ * codes would stall every pull and status request for seconds.
+ */
 export async function purgeDue(store: CollectorStore, options: PurgeOptions): Promise<{ used: number; expired: number }> {
   const now = options.now ?? new Date();
   const at = now.toISOString();
+  const window = options.window ?? 2000;
   const counts = { used: 0, expired: 0 };
-  const usedBefore = new Date(now.getTime() - options.graceMs).toISOString();
-  const issuedBefore = addMonths(now, -VALIDITY_MONTHS).toISOString();
-  for (;;) {
-    const due = await store.purgeCandidates({ usedBefore, issuedBefore, now: at, limit: options.batch ?? 500 });
-    for (const candidate of due) {
-      const text = await store.recordText(candidate.code);
-      // (no record text: nothing to rewrite, but the code is still marked, so the loop ends)
-      await store.purge(candidate, text === undefined ? '' : withoutFileBytes(text), at);
-      counts[candidate.why]++;
+  const yieldToOthers = () => new Promise((resolve) => setImmediate(resolve));
+  for (let after = ''; ; ) {
+    const rows = await store.codesAfter(after, window);
+    const due = rows.flatMap((row) => {
+      const why = purgeReasonOf(row, now, options.graceMs);
+      return why ? [{ code: row.code, booth: row.booth, recordId: row.recordId, why }] : [];
+    });
+    // A few codes per transaction: one commit for many codes, yet no long hold of the database.
+    for (let i = 0; i < due.length; i += PURGE_GROUP) {
+      const items = [];
+      for (const candidate of due.slice(i, i + PURGE_GROUP)) {
+        const text = await store.recordText(candidate.code);
+        // (no record text: nothing to rewrite, but the code is still marked purged)
+        items.push({ candidate, text: text === undefined ? '' : withoutFileBytes(text) });
+        counts[candidate.why]++;
+      }
+      await store.purge(items, at);
+      await yieldToOthers();
     }
-    if (due.length < (options.batch ?? 500)) return counts;
+    if (rows.length < window) return counts;
+    after = rows[rows.length - 1]!.code;
+    await yieldToOthers();
   }
 }
 

@@ -6,7 +6,9 @@
 // a code that expired, was used through the pull API, or lost its files before any target took
 // it is `abandoned`. The queue survives restarts: a row `sent` when the process stopped is
 // simply sent again, which the idempotency key makes harmless for the target.
-// Feed: codes issued within `lookbackMs` (default 14 days) that have no row for the target yet.
+// Feed: codes whose record was stored within `lookbackMs` (default 14 days) that have no row
+// for the target yet: by the time the collector received them, not when the booth issued them,
+// so a booth that was offline for weeks still has its codes pushed.
 import type { Logger } from '../log.ts';
 import { expiresAtOf } from './lifecycle.ts';
 import { runPeriodically } from './periodic.ts';
@@ -27,7 +29,7 @@ export interface PushOptions {
   /** First retry delay (default 5 s) and cap (default 1 h). */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
-  /** How far back the feed looks for codes not yet queued (default 14 days). */
+  /** How far back (by the time their record was stored) the feed looks for codes not yet queued (default 14 days). */
   lookbackMs?: number;
   /** Rows per pass (default 50). */
   batch?: number;

@@ -3,8 +3,8 @@
 import pg from 'pg';
 import { silentLogger, type Logger } from '../log.ts';
 import { durableTransaction, migratePostgres, openPostgresFleetStore, redactUrl } from '../fleet/operator/store-postgres.ts';
-import type { AuditEntry, AuditRow, CollectorStore, PurgeCandidate, RefundRow } from './store.ts';
-import { codeStateOf, PUSH_COLUMNS, pushRowOf, STATE_SELECT } from './store-sqlite.ts';
+import type { AuditEntry, AuditRow, CollectorStore, PurgeScanRow, RefundRow } from './store.ts';
+import { codeStateOf, PUSH_COLUMNS, pushRowOf, type ScanDbRow, scanRowOf, STATE_SELECT } from './store-sqlite.ts';
 
 /** Append-only, like every migration list. */
 export const COLLECTOR_MIGRATIONS_POSTGRES: readonly string[] = [
@@ -34,6 +34,8 @@ export const COLLECTOR_MIGRATIONS_POSTGRES: readonly string[] = [
      PRIMARY KEY (code, target)
    );
    CREATE INDEX push_queue_due ON push_queue (target, state, next_at);`,
+  // The push feed walks records by the time they were stored (see store-sqlite.ts).
+  `CREATE INDEX records_received_at ON records (received_at);`,
 ];
 
 export interface PostgresCollectorOptions {
@@ -110,29 +112,33 @@ export async function openPostgresCollectorStore(url: string, options: PostgresC
       );
       return result.rows[0]?.record;
     },
-    async purgeCandidates({ usedBefore, issuedBefore, now, limit }): Promise<PurgeCandidate[]> {
-      const result = await pool.query<{ code: string; booth: string; record_id: string; used_at: string | null }>(
-        `SELECT c.code, c.booth, c.record_id, u.used_at FROM codes c
-           LEFT JOIN ephoto_uses u ON u.code = c.code
-           LEFT JOIN ephoto_purges p ON p.code = c.code
-         WHERE p.code IS NULL AND (u.used_at < $1 OR (u.code IS NULL AND (c.issued_at < $2 OR (c.expires IS NOT NULL AND c.expires <> '' AND c.expires <= $3))))
-         LIMIT $4`,
-        [usedBefore, issuedBefore, now, limit],
+    async codesAfter(after, window): Promise<PurgeScanRow[]> {
+      const result = await pool.query<ScanDbRow>(
+        `SELECT w.code, w.booth, w.record_id, w.issued_at, w.expires, u.used_at, p.code IS NOT NULL AS purged
+           FROM (SELECT code, booth, record_id, issued_at, expires FROM codes WHERE code > $1 ORDER BY code LIMIT $2) w
+           LEFT JOIN ephoto_uses u ON u.code = w.code
+           LEFT JOIN ephoto_purges p ON p.code = w.code
+         ORDER BY w.code`,
+        [text(after), window],
       );
-      return result.rows.map((r) => ({ code: r.code, booth: r.booth, recordId: r.record_id, why: r.used_at ? 'used' : 'expired' }));
+      return result.rows.map(scanRowOf);
     },
-    async purge(c, recordText, at) {
+    async purge(items, at) {
       await inTransaction(async (db) => {
-        await db.query('UPDATE records SET record = $1 WHERE id = $2 AND booth = $3', [recordText, c.recordId, c.booth]);
-        const fresh = ((await db.query('INSERT INTO ephoto_purges (code, purged_at, why) VALUES ($1, $2, $3) ON CONFLICT (code) DO NOTHING', [c.code, at, c.why])).rowCount ?? 0) > 0;
-        if (fresh) await db.query(auditSql, auditArgs({ at, client: 'purge', action: 'purge', code: c.code, result: 'purged', detail: c.why }));
+        for (const { candidate: c, text: recordText } of items) {
+          await db.query('UPDATE records SET record = $1 WHERE id = $2 AND booth = $3', [recordText, c.recordId, c.booth]);
+          const fresh = ((await db.query('INSERT INTO ephoto_purges (code, purged_at, why) VALUES ($1, $2, $3) ON CONFLICT (code) DO NOTHING', [c.code, at, c.why])).rowCount ?? 0) > 0;
+          if (fresh) await db.query(auditSql, auditArgs({ at, client: 'purge', action: 'purge', code: c.code, result: 'purged', detail: c.why }));
+        }
       });
     },
     async queueNewCodes(target, since, at, limit) {
       const result = await pool.query(
         `INSERT INTO push_queue (code, target, state, next_at)
-         SELECT c.code, $1, 'pending', $3 FROM codes c LEFT JOIN push_queue q ON q.code = c.code AND q.target = $1
-         WHERE c.issued_at >= $2 AND q.code IS NULL ORDER BY c.issued_at LIMIT $4
+         SELECT c.code, $1, 'pending', $3 FROM records r
+           JOIN codes c ON c.record_id = r.id AND c.booth = r.booth
+           LEFT JOIN push_queue q ON q.code = c.code AND q.target = $1
+         WHERE r.received_at >= $2 AND q.code IS NULL ORDER BY r.received_at LIMIT $4
          ON CONFLICT (code, target) DO NOTHING`,
         [text(target), since, at, limit],
       );

@@ -2,7 +2,7 @@
 // its own connection (WAL: the ingest and the collector may run as separate processes).
 import { openFleetDb } from '../fleet/operator/db.ts';
 import { sqliteFleetStore } from '../fleet/operator/store-sqlite.ts';
-import type { AuditRow, CodeState, CollectorStore, PurgeCandidate, PushRow, PushState, RefundRow } from './store.ts';
+import type { AuditRow, CodeState, CollectorStore, PurgeScanRow, PushRow, PushState, RefundRow } from './store.ts';
 
 export const COLLECTOR_MIGRATIONS_SQLITE = [
   `CREATE TABLE ephoto_uses (code TEXT PRIMARY KEY, used_at TEXT NOT NULL, client TEXT NOT NULL);
@@ -32,6 +32,9 @@ export const COLLECTOR_MIGRATIONS_SQLITE = [
      PRIMARY KEY (code, target)
    );
    CREATE INDEX push_queue_due ON push_queue (target, state, next_at);`,
+  // The push feed walks records by the time they were stored (a booth offline for weeks
+  // delivers old codes late: they are new to the collector).
+  `CREATE INDEX records_received_at ON records (received_at);`,
 ];
 
 interface StateRow {
@@ -78,6 +81,20 @@ export const STATE_SELECT = `SELECT c.code, c.booth, c.record_id, c.session_id, 
   LEFT JOIN ephoto_purges p ON p.code = c.code
   LEFT JOIN ephoto_refunds r ON r.code = c.code`;
 
+export interface ScanDbRow {
+  code: string;
+  booth: string;
+  record_id: string;
+  issued_at: string;
+  expires: string | null;
+  used_at: string | null;
+  purged: number | boolean;
+}
+
+export function scanRowOf(r: ScanDbRow): PurgeScanRow {
+  return { code: r.code, booth: r.booth, recordId: r.record_id, issuedAt: r.issued_at, expires: r.expires, usedAt: r.used_at, purged: Boolean(r.purged) };
+}
+
 export function codeStateOf(row: StateRow): CodeState {
   return {
     code: row.code,
@@ -115,18 +132,20 @@ export function openSqliteCollectorStore(dir: string, file = 'fleet.db'): Collec
     payment: db.prepare<[string, string], { record: string }>(
       "SELECT record FROM records WHERE booth = ? AND type = 'payment' AND json_extract(record, '$.data.sessionId') = ? ORDER BY at LIMIT 1",
     ),
-    candidates: db.prepare<[string, string, string, number], { code: string; booth: string; record_id: string; used_at: string | null }>(
-      `SELECT c.code, c.booth, c.record_id, u.used_at FROM codes c
-         LEFT JOIN ephoto_uses u ON u.code = c.code
-         LEFT JOIN ephoto_purges p ON p.code = c.code
-       WHERE p.code IS NULL AND (u.used_at < ? OR (u.code IS NULL AND (c.issued_at < ? OR (c.expires IS NOT NULL AND c.expires <> '' AND c.expires <= ?))))
-       LIMIT ?`,
+    codesAfter: db.prepare<[string, number], ScanDbRow>(
+      `SELECT w.code, w.booth, w.record_id, w.issued_at, w.expires, u.used_at, p.code IS NOT NULL AS purged
+         FROM (SELECT code, booth, record_id, issued_at, expires FROM codes WHERE code > ? ORDER BY code LIMIT ?) w
+         LEFT JOIN ephoto_uses u ON u.code = w.code
+         LEFT JOIN ephoto_purges p ON p.code = w.code
+       ORDER BY w.code`,
     ),
     purgeRecord: db.prepare<[string, string, string]>('UPDATE records SET record = ? WHERE id = ? AND booth = ?'),
     queueNew: db.prepare<[string, string, string, string, number]>(
       `INSERT INTO push_queue (code, target, state, next_at)
-       SELECT c.code, ?, 'pending', ? FROM codes c LEFT JOIN push_queue q ON q.code = c.code AND q.target = ?
-       WHERE c.issued_at >= ? AND q.code IS NULL ORDER BY c.issued_at LIMIT ?`,
+       SELECT c.code, ?, 'pending', ? FROM records r
+         JOIN codes c ON c.record_id = r.id AND c.booth = r.booth
+         LEFT JOIN push_queue q ON q.code = c.code AND q.target = ?
+       WHERE r.received_at >= ? AND q.code IS NULL ORDER BY r.received_at LIMIT ?`,
     ),
     due: db.prepare<[string, string, number], PushDbRow>(
       `SELECT ${PUSH_COLUMNS} FROM push_queue WHERE target = ? AND state IN ('pending', 'sent') AND next_at <= ? ORDER BY next_at LIMIT ?`,
@@ -166,12 +185,13 @@ export function openSqliteCollectorStore(dir: string, file = 'fleet.db'): Collec
       }),
     refunds: async () => new Map(q.refunds.all().map((r) => [r.code, { at: r.at, reason: r.reason, by: r.by }])),
     paymentRecordText: async (booth, sessionId) => q.payment.get(booth, sessionId)?.record,
-    purgeCandidates: async ({ usedBefore, issuedBefore, now, limit }): Promise<PurgeCandidate[]> =>
-      q.candidates.all(usedBefore, issuedBefore, now, limit).map((r) => ({ code: r.code, booth: r.booth, recordId: r.record_id, why: r.used_at ? 'used' : 'expired' })),
-    purge: async (c, text, at) => {
+    codesAfter: async (after, window): Promise<PurgeScanRow[]> => q.codesAfter.all(after, window).map(scanRowOf),
+    purge: async (items, at) => {
       store.transaction(() => {
-        q.purgeRecord.run(text, c.recordId, c.booth);
-        if (q.purgeMark.run(c.code, at, c.why).changes > 0) audit({ at, client: 'purge', action: 'purge', code: c.code, result: 'purged', detail: c.why });
+        for (const { candidate: c, text } of items) {
+          q.purgeRecord.run(text, c.recordId, c.booth);
+          if (q.purgeMark.run(c.code, at, c.why).changes > 0) audit({ at, client: 'purge', action: 'purge', code: c.code, result: 'purged', detail: c.why });
+        }
       });
     },
     queueNewCodes: async (target, since, at, limit) => q.queueNew.run(target, at, target, since, limit).changes,

@@ -75,6 +75,17 @@ export interface PurgeCandidate {
   why: 'used' | 'expired';
 }
 
+/** What the purge needs to know of one code. */
+export interface PurgeScanRow {
+  code: string;
+  booth: string;
+  recordId: string;
+  issuedAt: string;
+  expires: string | null;
+  usedAt: string | null;
+  purged: boolean;
+}
+
 export interface CollectorStore {
   readonly kind: 'sqlite' | 'postgres';
   /** The fleet store on the same database (ingest, export, enrolment). */
@@ -94,11 +105,15 @@ export interface CollectorStore {
   refunds(): Promise<Map<string, RefundRow>>;
   /** The record text of the booth's payment record for a session, if it reached the operator. */
   paymentRecordText(booth: string, sessionId: string): Promise<string | undefined>;
-  /** Codes whose files may go: used before `usedBefore`, or expired at `now` (booth expiry or issue + 6 months, given as `issuedBefore`). */
-  purgeCandidates(options: { usedBefore: string; issuedBefore: string; now: string; limit: number }): Promise<PurgeCandidate[]>;
-  /** Replaces the record text by `text` (files emptied), marks the code purged, audits it. */
-  purge(candidate: PurgeCandidate, text: string, at: string): Promise<void>;
-  /** Queues for `target` every code issued since `since` that is not queued for it yet; returns how many. */
+  /**
+   * One step of the purge's walk over every code, in code order: up to `window` codes after
+   * `after` (exclusive; '' from the start). Bounded steps over the primary key, so a pass over
+   * millions of codes never holds the database or the event loop for long.
+   */
+  codesAfter(after: string, window: number): Promise<PurgeScanRow[]>;
+  /** For each item, in one transaction: replaces the record text by `text` (files emptied), marks the code purged, audits it. */
+  purge(items: readonly { candidate: PurgeCandidate; text: string }[], at: string): Promise<void>;
+  /** Queues for `target` every code whose record was stored since `since` and that is not queued for it yet; returns how many. */
   queueNewCodes(target: string, since: string, at: string, limit: number): Promise<number>;
   /** Rows not acknowledged nor abandoned whose next attempt is due, soonest first. */
   duePushes(target: string, now: string, limit: number): Promise<PushRow[]>;

@@ -158,7 +158,7 @@ export function collectorSuite(t: Test, build: () => Promise<{ store: CollectorS
     const t0 = Date.now();
     await store.use(usedLongAgo.code, 'test-client', new Date(t0 - 30 * hour).toISOString());
     await store.use(usedJustNow.code, 'test-client', new Date(t0 - 1 * hour).toISOString());
-    const counts = await purgeDue(store, { graceMs: 24 * hour, now: new Date(t0), batch: 1 });
+    const counts = await purgeDue(store, { graceMs: 24 * hour, now: new Date(t0), window: 1 });
     t.same(counts, { used: 1, expired: 1 }, 'one used beyond the grace, one expired (one at a time)');
     for (const [s, purged] of [[usedLongAgo, true], [usedJustNow, false], [expired, true], [fresh, false]] as const) {
       const record = JSON.parse((await store.recordText(s.code)) ?? '{}') as { files: Record<string, { base64: string; sha256: string }>; data: { code: string } };
@@ -206,7 +206,10 @@ export function collectorSuite(t: Test, build: () => Promise<{ store: CollectorS
   });
 
   withServer('push: a target that fails, hangs and gets a code twice; every code acknowledged once, with backoff, across a restart', async (t, store, app) => {
-    const [failing, hanging, twice, later] = [await seedCode(store), await seedCode(store), await seedCode(store), await seedCode(store)];
+    // `later` was issued 20 days ago by a booth that was offline since: older than the feed's
+    // 14-day look-back by issue, new to the collector, so it must still be pushed.
+    const [failing, hanging, twice] = [await seedCode(store), await seedCode(store), await seedCode(store)];
+    const later = await seedCode(store, { issuedAt: new Date(Date.now() - 20 * 86400_000).toISOString() });
     const old = await seedCode(store, { issuedAt: monthsAgo(7) });
     // The target: remembers what it took by idempotency key; fails `failing` twice, never
     // answers `hanging` the first time, and for `twice` takes it but answers too late, so the
@@ -240,8 +243,8 @@ export function collectorSuite(t: Test, build: () => Promise<{ store: CollectorS
 
     const status = async (code: string) => (await app.inject({ method: 'GET', url: `/status/${code}`, headers: { accept: 'application/json' } })).json();
     let pass = await pushPass(store, options);
-    t.equal(pass.queued, 4, 'the four live codes queued (the expired one is older than the look-back)');
-    t.same(pass, { queued: 4, acknowledged: 1, failed: 3, abandoned: 0 });
+    t.equal(pass.queued, 5, 'every code stored since the look-back queued, the late one and the expired one included');
+    t.same(pass, { queued: 5, acknowledged: 1, failed: 3, abandoned: 1 }, 'the expired one abandoned, the late one acknowledged');
     t.same(await status(failing.code), { status: 'pending' }, 'pending until the target acknowledges');
     t.same(await status(later.code), { status: 'active' }, 'acknowledged: active');
     let rows = await store.pushRows(failing.code);
@@ -269,7 +272,8 @@ export function collectorSuite(t: Test, build: () => Promise<{ store: CollectorS
     }
     t.equal(seen.filter((k) => k === twice.code).length, 2, 'sent twice, taken once (idempotency key)');
     t.equal(taken.size, 4);
-    t.same(await store.pushRows(old.code), [], 'an expired code is never pushed');
+    t.match(await store.pushRows(old.code), [{ state: 'abandoned', lastError: 'expired' }], 'an expired code is never pushed');
+    t.notOk(taken.has(old.code));
     t.same((await store.auditOf(twice.code)).map((a) => [a.action, a.result]), [['push', 'acknowledged']], 'acknowledgement audited');
 
     // a code used through the pull API before its push went out is abandoned, not pushed
