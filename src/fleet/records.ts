@@ -22,10 +22,15 @@ export interface RecordInput {
   files?: Record<string, string | Buffer>;
 }
 
+const JPEG_MAGIC = Buffer.from([0xff, 0xd8, 0xff]);
+const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const PDF_MAGIC = Buffer.from('%PDF-', 'latin1');
+
+/** The type of a file from its first bytes (a shorter file has a shorter prefix: no match). */
 export function mimeOf(data: Buffer): string {
-  if (data.length >= 3 && data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff) return 'image/jpeg';
-  if (data.length >= 8 && data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
-  if (data.subarray(0, 5).toString('latin1') === '%PDF-') return 'application/pdf';
+  if (data.subarray(0, JPEG_MAGIC.length).equals(JPEG_MAGIC)) return 'image/jpeg';
+  if (data.subarray(0, PNG_MAGIC.length).equals(PNG_MAGIC)) return 'image/png';
+  if (data.subarray(0, PDF_MAGIC.length).equals(PDF_MAGIC)) return 'application/pdf';
   return 'application/octet-stream';
 }
 
@@ -71,7 +76,8 @@ export function parseEnvelope(payload: Buffer): { ok: true; envelope: RecordEnve
   const bounded = parseBoundedJson(payload.toString('utf8'));
   if (!bounded.ok) return { ok: false, reason: bounded.reason === 'not JSON' ? 'not JSON' : `envelope ${bounded.reason}` };
   const parsed = envelopeSchema.safeParse(bounded.value);
-  if (!parsed.success) return { ok: false, reason: `not a record envelope: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
+  // A failed zod parse has at least one issue.
+  if (!parsed.success) return { ok: false, reason: `not a record envelope: ${parsed.error.issues[0]!.message}` };
   return { ok: true, envelope: parsed.data };
 }
 
@@ -88,7 +94,7 @@ export function openEnvelope(envelope: RecordEnvelope, topicBooth: string, publi
   const bounded = parseBoundedJson(envelope.record);
   if (!bounded.ok) return { ok: false, reason: `signed record is ${bounded.reason}`, booth: topicBooth };
   const parsed = recordSchema.safeParse(bounded.value);
-  if (!parsed.success) return { ok: false, reason: `signed record is invalid: ${parsed.error.issues[0]?.message ?? ''}`, booth: topicBooth };
+  if (!parsed.success) return { ok: false, reason: `signed record is invalid: ${parsed.error.issues[0]!.message}`, booth: topicBooth };
   const record = parsed.data;
   if (record.booth !== topicBooth) return { ok: false, reason: `record names booth ${record.booth}`, id: record.id, booth: topicBooth };
   const files: Record<string, Buffer> = {};

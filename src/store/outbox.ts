@@ -59,6 +59,13 @@ const MIGRATIONS = [
 
 /** How many acknowledged ids each outbox remembers, so a late re-enqueue is not re-sent. */
 const ACKED_MEMORY = 100_000;
+/** The SQLite outbox forgets the acknowledged ids beyond its memory once per this many acks. */
+const TRIM_EVERY_ACKS = 1000;
+
+export interface OutboxOptions {
+  /** Acknowledged ids remembered (default 100 000); the oldest are forgotten first. */
+  ackedMemory?: number;
+}
 
 interface Row {
   seq: number;
@@ -70,7 +77,8 @@ interface Row {
 const toItem = (row: Row): OutboxItem => ({ seq: row.seq, id: row.id, payload: row.payload, createdAt: row.created_at });
 
 /** The outbox in the booth database (tables `outbox`, `outbox_acked`, migrations owner "outbox"). */
-export function createSqliteOutbox(store: Store): Outbox {
+export function createSqliteOutbox(store: Store, options: OutboxOptions = {}): Outbox {
+  const ackedMemory = options.ackedMemory ?? ACKED_MEMORY;
   store.migrate('outbox', MIGRATIONS);
   const db = store.db;
   const findQueued = db.prepare<[string], { seq: number }>('SELECT seq FROM outbox WHERE id = ?');
@@ -118,27 +126,29 @@ export function createSqliteOutbox(store: Store): Outbox {
           remember.run(id, now);
           acksSinceTrim++;
         }
-        if (acksSinceTrim >= 1000) {
+        if (acksSinceTrim >= TRIM_EVERY_ACKS) {
           acksSinceTrim = 0;
-          forget.run(ACKED_MEMORY);
+          forget.run(ackedMemory);
         }
         return removed;
       });
     },
+    // An aggregate without GROUP BY always returns one row; SUM and MIN are NULL when empty.
     depth() {
-      return depth.get()?.n ?? 0;
+      return depth.get()!.n;
     },
     bytes() {
-      return depth.get()?.b ?? 0;
+      return depth.get()!.b ?? 0;
     },
     oldestAt() {
-      return depth.get()?.oldest ?? undefined;
+      return depth.get()!.oldest ?? undefined;
     },
   };
 }
 
 /** An outbox in memory: for tests and for tools that need no durability. */
-export function createMemoryOutbox(): Outbox {
+export function createMemoryOutbox(options: OutboxOptions = {}): Outbox {
+  const ackedMemory = options.ackedMemory ?? ACKED_MEMORY;
   const items = new Map<string, OutboxItem>();
   const acked = new Set<string>();
   let lastSeq = 0;
@@ -170,10 +180,8 @@ export function createMemoryOutbox(): Outbox {
       const removed = items.delete(id);
       if (removed) {
         acked.add(id);
-        if (acked.size > ACKED_MEMORY) {
-          const first = acked.values().next();
-          if (!first.done) acked.delete(first.value);
-        }
+        // A Set iterates in insertion order: the first is the oldest acknowledged id.
+        if (acked.size > ackedMemory) acked.delete(acked.values().next().value as string);
       }
       return removed;
     },

@@ -88,3 +88,63 @@ for (const [name, build] of [
     t.same(box.list(0, 10).map((i) => i.id), ['b']);
   });
 }
+
+for (const [name, build] of [
+  ['memory', () => createMemoryOutbox({ ackedMemory: 3 })],
+  ['sqlite', () => createSqliteOutbox(openStore('', { file: ':memory:' }), { ackedMemory: 3 })],
+] as const) {
+  t.test(`${name}: a refused put says so exactly, and reads nothing of the queue`, async (t) => {
+    const box = build();
+    const first = box.put('a', Buffer.from('A'));
+    t.strictSame(first, { seq: 1, inserted: true });
+    t.strictSame(box.put('a', Buffer.from('A')), { seq: 1, inserted: false }, 'queued: its seq');
+    box.ack('a');
+    t.strictSame(box.put('a', Buffer.from('A')), { seq: 0, inserted: false }, 'acknowledged: no seq');
+    t.equal(box.depth(), 0);
+    t.equal(box.bytes(), 0);
+    t.equal(box.oldestAt(), undefined);
+  });
+}
+
+t.test('memory: the acknowledged ids beyond its memory are forgotten, oldest first', async (t) => {
+  const box = createMemoryOutbox({ ackedMemory: 3 });
+  for (const id of ['a', 'b', 'c', 'd']) {
+    box.put(id, Buffer.from(id));
+    box.ack(id);
+  }
+  for (const id of ['b', 'c', 'd']) t.strictSame(box.put(id, Buffer.from(id)), { seq: 0, inserted: false }, `${id} remembered`);
+  t.strictSame(box.put('a', Buffer.from('a')), { seq: 5, inserted: true }, 'the oldest was forgotten: queued again');
+});
+
+t.test('sqlite: the acknowledged ids beyond its memory are forgotten every 1000 acks, keeping the newest', async (t) => {
+  const store = openStore('', { file: ':memory:' });
+  t.teardown(() => store.close());
+  const box = createSqliteOutbox(store, { ackedMemory: 5 });
+  const ids = Array.from({ length: 1000 }, (_, i) => `r${i}`);
+  for (const id of ids) box.put(id, Buffer.from(id));
+  t.equal(box.ackMany(['unknown', ...ids.slice(0, 999)]).length, 999);
+  t.strictSame(box.put('r0', Buffer.from('r0')), { seq: 0, inserted: false }, '999 acks: nothing forgotten yet');
+  t.equal(box.ack('r999'), true);
+  t.strictSame(box.put('r995', Buffer.from('x')), { seq: 0, inserted: false }, 'the 5 newest are remembered');
+  t.equal(box.put('r994', Buffer.from('x')).inserted, true, 'the 1000th ack forgot the older ones');
+  for (let i = 0; i < 10; i++) {
+    box.put(`s${i}`, Buffer.from('s'));
+    box.ack(`s${i}`);
+  }
+  t.strictSame(box.put('r996', Buffer.from('x')), { seq: 0, inserted: false }, 'the next trim is 1000 acks later');
+});
+
+t.test('sqlite: opens the outbox of a database an earlier release wrote (migration owner "outbox", version 1)', async (t) => {
+  const store = openStore('', { file: ':memory:' });
+  t.teardown(() => store.close());
+  store.db.exec(`CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, payload BLOB NOT NULL, created_at TEXT NOT NULL);
+    CREATE TABLE outbox_acked (id TEXT PRIMARY KEY, acked_at TEXT NOT NULL);
+    INSERT INTO schema_migrations (owner, version) VALUES ('outbox', 1);
+    INSERT INTO outbox (id, payload, created_at) VALUES ('waiting', X'0102', '2025-03-01T10:00:00.000Z');
+    INSERT INTO outbox_acked (id, acked_at) VALUES ('sent', '2025-03-01T09:00:00.000Z');`);
+  const box = createSqliteOutbox(store);
+  t.strictSame(box.list(0, 10).map((i) => [i.seq, i.id, [...i.payload], i.createdAt]), [[1, 'waiting', [1, 2], '2025-03-01T10:00:00.000Z']]);
+  t.equal(box.oldestAt(), '2025-03-01T10:00:00.000Z');
+  t.equal(box.bytes(), 2);
+  t.equal(box.put('sent', Buffer.from('again')).inserted, false);
+});
