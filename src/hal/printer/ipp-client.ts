@@ -168,10 +168,15 @@ export class IppClient {
     return groupAttributes(res, GroupTag.job);
   }
 
-  /** Get-Jobs: one attribute map per job. `which` is "completed" or "not-completed". */
+  /**
+   * Get-Jobs: one attribute map per job of this requesting-user-name (my-jobs: a shared CUPS
+   * queue hides other users' job-names, and another user's job of the same name is not ours).
+   * `which` is "completed" or "not-completed".
+   */
   async getJobs(which: 'completed' | 'not-completed', requested: readonly string[], signal?: AbortSignal): Promise<Map<string, IppAttribute>[]> {
     const group = this.operationAttributes([
       { name: 'which-jobs', tag: ValueTag.keyword, values: [which] },
+      { name: 'my-jobs', tag: ValueTag.boolean, values: [true] },
       { name: 'requested-attributes', tag: ValueTag.keyword, values: [...requested] },
     ]);
     const res = await this.send(Operation.getJobs, [group], undefined, { idempotent: true, ...(signal ? { signal } : {}) });
