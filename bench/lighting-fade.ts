@@ -18,7 +18,7 @@ for (let i = 0; i < n; i++) await bus.writeBlock(0x40, 0x06, Buffer.from([0, 0, 
 const perSecond = n / ((performance.now() - t0) / 1000);
 console.log(`simulated bus: ${Math.round(perSecond).toLocaleString('en')} 4-byte LEDn writes/s`);
 
-const ring = createLighting(config, { gpio: new SimGpioChip(), i2c: bus, logger: silentLogger() });
+const ring = createLighting(config.lighting, { gpio: new SimGpioChip(), i2c: bus, logger: silentLogger() });
 await ring.start();
 for (const fadeMs of [300, 1000]) {
   const steps: number[] = [];

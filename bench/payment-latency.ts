@@ -56,7 +56,7 @@ if (ready.ready !== true) throw new Error(`simulator did not start: ${JSON.strin
 const dir = mkdtempSync(join(tmpdir(), 'cabine-bench-pay-'));
 const store = openStore(dir);
 const config = configSchema.parse({ coinAcceptor: { port: String(ready.port), pollMs: POLL_MS } });
-const acceptor = createCoinAcceptor(config, { simulated: false, logger: silentLogger() });
+const acceptor = createCoinAcceptor(config.coinAcceptor, { simulated: false, logger: silentLogger() });
 const desk = new PaymentDesk({ store, acceptor, canDeliver: () => ({ ok: true }), storedCreditMinutes: 30, logger: silentLogger() });
 desk.start();
 await acceptor.start();

@@ -10,7 +10,7 @@ import { createCardReader, type BoothCardReader } from '../hal/card-reader/index
 import { createCoinAcceptor, type BoothCoinAcceptor } from '../hal/coin-acceptor/index.ts';
 import { createCurtain, type CurtainDevice } from '../hal/curtain/index.ts';
 import type { Device } from '../hal/device.ts';
-import { createGpioChip, SimGpioChip, type GpioChip } from '../hal/gpio/index.ts';
+import { boothBias, createGpioChip, SimGpioChip, type GpioChip } from '../hal/gpio/index.ts';
 import { createI2cBus, SimI2cBus, type I2cBus } from '../hal/i2c/index.ts';
 import { createLighting, Pca9685Model, type LightingDevice } from '../hal/lighting/index.ts';
 import { createPrinter, type PrinterDevice } from '../hal/printer/index.ts';
@@ -39,7 +39,7 @@ export interface BoothDevices {
 
 export async function createDevices(config: Config, logger: Logger): Promise<BoothDevices> {
   const simulated = config.hal.simulated;
-  const gpio = await createGpioChip(config, { simulated, logger });
+  const gpio = await createGpioChip(config.hal, { simulated, logger, bias: boothBias(config) });
   const i2c = await createI2cBus(config.hal, { simulated, logger });
 
   let touchModel: Ft6236Model | undefined;
@@ -54,13 +54,13 @@ export async function createDevices(config: Config, logger: Logger): Promise<Boo
     touchModel.connectInterrupt((level) => sim.setInput(config.touch.interruptLine, level === 0 ? 0 : null));
   }
 
-  const lighting = createLighting(config, { gpio, i2c, logger });
-  const curtain = createCurtain(config, { gpio, logger });
+  const lighting = createLighting(config.lighting, { gpio, i2c, logger });
+  const curtain = createCurtain(config.curtain, { gpio, logger });
   const touch = createTouchPanel(config.touch, { i2c, gpio, logger });
   const camera = createCamera(config.camera, { simulated, logger, real: createRealCamera });
-  const coinAcceptor = createCoinAcceptor(config, { simulated, logger });
+  const coinAcceptor = createCoinAcceptor(config.coinAcceptor, { simulated, logger });
   const printer = createPrinter(config.printer, { simulated, logger, dataDir: config.data.dir });
-  const cardReader = createCardReader(config, { simulated, logger });
+  const cardReader = createCardReader(config.cardReader, { simulated, logger });
   // The hopper (change) shares the acceptor's ccTalk bus: started after it, watched like any device.
   const all: Device[] = [lighting, curtain, touch, camera, coinAcceptor, ...(coinAcceptor.hopper ? [coinAcceptor.hopper] : []), ...(cardReader ? [cardReader] : []), printer];
 

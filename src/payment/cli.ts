@@ -43,7 +43,7 @@ export function registerPaymentCommands(program: Command): void {
       const config = configSchema.parse({ coinAcceptor: { port: opts.port, pollMs: Math.max(50, pollMs) } });
       const logger = opts.verbose ? createLogger({ level: 'debug' }) : silentLogger();
       const { createCoinAcceptor, parseCoinId } = await import('../hal/coin-acceptor/index.ts');
-      const device = createCoinAcceptor(config, { simulated: false, logger });
+      const device = createCoinAcceptor(config.coinAcceptor, { simulated: false, logger });
       const print = (json: Record<string, unknown>, text: string) => (opts.json ? line(json) : process.stdout.write(text + '\n'));
       let answered = false;
       device.on('credit', (c) =>

@@ -20,7 +20,7 @@ t.test('coin test: test coins counted in the cash box, never credit; a payment e
   const dir = mkdtempSync(join(tmpdir(), 'cabine-cointest-'));
   const store = openStore(dir);
   const sim = new CctalkBusSimulator();
-  const acceptor = createCoinAcceptor(configSchema.parse({ coinAcceptor: { pollMs: 50 } }), { simulated: true, logger: silentLogger(), simulator: sim });
+  const acceptor = createCoinAcceptor(configSchema.parse({ coinAcceptor: { pollMs: 50 } }).coinAcceptor, { simulated: true, logger: silentLogger(), simulator: sim });
   const desk = new PaymentDesk({ store, acceptor, canDeliver: () => ({ ok: true }), storedCreditMinutes: 30, healthCheckMs: 50 });
   const credits: SessionCoinCredit[] = [];
   desk.onCredit((c) => credits.push(c));

@@ -52,7 +52,7 @@ async function rig(t: Test, curtain: ConfigInput['curtain'] = {}): Promise<Rig> 
   const fake = FakeTimers.createClock(START);
   const clock: Clock = { now: () => fake.now, setTimeout: (f, ms) => fake.setTimeout(f, ms), clearTimeout: (h) => fake.clearTimeout(h as number) };
   const chip = new FlakyChip(new SimGpioChip());
-  const dev = createCurtain(config, { gpio: chip, logger: silentLogger(), clock });
+  const dev = createCurtain(config.curtain, { gpio: chip, logger: silentLogger(), clock });
   const r: Rig = { curtain: dev, chip, sw: new SimCurtainSwitch(chip.sim, config.curtain.line, config.curtain.closedLevel, clock), events: [], faults: [], recovered: [], fake, line: config.curtain.line };
   for (const e of ['drawn', 'open'] as const) dev.on(e, (s) => r.events.push([e, fake.now - START, s]));
   dev.on('fault', (f) => r.faults.push(f));
@@ -176,7 +176,7 @@ t.test('a read error is a fault with an event; the next good read recovers', asy
 });
 
 t.test('no GPIO: absent, saying why; stop frees the line', async (t) => {
-  const dev = createCurtain(configSchema.parse({}), { gpio: new UnavailableGpioChip('no GPIO sysfs interface'), logger: silentLogger() });
+  const dev = createCurtain(configSchema.parse({}).curtain, { gpio: new UnavailableGpioChip('no GPIO sysfs interface'), logger: silentLogger() });
   const faults: DeviceFault[] = [];
   dev.on('fault', (f) => faults.push(f));
   await dev.start();

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { configSchema } from '../../src/config/schema.ts';
 import { silentLogger } from '../../src/log.ts';
-import { createGpioChip, SimGpioChip, type Level } from '../../src/hal/gpio/index.ts';
+import { boothBias, createGpioChip, SimGpioChip, type Level } from '../../src/hal/gpio/index.ts';
 
 t.test('input levels: outside drive, then pull-up / pull-down, else floating low', async (t) => {
   const chip = new SimGpioChip();
@@ -92,7 +92,7 @@ t.test('errors: busy line, writing an input, closed line, no such line', async (
 
 t.test('the simulated factory chip has the overlay pulls on the booth lines', async (t) => {
   const config = configSchema.parse({});
-  const chip = await createGpioChip(config, { simulated: true, logger: silentLogger() });
+  const chip = await createGpioChip(config.hal, { simulated: true, logger: silentLogger(), bias: boothBias(config) });
   t.ok(chip instanceof SimGpioChip);
   t.equal(chip.driver, 'sim');
   const sim = chip as SimGpioChip;

@@ -137,7 +137,7 @@ t.test('createGpioChip (real) opens sysfs gpio base + offset through onoff', asy
   const root = fakeSysfs(PI5);
   const config = configSchema.parse({ hal: { sysfsRoot: root } });
   const { made, Gpio } = recordingGpio();
-  const chip = await createGpioChip(config, { simulated: false, logger: silentLogger(), loadGpio: async () => Gpio });
+  const chip = await createGpioChip(config.hal, { simulated: false, logger: silentLogger(), loadGpio: async () => Gpio });
   t.ok(chip instanceof OnoffGpioChip);
   t.equal(chip.driver, 'sysfs:pinctrl-rp1@571');
   t.equal(chip.simulated, false);
@@ -180,11 +180,11 @@ t.test('the real chip reports an open failure with the line and the kernel numbe
 t.test('without a matching chip the factory gives an unavailable chip that says why', async (t) => {
   const root = fakeSysfs([[0, 'gpio-mockup-A', 8]]);
   const config = configSchema.parse({ hal: { sysfsRoot: root } });
-  const chip = await createGpioChip(config, { simulated: false, logger: silentLogger(), loadGpio: async () => recordingGpio().Gpio });
+  const chip = await createGpioChip(config.hal, { simulated: false, logger: silentLogger(), loadGpio: async () => recordingGpio().Gpio });
   t.ok(chip instanceof UnavailableGpioChip);
   t.equal(chip.simulated, false);
   await t.rejects(chip.openLine({ offset: 17, direction: 'out' }), /GPIO line 17 unavailable: no gpiochip labelled/);
-  const noOnoff = await createGpioChip(configSchema.parse({ hal: { sysfsRoot: fakeSysfs(PI4) } }), {
+  const noOnoff = await createGpioChip(configSchema.parse({ hal: { sysfsRoot: fakeSysfs(PI4) } }).hal, {
     simulated: false,
     logger: silentLogger(),
     loadGpio: async () => {

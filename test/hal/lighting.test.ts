@@ -54,7 +54,7 @@ async function rig(t: Test, lighting: ConfigInput['lighting'] = {}, opts: { mode
   const bus = new SimI2cBus({ record: true });
   if (opts.model !== null) bus.attach(config.lighting.pca9685Address, model);
   const gpio = new SimGpioChip();
-  const ring = createLighting(config, { gpio, i2c: bus, logger: silentLogger(), clock });
+  const ring = createLighting(config.lighting, { gpio, i2c: bus, logger: silentLogger(), clock });
   const r: Rig = { ring, model, bus, gpio, faults: [], recovered: [], trace: [], fake, until, config };
   ring.on('fault', (f) => r.faults.push(f));
   ring.on('recovered', (n) => r.recovered.push(n));
@@ -174,7 +174,7 @@ t.test('no GPIO: absent, saying why', async (t) => {
   const config = configSchema.parse({});
   const bus = new SimI2cBus();
   bus.attach(0x40, new Pca9685Model());
-  const ring = createLighting(config, { gpio: new UnavailableGpioChip('no GPIO sysfs interface'), i2c: bus, logger: silentLogger() });
+  const ring = createLighting(config.lighting, { gpio: new UnavailableGpioChip('no GPIO sysfs interface'), i2c: bus, logger: silentLogger() });
   t.teardown(() => ring.stop());
   await ring.start();
   t.equal(ring.status().health, 'absent');
@@ -188,7 +188,7 @@ t.test('a device at the address that is not a PCA9685 is a fault', async (t) => 
   const config = configSchema.parse({});
   const bus = new SimI2cBus();
   bus.attach(0x40, notPca);
-  const ring = createLighting(config, { gpio: new SimGpioChip(), i2c: bus, logger: silentLogger() });
+  const ring = createLighting(config.lighting, { gpio: new SimGpioChip(), i2c: bus, logger: silentLogger() });
   t.teardown(() => ring.stop());
   await ring.start();
   t.equal(ring.status().health, 'fault');

@@ -20,8 +20,8 @@ async function rig(t: Test, options: { dir?: string; keepDir?: boolean } = {}) {
   const coins = new CctalkBusSimulator();
   const cards = new MdbCardReaderSimulator();
   const config = configSchema.parse({ coinAcceptor: { pollMs: 50 }, cardReader: { pollMs: 30 } });
-  const acceptor = createCoinAcceptor(config, { simulated: true, logger: silentLogger(), simulator: coins });
-  const reader = createCardReader(config, { simulated: true, logger: silentLogger(), simulator: cards }) as BoothCardReader;
+  const acceptor = createCoinAcceptor(config.coinAcceptor, { simulated: true, logger: silentLogger(), simulator: coins });
+  const reader = createCardReader(config.cardReader, { simulated: true, logger: silentLogger(), simulator: cards }) as BoothCardReader;
   const health = { ok: true as boolean, reason: '' };
   const desk = new PaymentDesk({
     store,

@@ -87,7 +87,7 @@ t.test('desk over the real driver: a coin whose counter cannot be written is kep
   const store = openStore(dir);
   const sim = new CctalkBusSimulator();
   const config = configSchema.parse({ coinAcceptor: { pollMs: 50 } });
-  const acceptor = createCoinAcceptor(config, { simulated: true, logger: silentLogger(), simulator: sim });
+  const acceptor = createCoinAcceptor(config.coinAcceptor, { simulated: true, logger: silentLogger(), simulator: sim });
   const desk = new PaymentDesk({ store, acceptor, canDeliver: () => ({ ok: true }), storedCreditMinutes: 30, healthCheckMs: 50 });
   const credits: SessionCoinCredit[] = [];
   const events: PaymentEvent[] = [];

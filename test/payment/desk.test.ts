@@ -17,7 +17,7 @@ async function rig(t: Test, options: { hopper?: boolean; now?: () => Date } = {}
   const store = openStore(dir);
   const sim = new CctalkBusSimulator({ hopper: options.hopper === true });
   const config = configSchema.parse({ coinAcceptor: { hopper: options.hopper === true, pollMs: 50 } });
-  const acceptor = createCoinAcceptor(config, { simulated: true, logger: silentLogger(), simulator: sim });
+  const acceptor = createCoinAcceptor(config.coinAcceptor, { simulated: true, logger: silentLogger(), simulator: sim });
   const health = { ok: true as boolean, reason: '' };
   const desk = new PaymentDesk({
     store,

@@ -28,7 +28,7 @@ const due = Number(values.due);
 const out = (value: unknown) => process.stdout.write(JSON.stringify(value) + '\n');
 const store = openStore(values.dir);
 const config = configSchema.parse({ coinAcceptor: { port: values.port, pollMs: 100 } });
-const acceptor = createCoinAcceptor(config, { simulated: false, logger: silentLogger() });
+const acceptor = createCoinAcceptor(config.coinAcceptor, { simulated: false, logger: silentLogger() });
 const desk = new PaymentDesk({ store, acceptor, canDeliver: () => ({ ok: true }), storedCreditMinutes: 30, logger: silentLogger() });
 
 // The flow: it learns of each coin after the ledger has it, and works on it for 20-40 ms. The

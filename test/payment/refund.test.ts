@@ -19,8 +19,8 @@ async function rig(t: Test, hopper: boolean) {
   const coins = new CctalkBusSimulator({ hopper });
   const cards = new MdbCardReaderSimulator();
   const config = configSchema.parse({ coinAcceptor: { pollMs: 50, hopper }, cardReader: { pollMs: 30 } });
-  const acceptor = createCoinAcceptor(config, { simulated: true, logger: silentLogger(), simulator: coins });
-  const reader = createCardReader(config, { simulated: true, logger: silentLogger(), simulator: cards }) as BoothCardReader;
+  const acceptor = createCoinAcceptor(config.coinAcceptor, { simulated: true, logger: silentLogger(), simulator: coins });
+  const reader = createCardReader(config.cardReader, { simulated: true, logger: silentLogger(), simulator: cards }) as BoothCardReader;
   const desk = new PaymentDesk({ store, acceptor, cardReader: reader, canDeliver: () => ({ ok: true }), storedCreditMinutes: 30, healthCheckMs: 50 });
   const credits: SessionCoinCredit[] = [];
   const events: PaymentEvent[] = [];

@@ -23,8 +23,7 @@ export type BoothCardReader = CardReaderDevice & {
  * - absent, simulated and `cardReader.simulated` (default) → the in-process reader simulator;
  * - otherwise → undefined: the booth takes coins only.
  */
-export function createCardReader(config: Config, deps: { simulated: boolean; logger: Logger; simulator?: MdbCardReaderSimulator }): BoothCardReader | undefined {
-  const c = config.cardReader;
+export function createCardReader(c: Config['cardReader'], deps: { simulated: boolean; logger: Logger; simulator?: MdbCardReaderSimulator }): BoothCardReader | undefined {
   const options = {
     pollMs: c.pollMs,
     vendTimeoutMs: c.vendTimeoutSeconds * 1000,

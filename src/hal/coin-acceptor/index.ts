@@ -38,8 +38,7 @@ export type BoothCoinAcceptor = CoinAcceptorDevice & {
  * - absent and simulated → the in-process simulator, byte for byte, through `SimBinding`;
  * - absent on a real booth → a device that stays `absent` and says the port is not set.
  */
-export function createCoinAcceptor(config: Config, deps: CoinAcceptorDeps): BoothCoinAcceptor {
-  const c = config.coinAcceptor;
+export function createCoinAcceptor(c: Config['coinAcceptor'], deps: CoinAcceptorDeps): BoothCoinAcceptor {
   const logger = deps.logger;
   let simulator: CctalkBusSimulator | undefined;
   let bus: CctalkBus;

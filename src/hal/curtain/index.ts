@@ -11,7 +11,6 @@ export { CurtainSensor, type CurtainDeps, type CurtainOptions } from './driver.t
 export { SimCurtainSwitch, type SwitchMoveOptions } from './sim.ts';
 
 /** The curtain switch on curtain.line, debounced by curtain.debounceMs, drawn at curtain.closedLevel. */
-export function createCurtain(config: Config, deps: { gpio: GpioChip; logger: Logger; clock?: Clock }): CurtainDevice {
-  const c = config.curtain;
+export function createCurtain(c: Config['curtain'], deps: { gpio: GpioChip; logger: Logger; clock?: Clock }): CurtainDevice {
   return new CurtainSensor({ line: c.line, debounceMs: c.debounceMs, closedLevel: c.closedLevel }, deps);
 }

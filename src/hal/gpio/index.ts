@@ -21,21 +21,23 @@ export function boothBias(config: Config): Record<number, Bias> {
 export interface GpioFactoryOptions {
   simulated: boolean;
   logger: Logger;
+  /** Pull resistors of the simulated chip (the booth passes `boothBias(config)`). */
+  bias?: Record<number, Bias>;
   /** For tests: replaces onoff's Gpio class. */
   loadGpio?: () => Promise<OnoffGpioConstructor>;
 }
 
 /**
- * The header's gpiochip. Simulated: a `SimGpioChip` (58 lines) with the overlay's pulls on
- * the relay, curtain and touch-interrupt lines. Real: the chip `hal.gpioChip` names (or the
+ * The header's gpiochip. Simulated: a `SimGpioChip` (58 lines) with the pulls of
+ * `options.bias` (the overlay's on the relay, curtain and touch-interrupt lines). Real: the chip `hal.gpioChip` names (or the
  * Pi's, with 'auto') found under `hal.sysfsRoot`, on onoff; an `UnavailableGpioChip` with
  * the reason when there is none.
  */
-export async function createGpioChip(config: Config, options: GpioFactoryOptions): Promise<GpioChip> {
+export async function createGpioChip(config: Config['hal'], options: GpioFactoryOptions): Promise<GpioChip> {
   const log = options.logger.child({ module: 'gpio' });
-  if (options.simulated) return new SimGpioChip({ logger: options.logger, bias: boothBias(config) });
+  if (options.simulated) return new SimGpioChip({ logger: options.logger, ...(options.bias ? { bias: options.bias } : {}) });
   try {
-    const chip = await resolveGpioChip(config.hal.sysfsRoot, config.hal.gpioChip);
+    const chip = await resolveGpioChip(config.sysfsRoot, config.gpioChip);
     const Gpio = await (options.loadGpio ?? loadOnoff)();
     log.info({ chip: chip.name, label: chip.label, base: chip.base, ngpio: chip.ngpio }, `GPIO: ${chip.label}, BCM line n is sysfs gpio ${chip.base}+n`);
     return new OnoffGpioChip(chip, Gpio, options.logger);

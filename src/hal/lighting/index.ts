@@ -19,8 +19,7 @@ export * as pca9685 from './pca9685.ts';
  * lighting.pca9685Address, channel lighting.pwmChannel at lighting.pwmFrequencyHz). Once
  * started it rests at lighting.idleLevel; `set` changes it with a lighting.fadeMs fade.
  */
-export function createLighting(config: Config, deps: { gpio: GpioChip; i2c: I2cBus; logger: Logger; clock?: Clock }): LightingDevice {
-  const l = config.lighting;
+export function createLighting(l: Config['lighting'], deps: { gpio: GpioChip; i2c: I2cBus; logger: Logger; clock?: Clock }): LightingDevice {
   return new LightingRing(
     {
       relayLine: l.relayLine,
