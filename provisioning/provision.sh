@@ -132,8 +132,22 @@ owner() { # chown by name on the live system, by number in a --root tree
 }
 
 # --- 3. the application ----------------------------------------------------------------------
+# Installed as the first release of the updater's layout (docs/deploy.md, "Updating"):
+# /opt/cabine -> cabine-releases/current -> releases/<version>. An /opt/cabine folder left by an
+# earlier provisioning becomes that release.
 step "application in $APP"
-mkdir -p "$R$APP"
+RELEASES=/opt/cabine-releases
+VERSION=$(sed -n 's/^  "version": "\([^"]*\)",$/\1/p' "$SRC/package.json" | head -n 1)
+[ -n "$VERSION" ] || die "cannot read the version of $SRC/package.json"
+if [ ! -L "$R$APP" ]; then
+  mkdir -p "$R$RELEASES/releases"
+  if [ -d "$R$APP" ] && [ ! -e "$R$RELEASES/releases/$VERSION" ]; then mv "$R$APP" "$R$RELEASES/releases/$VERSION"; fi
+  mkdir -p "$R$RELEASES/releases/$VERSION"
+  ln -sfn "releases/$VERSION" "$R$RELEASES/current"
+  rm -rf "$R$APP"
+  ln -sfn "cabine-releases/current" "$R$APP"
+fi
+mkdir -p "$R$APP/"
 if [ "$SRC" != "$R$APP" ]; then
   tar -C "$SRC" --exclude=./node_modules --exclude=./data --exclude=./.git --exclude=./.tap --exclude=./models -cf - . | tar -C "$R$APP" -xf -
 fi
@@ -295,7 +309,8 @@ fi
 # --- 10. systemd units ---------------------------------------------------------------------------------
 step "systemd units"
 mkdir -p "$R/etc/systemd/system"
-install -m 0644 "$SRC/systemd/cabine.service" "$SRC/systemd/cabine-console@.service" "$SRC/systemd/cabine-kiosk.service" "$R/etc/systemd/system/"
+install -m 0644 "$SRC/systemd/cabine.service" "$SRC/systemd/cabine-console@.service" "$SRC/systemd/cabine-kiosk.service" \
+  "$SRC/systemd/cabine-update.service" "$SRC/systemd/cabine-update.path" "$R/etc/systemd/system/"
 SYSTEMCTL=(systemctl)
 [ -z "$R" ] || SYSTEMCTL=(systemctl "--root=$ROOT")
 # The console UART is the technician's: no login prompt on it (serial0 is its alias), and on a
@@ -314,24 +329,25 @@ else   # what set-default and disable do, in a tree without the distribution's u
 fi
 rm -f "$R/etc/systemd/system/graphical.target.wants/cabine-kiosk.service"   # earlier versions
 if [ -n "$R" ]; then
-  "${SYSTEMCTL[@]}" enable cabine.service "cabine-console@$CONSOLE_TTY.service" cabine-kiosk.service >/dev/null 2>&1 \
+  "${SYSTEMCTL[@]}" enable cabine.service "cabine-console@$CONSOLE_TTY.service" cabine-kiosk.service cabine-update.path >/dev/null 2>&1 \
     || die "systemctl --root enable failed"
 else
   systemctl daemon-reload
-  systemctl enable --now cabine.service "cabine-console@$CONSOLE_TTY.service" cabine-kiosk.service
+  systemctl enable --now cabine.service "cabine-console@$CONSOLE_TTY.service" cabine-kiosk.service cabine-update.path
 fi
 
 # --- 11. owners and modes -------------------------------------------------------------------------------
 # The app is root's and read-only to the booth; config readable by the booth only (it names key
 # files); data and keys the booth's own.
-chown -R 0:0 "$R$APP" 2>/dev/null || true
-chmod -R u+rwX,go+rX,go-w "$R$APP"
+chown -R 0:0 "$R$APP/" 2>/dev/null || true
+chmod -R u+rwX,go+rX,go-w "$R$APP/"
 cabine_gid=$(awk -F: '$1=="cabine"{print $4}' "$R/etc/passwd")
 chown 0:"$cabine_gid" "$R$ETC" "$R$ETC/config.yaml" "$R$ETC/cabine.env" 2>/dev/null || true
 chmod 0750 "$R$ETC"
 chmod 0640 "$R$ETC/config.yaml" "$R$ETC/cabine.env"
 chmod 0644 "$R/etc/udev/rules.d/99-cabine.rules" "$R$BOOT/overlays/"cabine-booth-pi*.dtbo
 
+mkdir -p "$R$DATA/update"   # the booth stages fleet updates there (cabine-update.path)
 owner "$R$DATA"
 step "booth $BOOTH_ID provisioned"
 echo "next: have the fleet sign $DATA/keys/mqtt-client.csr (cabine fleet enrol) and copy back mqtt-client.crt and fleet-ca.pem"

@@ -1,8 +1,8 @@
 // The composition root: builds the whole booth from a validated Config. Nothing else in
 // the product creates drivers, stores, the session machine or the fleet connection.
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createCodeRegistry } from '../codes/registry.ts';
 import { openLiveSettings, type LiveSettings } from '../config/live.ts';
 import type { Config } from '../config/schema.ts';
@@ -27,6 +27,9 @@ import type { ScreenSource } from '../ui/screen.ts';
 import { createUiServer, type UiServer } from '../ui/server.ts';
 import { createVoicePrompts } from '../ui/voice.ts';
 import { BrokerRelay, brokerLink } from '../sim/link.ts';
+import { UpdateAgent } from '../update/agent.ts';
+import { releaseVersion } from '../update/ready.ts';
+import { releasesRootOf } from '../update/updater.ts';
 import { createSimPanel } from '../sim/panel.ts';
 import type { Validator } from '../vision/validator.ts';
 import { cashBox, coinTester, curtainView, fleetLink, outboxView } from './console-adapters.ts';
@@ -74,9 +77,8 @@ function fleetEvent(event: FleetEvent): FleetEvent {
   return { type, severity, message, at, ...(sessionId ? { sessionId } : {}), ...(device ? { device } : {}), ...(data ? { data } : {}) };
 }
 
-function version(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
+/** The release running (release.json of an installed release, else package.json's version). */
+const version = releaseVersion;
 
 export async function buildBooth(baseConfig: Config, logger: Logger, options: BuildOptions = {}): Promise<Booth> {
   const log = logger.child({ module: 'booth' });
@@ -176,11 +178,24 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
     config: () => sessionConfigFrom(settings.current()),
     logger,
   });
+  // Updates asked by the fleet: downloaded and staged here, installed by the updater (root).
+  const updates = new UpdateAgent({
+    dataDir: config.data.dir,
+    releaseKeyFile: config.fleet.releaseKeyFile,
+    releasesRoot: releasesRootOf(fileURLToPath(new URL('../../', import.meta.url))),
+    currentVersion: version(),
+    logger,
+    onChange: (report) => {
+      void fleet.publishTelemetry();
+      fleet.publishEvent({ type: `update.${report.state}`, severity: report.state === 'failed' || report.state === 'rolled-back' ? 'error' : 'info', message: `update to ${report.version}: ${report.state}${report.reason ? ` (${report.reason})` : ''}`, at: report.at });
+    },
+  });
   const fleet = createFleet(brokerRelay ? { ...config, fleet: { ...config.fleet, url: brokerRelay.url() } } : config, {
     store,
     logger,
     version: version(),
     hooks: createFleetHooks({
+      updates,
       settings,
       sales,
       machine: sessionMachine,
@@ -347,6 +362,7 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
       }
       desk.refresh();
       fleet.start();
+      updates.start();
       void sessionMachine.recover().then(
         (report) => log.info({ report }, 'journal recovery done'),
         (err: unknown) => log.error({ err }, 'journal recovery failed'),
@@ -366,6 +382,7 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
       await desk.stop();
       reportPayments(); // what the last moments closed, before the outbox's store closes
       reportRefunds();
+      updates.stop();
       await fleet.stop();
       await brokerRelay?.stop();
       await validator?.close();

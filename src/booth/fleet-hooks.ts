@@ -6,6 +6,7 @@ import type { PrintTester } from '../console/handlers.ts';
 import type { FleetHooks } from '../fleet/index.ts';
 import type { SessionMachine } from '../flows/session.ts';
 import type { Device } from '../hal/device.ts';
+import type { UpdateAgent } from '../update/agent.ts';
 import type { BoothCounters } from './counters.ts';
 
 export interface FleetHookParts {
@@ -24,10 +25,12 @@ export interface FleetHookParts {
   salesChanged(): void;
   /** Ends the process for its supervisor to start it again. */
   reboot(): void;
+  /** Fleet updates: downloads, stages, reports (src/update/agent.ts). */
+  updates?: Pick<UpdateAgent, 'request' | 'report'>;
 }
 
 export function createFleetHooks(parts: FleetHookParts): FleetHooks {
-  const { settings, sales, machine } = parts;
+  const { settings, sales, machine, updates } = parts;
   return {
     status: () => ({
       sales: { enabled: sales.state().enabled, ...(sales.state().reason ? { reason: sales.state().reason ?? '' } : {}) },
@@ -56,6 +59,7 @@ export function createFleetHooks(parts: FleetHookParts): FleetHooks {
       if (step !== 'idle') throw new Error(`refused: a customer session is in progress (step ${step}); a test page would disturb it`);
       return parts.printTester.printTest();
     },
+    ...(updates ? { update: (request) => updates.request(request), updateReport: () => updates.report() } : {}),
     reboot: () => {
       setTimeout(parts.reboot, 500);
     },

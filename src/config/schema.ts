@@ -173,6 +173,7 @@ export const configSchema = z
         certFile: z.string().optional().describe('Booth client certificate (PEM)'),
         keyFile: z.string().optional().describe('Booth client private key (PEM)'),
         signingKeyFile: z.string().optional().describe('Ed25519 private key signing records (PEM; default in data.dir)'),
+        releaseKeyFile: z.string().default('/etc/cabine/release-signing.pub.pem').describe("The operator's release public key (Ed25519, PEM): the fleet's update command installs only bundles it signed"),
         telemetrySeconds: seconds(60, 'Telemetry period'),
         inflightWindow: z.number().int().min(1).max(1000).default(32).describe('Records in flight awaiting ack'),
       })

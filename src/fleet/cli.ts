@@ -135,6 +135,63 @@ export function registerFleetCommands(program: Command): void {
       }
     });
 
+  withLink(fleet.command('rollout'))
+    .requiredOption('--bundle-url <url>', 'where the booths download the signed bundle (http:// or https://)')
+    .requiredOption('--release <version>', 'the release the bundle carries')
+    .option('--sha256 <hex>', 'SHA-256 of the bundle file')
+    .option('--bundle <file>', 'the bundle file itself: its SHA-256 is computed (instead of --sha256)')
+    .option('--fraction <f>', 'share of the online booths on another release to update (0 < f <= 1)', '0.1')
+    .option('--prefix <text>', 'only booths whose id starts with this')
+    .option('--max-failures <n>', 'stop asking further booths after this many failures', '1')
+    .option('--parallel <n>', 'booths updating at the same time', '1')
+    .option('--timeout <seconds>', 'per booth: from the command to the new release healthy', '900')
+    .option('--json', 'print the result as JSON')
+    .description('roll a signed release out to a fraction of the fleet, stopping after a number of failures (exit 1 on any failure)')
+    .action(async (opts: LinkOptions & { bundleUrl: string; release: string; sha256?: string; bundle?: string; fraction: string; prefix?: string; maxFailures: string; parallel: string; timeout: string; json?: boolean }) => {
+      const { rollout } = await import('./operator/rollout.ts');
+      const { commandArgs } = await import('./schemas.ts');
+      let sha256 = opts.sha256;
+      if (opts.bundle) {
+        const { createHash } = await import('node:crypto');
+        const { createReadStream } = await import('node:fs');
+        const hash = createHash('sha256');
+        for await (const chunk of createReadStream(opts.bundle)) hash.update(chunk as Buffer);
+        sha256 = hash.digest('hex');
+      }
+      if (!sha256) throw new Error('give --sha256 or --bundle');
+      const release = commandArgs.update.safeParse({ url: opts.bundleUrl, sha256, version: opts.release });
+      if (!release.success) throw new Error(`invalid release: ${release.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      const count = (text: string, what: string) => {
+        const n = Number(text);
+        if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`${what} must be an integer from 1 to 1000, got "${text}"`);
+        return n;
+      };
+      const conn = await connectOperator(linkFrom(opts), silentLogger(), 'rollout');
+      try {
+        const result = await rollout(conn, {
+          release: release.data,
+          fraction: Number(opts.fraction),
+          ...(opts.prefix ? { prefix: opts.prefix } : {}),
+          maxFailures: count(opts.maxFailures, '--max-failures'),
+          parallel: count(opts.parallel, '--parallel'),
+          timeoutMs: seconds(opts.timeout, '--timeout') * 1000,
+          log: (line) => process.stderr.write(`${terminalSafe(line)}\n`),
+        });
+        if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        else {
+          process.stdout.write(
+            [
+              `release ${result.version}: ${result.updated.length} updated, ${result.failed.length} failed, ${result.busy.length} busy, ${result.notAsked.length} not asked${result.stopped ? ' (stopped)' : ''}, ${result.left.length} left for later`,
+              ...result.failed.map((f) => terminalSafe(`  FAILED ${f.booth}: ${f.reason}`)),
+            ].join('\n') + '\n',
+          );
+        }
+        if (result.failed.length > 0) process.exitCode = 1;
+      } finally {
+        await conn.stop();
+      }
+    });
+
   withLink(fleet.command('config'))
     .argument('<booth>', 'booth id')
     .argument('[settings...]', 'key=value pairs (payment.priceCents=900)')

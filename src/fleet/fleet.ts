@@ -116,6 +116,10 @@ export function createFleet(config: Config, deps: FleetDeps): Fleet {
     'print-test': async () => ({ result: (await deps.hooks.printTest()) ?? null }),
     'outbox-flush': () => ({ result: { depth: records.rewind(), inFlight: records.inFlight() } }),
     reboot: ({ reason }) => ({ result: { rebooting: true }, after: () => deps.hooks.reboot(reason ?? 'fleet command') }),
+    update: (request) => {
+      if (!deps.hooks.update) throw new Error('updates are not set up on this booth (no release key, or not installed as a release)');
+      return { result: deps.hooks.update(request) };
+    },
   };
   const sessionStep = () => {
     const step = deps.hooks.status().step;

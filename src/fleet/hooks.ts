@@ -1,7 +1,8 @@
 // What the booth supplies to the fleet (the composition root implements it). The fleet never
 // reaches into the booth otherwise: commands and remote config go through these calls.
 import type { Config } from '../config/schema.ts';
-import type { BoothStatus, TelemetrySnapshot } from './schemas.ts';
+import type { z } from 'zod';
+import type { BoothStatus, TelemetrySnapshot, UpdateReport, commandArgs } from './schemas.ts';
 
 export interface ConfigChange {
   /** Dotted key, as in `cabine config keys` (payment.priceCents). */
@@ -30,4 +31,12 @@ export interface FleetHooks {
   reboot(reason?: string): void | Promise<void>;
   /** Applies validated config changes live where safe; `next` is the whole config they lead to. */
   applyConfig(changes: ConfigChange[], next: Config): ConfigApplyResult | Promise<ConfigApplyResult>;
+  /**
+   * Starts an update (the `update` command): checks that it can, then downloads and stages the
+   * bundle in the background; throws with the reason when it refuses. Absent: updates are not
+   * set up on this booth.
+   */
+  update?(request: z.infer<(typeof commandArgs)['update']>): { version: string; state: UpdateReport['state'] };
+  /** The last update's state, for telemetry. */
+  updateReport?(): UpdateReport | undefined;
 }

@@ -59,6 +59,21 @@ export const telemetrySnapshotSchema = z
   .describe('Booth counters');
 export type TelemetrySnapshot = z.infer<typeof telemetrySnapshotSchema>;
 
+/** Release versions: those of the signed bundles (src/update/bundle.ts). */
+export const RELEASE_VERSION_RE = /^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$/;
+
+/** Where the booth is with the last update it was asked for (telemetry, events). */
+export const updateReportSchema = z
+  .object({
+    state: z.enum(['downloading', 'staged', 'applying', 'done', 'rolled-back', 'failed']).describe('downloading and staged: the booth fetches and checks the bundle; applying: the updater switched and waits for the health gate; done, rolled-back (health gate failed, previous release back) or failed'),
+    version: z.string().regex(RELEASE_VERSION_RE).describe('The release asked for'),
+    from: z.string().max(64).nullable().optional().describe('The release it replaces'),
+    reason: z.string().max(500).optional().describe('Why it failed or was rolled back'),
+    at: isoTime,
+  })
+  .describe('The last update of the booth');
+export type UpdateReport = z.infer<typeof updateReportSchema>;
+
 export const telemetrySchema = z
   .object({
     booth: boothId,
@@ -73,6 +88,7 @@ export const telemetrySchema = z
     }),
     process: z.object({ rssMb: z.number(), uptimeS: z.number(), version: z.string().max(40).optional() }),
     outbox: z.object({ depth: z.number().int().min(0), bytes: z.number().int().min(0), oldestAt: isoTime.nullable(), inFlight: z.number().int().min(0) }),
+    update: updateReportSchema.optional(),
   })
   .describe('cabine/v1/<booth>/telemetry (retained, QoS 0)');
 export type TelemetryMessage = z.infer<typeof telemetrySchema>;
@@ -139,6 +155,20 @@ export const commandArgs = {
   'print-test': z.object({ force: z.boolean().optional().describe('run even during a customer session') }).strict(),
   'outbox-flush': z.object({}).strict(),
   reboot: z.object({ reason: z.string().max(200).optional(), force: z.boolean().optional().describe('reboot even during a customer session') }).strict(),
+  update: z
+    .object({
+      url: z
+        .string()
+        .max(2000)
+        .url()
+        .refine((u) => /^https?:$/.test(new URL(u).protocol), 'the bundle URL must be http:// or https://')
+        .refine((u) => !new URL(u).username && !new URL(u).password, 'no credentials in the bundle URL')
+        .describe('Where the booth downloads the signed release bundle'),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits').describe('SHA-256 of the whole bundle file'),
+      version: z.string().regex(RELEASE_VERSION_RE).describe('The release the bundle must carry'),
+    })
+    .strict()
+    .describe('Download, check and install a signed release (never during a customer session)'),
 } as const;
 export type CommandName = keyof typeof commandArgs;
 export const commandNames = Object.keys(commandArgs) as CommandName[];

@@ -12,12 +12,13 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, createReadStream, openSync, readFileSync, readSync, statSync, writeFileSync, mkdirSync, rmSync, existsSync } from 'node:fs';
 import { posix } from 'node:path';
 import { z } from 'zod';
+import { RELEASE_VERSION_RE } from '../fleet/schemas.ts';
 
 const MAGIC = 'CABINE-RELEASE 1\n';
 const MAX_HEADER = 16 * 1024;
 
 export const headerSchema = z.object({
-  version: z.string().regex(/^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$/, 'letters, digits, . _ + - only'),
+  version: z.string().regex(RELEASE_VERSION_RE, 'letters, digits, . _ + - only'),
   created: z.string(),
   payloadSha256: z.string().regex(/^[0-9a-f]{64}$/),
   payloadBytes: z.number().int().positive(),

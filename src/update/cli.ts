@@ -2,7 +2,7 @@
 // without internet, switched behind a health gate, rolled back by themselves (docs/deploy.md).
 import type { Command } from 'commander';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 interface UpdaterCliOptions {
@@ -77,6 +77,32 @@ export function registerUpdateCommands(program: Command): void {
     .description('verify, install and switch to a release; rolls back by itself if it fails the health gate (exit 1)')
     .action(async (bundle: string, opts: UpdaterCliOptions) => {
       const state = await (await updaterOf(opts)).apply(resolve(bundle));
+      process.stdout.write(opts.json ? `${JSON.stringify(state)}\n` : `${state.phase}: ${state.from ?? '(none)'} -> ${state.to}${state.reason ? ` (${state.reason})` : ''}\n`);
+      if (state.phase !== 'done') process.exitCode = 1;
+    });
+
+  withUpdaterOptions(update.command('apply-request'))
+    .description('apply the release the booth staged for the fleet (cabine-update.service, started by cabine-update.path); the outcome goes to the booth\'s telemetry')
+    .action(async (opts: UpdaterCliOptions) => {
+      const updater = await updaterOf(opts, false);
+      const { takeRequest, pendingRequest } = await import('./request.ts');
+      if (!pendingRequest(updater.dataDir)) {
+        process.stdout.write('no update request\n');
+        return;
+      }
+      let version = 'unknown';
+      let bundle: string | undefined;
+      let state;
+      try {
+        const request = takeRequest(updater.dataDir);
+        ({ version, bundlePath: bundle } = request);
+        state = await (await updaterOf(opts)).apply(request.bundlePath, request.version);
+      } catch (err) {
+        // Refused before the switch (bad bundle, no key...): recorded so the booth reports it.
+        state = updater.recordFailure(version, (err as Error).message);
+      } finally {
+        if (bundle) rmSync(bundle, { force: true });
+      }
       process.stdout.write(opts.json ? `${JSON.stringify(state)}\n` : `${state.phase}: ${state.from ?? '(none)'} -> ${state.to}${state.reason ? ` (${state.reason})` : ''}\n`);
       if (state.phase !== 'done') process.exitCode = 1;
     });

@@ -46,10 +46,28 @@ export type UpdateState = z.infer<typeof stateSchema>;
 
 const DB_FILES = ['booth.db', 'booth.db-wal', 'booth.db-shm'];
 
+/** The last update recorded under a releases root, or null. */
+export function readUpdateState(root: string): UpdateState | null {
+  const file = join(root, 'state.json');
+  if (!existsSync(file)) return null;
+  return stateSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+}
+
+/**
+ * The releases root this tree is installed in (…/releases/<version>/ → …), or null when it
+ * is not an installed release (a git checkout). Node resolves the /opt/cabine link, so the
+ * module's own path is the release folder's.
+ */
+export function releasesRootOf(appDir: string): string | null {
+  const parent = resolve(appDir, '..');
+  return basename(parent) === 'releases' ? resolve(parent, '..') : null;
+}
+
 export class Updater {
   constructor(private readonly o: UpdaterOptions) {}
 
   private get releasesDir(): string { return join(this.o.root, 'releases'); }
+  get dataDir(): string { return this.o.dataDir; }
   private link(name: 'current' | 'previous'): string { return join(this.o.root, name); }
   private log(line: string): void { this.o.log?.(line); }
 
@@ -67,9 +85,15 @@ export class Updater {
   }
 
   state(): UpdateState | null {
-    const file = join(this.o.root, 'state.json');
-    if (!existsSync(file)) return null;
-    return stateSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+    return readUpdateState(this.o.root);
+  }
+
+  /** Records an update that failed before the switch (a bad bundle...), so the booth reports it. */
+  recordFailure(version: string, reason: string): UpdateState {
+    const now = new Date().toISOString();
+    const state: UpdateState = { phase: 'failed', from: this.version('current'), to: version, snapshot: null, startedAt: now, endedAt: now, reason: reason.slice(0, 500) };
+    this.saveState(state);
+    return state;
   }
 
   private saveState(state: UpdateState): void {
@@ -104,10 +128,11 @@ export class Updater {
   }
 
   /** Installs a bundle and switches to it behind the health gate. Returns the final state. */
-  async apply(bundleFile: string): Promise<UpdateState> {
+  async apply(bundleFile: string, expectVersion?: string): Promise<UpdateState> {
     if (!this.o.publicKey) throw new Error('no release public key: bundles cannot be checked');
     const bundle = await verifyBundle(bundleFile, this.o.publicKey);
     const version = bundle.header.version;
+    if (expectVersion !== undefined && version !== expectVersion) throw new Error(`the bundle is release ${version}, ${expectVersion} was asked for`);
     const from = this.version('current');
     if (version === from) throw new Error(`release ${version} is already the current one`);
     mkdirSync(this.releasesDir, { recursive: true });

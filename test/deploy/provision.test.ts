@@ -106,6 +106,13 @@ t.test('provisions a booth into a directory, idempotently', { skip: tools ? fals
   t.equal(mode('var/lib/cabine/keys/record-signing.pem'), '600');
   t.equal(mode('opt/cabine/bin/cabine.js').slice(-1) === '4' || mode('opt/cabine/bin/cabine.js').slice(-1) === '5', true, 'the app is not writable by others');
 
+  // the updater's layout: /opt/cabine -> cabine-releases/current -> releases/<version>, fleet updates watched
+  t.equal(readlinkSync(join(root, 'opt/cabine')), 'cabine-releases/current');
+  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  t.equal(readlinkSync(join(root, 'opt/cabine-releases/current')), `releases/${version}`);
+  t.ok(readdirSync(wants).includes('cabine-update.path'), 'the update path unit is enabled');
+  t.ok(existsSync(join(root, 'var/lib/cabine/update')), 'the booth stages updates in its data dir');
+
   // a second run, with a local key added by the operator: nothing doubled, keys kept
   appendFileSync(join(root, 'etc/cabine/config.yaml'), 'payment:\n  priceCents: 650\n');
   const second = provision(root, '--booth-id', 'PARIS-0042', '--fleet-url', 'mqtts://fleet.test:8883', '--operator-prefix', '9PMT');
@@ -114,6 +121,8 @@ t.test('provisions a booth into a directory, idempotently', { skip: tools ? fals
   t.equal(readFileSync(join(root, 'boot/firmware/config.txt'), 'utf8').match(/^# >>> cabine >>>$/gm)?.length, 1, 'the fragment once');
   t.equal(readFileSync(join(root, 'etc/passwd'), 'utf8').match(/^cabine:/gm)?.length, 1);
   t.equal(loadConfig({ file: join(root, 'etc/cabine/config.yaml'), env: {} }).payment.priceCents, 650, 'local keys survive');
+  t.equal(readlinkSync(join(root, 'opt/cabine')), 'cabine-releases/current', 'still the release link');
+  t.ok(existsSync(join(root, 'opt/cabine/bin/cabine.js')));
 });
 
 t.test('a Pi 5 Desktop image: the right UARTs, and the kiosk still at every boot', { skip: tools ? false : 'tools missing' }, async (t) => {

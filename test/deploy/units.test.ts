@@ -16,10 +16,10 @@ function verify(path: string) {
 
 t.test('systemd-analyze verify is clean on every unit', { skip: hasAnalyze ? false : 'systemd-analyze not installed' }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cabine-units-'));
-  for (const name of ['cabine.service', 'cabine-kiosk.service', 'cabine-console@.service']) copyFileSync(join(unitDir, name), join(dir, name));
+  for (const name of ['cabine.service', 'cabine-kiosk.service', 'cabine-console@.service', 'cabine-update.service', 'cabine-update.path']) copyFileSync(join(unitDir, name), join(dir, name));
   // A template is verified through one of its instances.
   symlinkSync('cabine-console@.service', join(dir, 'cabine-console@ttyAMA0.service'));
-  for (const name of ['cabine.service', 'cabine-kiosk.service', 'cabine-console@ttyAMA0.service']) {
+  for (const name of ['cabine.service', 'cabine-kiosk.service', 'cabine-console@ttyAMA0.service', 'cabine-update.service', 'cabine-update.path']) {
     const result = verify(join(dir, name));
     t.equal(result.status, 0, `${name} exit status`);
     t.equal(result.stderr.trim(), '', `${name}: no warning`);

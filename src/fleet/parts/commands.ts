@@ -9,7 +9,8 @@
 // and is reported as a `cmd.rejected` event instead.
 // A retained request is ignored (a retained `cmd/reboot` would otherwise reboot the booth at
 // every start, forever). Commands that disturb a customer (`reboot`, `print-test`) are refused
-// with `busy` while a session is under way unless the request says `force: true`. Valid
+// with `busy` while a session is under way unless the request says `force: true`; `update` is
+// refused then whatever the request says. Valid
 // requests are rate limited (a bucket of COMMAND_BURST, refilled one every COMMAND_REFILL_MS):
 // beyond it the answer is `busy` and nothing runs. (Invalid ones cost a refusal only.)
 import type { IPublishPacket } from 'mqtt';
@@ -23,6 +24,8 @@ export const COMMAND_BURST = 20;
 export const COMMAND_REFILL_MS = 1000;
 /** Commands that would disturb a customer in the booth. */
 const DISTURBING: ReadonlySet<string> = new Set<CommandName>(['reboot', 'print-test']);
+/** Commands never run while a customer is in the booth, whatever the request says. */
+const NEVER_IN_SESSION: ReadonlySet<string> = new Set<CommandName>(['update']);
 
 export interface CommandOutcome {
   result: unknown;
@@ -99,6 +102,9 @@ export class CommandsPart implements FleetPart {
       return { response: errorAnswer(name, 'busy', `too many commands: at most ${COMMAND_BURST} at once, then one every ${COMMAND_REFILL_MS / 1000} s`) };
     }
     const step = this.sessionStep();
+    if (NEVER_IN_SESSION.has(command) && step !== undefined) {
+      return { response: errorAnswer(name, 'busy', `a customer session is under way (step ${step}); send ${command} again once the booth is idle`) };
+    }
     if (DISTURBING.has(command) && step !== undefined && (parsed.data as { force?: boolean }).force !== true) {
       return { response: errorAnswer(name, 'busy', `a customer session is under way (step ${step}); send {"force":true} to ${command} anyway`) };
     }

@@ -39,6 +39,12 @@ export class TelemetryPart implements FleetPart {
       this.ctx.logger.warn({ err }, 'booth counters unavailable');
     }
     const box = this.options.outbox;
+    let update;
+    try {
+      update = this.ctx.hooks.updateReport?.();
+    } catch (err) {
+      this.ctx.logger.warn({ err }, 'update state unavailable');
+    }
     return {
       booth: this.ctx.booth,
       at: new Date().toISOString(),
@@ -46,6 +52,7 @@ export class TelemetryPart implements FleetPart {
       host: hostMetrics(this.options.dataDir),
       process: { ...processMetrics(), version: this.ctx.version },
       outbox: { depth: box.depth(), bytes: box.bytes(), oldestAt: box.oldestAt() ?? null, inFlight: this.options.inFlight() },
+      ...(update ? { update } : {}),
     };
   }
 

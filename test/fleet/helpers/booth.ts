@@ -79,7 +79,7 @@ export function boothConfig(broker: TestBroker | undefined, id: string, dir: str
   });
 }
 
-export function makeBooth(broker: TestBroker | undefined, id: string, options: { dir?: string; hooks?: Partial<FleetHooks>; fleet?: Record<string, unknown>; ackTimeoutMs?: number } = {}): TestBooth {
+export function makeBooth(broker: TestBroker | undefined, id: string, options: { dir?: string; hooks?: Partial<FleetHooks>; fleet?: Record<string, unknown>; ackTimeoutMs?: number; version?: string } = {}): TestBooth {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), `cabine-booth-${id}-`));
   const config = boothConfig(broker, id, dir, options.fleet);
   const store = openStore(dir);
@@ -88,7 +88,7 @@ export function makeBooth(broker: TestBroker | undefined, id: string, options: {
     store,
     logger: process.env.FLEET_TEST_LOG ? createLogger({ level: 'debug', pretty: false }) : silentLogger(),
     hooks,
-    version: '0.1.0-test',
+    version: options.version ?? '0.1.0-test',
     tuning: { ackTimeoutMs: options.ackTimeoutMs ?? 2000, maxAckTimeoutMs: 4000, backoff: { minMs: 100, maxMs: 1000 } },
   });
   return {
