@@ -1,13 +1,22 @@
 // The camera on a board through the libcamera addon (native/libcamera): a 640x480 preview
 // stream and a full-resolution still stream, both YUV420, converted to RGB here, stills
 // encoded to JPEG by sharp. Controls map one to one onto libcamera's.
+// Recovery: a good frame marks the camera OK again (a passing fault no longer stops sales);
+// after REOPEN_AFTER consecutive failed or timed-out captures the session is closed and the
+// camera opened again, at most once per backoff period (1 s, doubling to 30 s).
 import sharp from 'sharp';
 import type { Config } from '../../config/schema.ts';
 import type { Logger } from '../../log.ts';
 import { BaseDevice } from '../device.ts';
 import { frameToRgb } from './frame-format.ts';
 import { DEFAULT_CONTROLS, PREVIEW_HEIGHT, PREVIEW_WIDTH, mergeControls, type CameraControls, type CameraDevice, type PreviewFrame, type PreviewOptions, type Still } from './interface.ts';
-import { loadLibcameraAddon, type LibcameraControls, type LibcameraSession } from './libcamera-addon.ts';
+import { loadLibcameraAddon, type AddonLoad, type LibcameraControls, type LibcameraSession } from './libcamera-addon.ts';
+
+/** Consecutive failed captures before the camera is closed and opened again. */
+export const REOPEN_AFTER = 3;
+const REOPEN_BACKOFF_MS = [1000, 30_000] as const;
+/** A capture that has not completed by then counts as failed (a stalled pipeline). */
+const CAPTURE_TIMEOUT_MS = { preview: 5000, still: 15_000 } as const;
 
 function toLibcamera(controls: CameraControls): LibcameraControls {
   return controls.autoExposure
@@ -32,10 +41,20 @@ export class LibcameraCamera extends BaseDevice implements CameraDevice {
   private previewActive = false;
   private sequence = 0;
   private readonly log: Logger;
+  private failures = 0;
+  private openedDetail: string | undefined;
+  private reopening: Promise<void> | undefined;
+  private nextReopenAt = 0;
+  private backoffMs: number = REOPEN_BACKOFF_MS[0];
+  private stopped = true;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private grabbing = 0;
 
   constructor(
     private readonly config: Config['camera'],
     logger: Logger,
+    /** The addon (tests inject a simulated one). */
+    private readonly loadAddon: () => AddonLoad = loadLibcameraAddon,
   ) {
     super();
     this.stillSize = { width: config.stillWidth, height: config.stillHeight };
@@ -47,42 +66,121 @@ export class LibcameraCamera extends BaseDevice implements CameraDevice {
   }
 
   async start(): Promise<void> {
-    const load = loadLibcameraAddon();
-    if (!load.addon) return this.markFault(load.reason, true, 'absent');
+    this.stopped = false;
+    const problem = this.open();
+    if (problem) this.markFault(problem.message, true, problem.absent ? 'absent' : 'fault');
+    else this.markOk(this.openedDetail);
+  }
+
+  /** Opens the first camera, configures and starts it; returns the problem, or undefined. */
+  private open(): { message: string; absent?: boolean } | undefined {
+    const load = this.loadAddon();
+    if (!load.addon) return { message: load.reason, absent: true };
     try {
       const cameras = load.addon.listCameras();
       const first = cameras[0];
-      if (!first) return this.markFault('no camera detected by libcamera (check the ribbon cable and camera_auto_detect=1)', true, 'absent');
+      if (!first) return { message: 'no camera detected by libcamera (check the ribbon cable and camera_auto_detect=1)', absent: true };
       this.session = new load.addon.CameraSession(first.id);
       const streams = this.session.configure({
         preview: { width: PREVIEW_WIDTH, height: PREVIEW_HEIGHT, format: 'YUV420' },
         still: { width: this.config.stillWidth, height: this.config.stillHeight, format: 'YUV420' },
       });
       this.session.start(toLibcamera(this.controlState));
-      this.markOk(`${first.model ?? first.id}: preview ${streams.preview?.width}x${streams.preview?.height}, still ${streams.still?.width}x${streams.still?.height}`);
+      this.openedDetail = `${first.model ?? first.id}: preview ${streams.preview?.width}x${streams.preview?.height}, still ${streams.still?.width}x${streams.still?.height}`;
+      return undefined;
     } catch (err) {
-      this.session?.close();
-      this.session = undefined;
-      this.markFault(`libcamera: ${(err as Error).message}`, true);
+      this.closeSession();
+      return { message: `libcamera: ${(err as Error).message}` };
     }
   }
 
-  async stop(): Promise<void> {
-    this.stopPreview();
-    this.session?.close();
+  private closeSession(): void {
+    try {
+      this.session?.close();
+    } catch (err) {
+      this.log.warn({ err }, 'closing the camera failed');
+    }
     this.session = undefined;
+  }
+
+  /** Closes and opens the camera again, once per backoff period. */
+  private reopen(): void {
+    if (this.reopening || this.stopped || Date.now() < this.nextReopenAt) return;
+    this.nextReopenAt = Date.now() + this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, REOPEN_BACKOFF_MS[1]);
+    this.reopening = (async () => {
+      this.log.warn({ failures: this.failures }, 'camera failing: closing and opening it again');
+      this.closeSession();
+      await new Promise((r) => setTimeout(r, 100));
+      if (this.stopped) return;
+      const problem = this.open();
+      if (problem) this.markFault(`reopening failed: ${problem.message}`, true);
+      // OK only once a frame comes through.
+    })().finally(() => {
+      this.reopening = undefined;
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.stopProbe();
+    this.stopPreview();
+    await this.reopening;
+    this.closeSession();
     this.markStopped();
   }
 
   private async grabRgb(stream: 'preview' | 'still'): Promise<{ rgb: Buffer; width: number; height: number; metadata: { exposureTimeUs?: number; analogueGain?: number; colourGains?: [number, number] } }> {
-    if (!this.session) throw new Error(`camera unavailable: ${this.status().detail ?? 'not started'}`);
-    try {
-      const frame = await this.session.capture(stream);
-      return { rgb: frameToRgb(frame), width: frame.width, height: frame.height, metadata: frame.metadata };
-    } catch (err) {
-      this.markFault(`capture failed: ${(err as Error).message}`, true);
-      throw err;
+    if (this.reopening) await this.reopening;
+    const session = this.session;
+    if (!session) {
+      if (this.health === 'fault') this.reopen();
+      throw new Error(`camera unavailable: ${this.status().detail ?? 'not started'}`);
     }
+    let timer: NodeJS.Timeout | undefined;
+    this.grabbing++;
+    try {
+      const frame = await Promise.race([
+        session.capture(stream),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no ${stream} frame within ${CAPTURE_TIMEOUT_MS[stream] / 1000} s`)), CAPTURE_TIMEOUT_MS[stream]);
+        }),
+      ]);
+      const rgb = frameToRgb(frame);
+      this.failures = 0;
+      this.backoffMs = REOPEN_BACKOFF_MS[0];
+      if (this.health !== 'ok') this.markOk(this.openedDetail);
+      this.stopProbe();
+      return { rgb, width: frame.width, height: frame.height, metadata: frame.metadata };
+    } catch (err) {
+      this.failures++;
+      this.markFault(`capture failed: ${(err as Error).message}`, true);
+      if (this.failures >= REOPEN_AFTER) this.reopen();
+      this.startProbe();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      this.grabbing--;
+    }
+  }
+
+  /**
+   * While the camera is faulty and nothing else asks it for frames (the booth does not sell,
+   * so no preview runs), a preview frame is asked for every second: the frame that comes
+   * through marks it OK, the failures lead to a reopen.
+   */
+  private startProbe(): void {
+    if (this.probeTimer || this.stopped) return;
+    this.probeTimer = setInterval(() => {
+      if (this.previewActive || this.grabbing > 0 || this.stopped) return;
+      this.grabRgb('preview').catch(() => undefined);
+    }, 1000);
+    this.probeTimer.unref?.();
+  }
+
+  private stopProbe(): void {
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.probeTimer = undefined;
   }
 
   startPreview(onFrame: (frame: PreviewFrame) => void, options: PreviewOptions = {}): void {

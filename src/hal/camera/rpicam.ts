@@ -1,13 +1,27 @@
 // Fallback camera driver for boards where the libcamera addon is not built: Raspberry Pi's
 // camera apps (`rpicam-still`/`rpicam-vid`, or `libcamera-still`/`libcamera-vid` on older
 // images). Stills are one process per shot writing JPEG to stdout; the preview is one
-// long-running process streaming raw YUV420 frames on stdout.
+// long-running process streaming raw YUV420 frames on stdout. Only one process can hold the
+// camera: a still waits until the preview process has exited. Stills get STILL_SETTLE_MS of
+// preview before the shot so automatic exposure and white balance settle. rpicam-vid's YUV is
+// video range (SMPTE 170M at 640x480), decoded as such. A preview process that dies is started
+// again (backoff 1 s doubling to 30 s); the first frame through, or a good still, marks the
+// camera OK again; while it is faulty and idle a small still is tried every PROBE_MS.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { Config } from '../../config/schema.ts';
 import type { Logger } from '../../log.ts';
 import { BaseDevice } from '../device.ts';
 import { frameToRgb } from './frame-format.ts';
 import { DEFAULT_CONTROLS, PREVIEW_HEIGHT, PREVIEW_WIDTH, mergeControls, type CameraControls, type CameraDevice, type PreviewFrame, type PreviewOptions, type Still } from './interface.ts';
+
+/** Time the still app runs before the shot (auto exposure / white balance settle). */
+export const STILL_SETTLE_MS = 1000;
+/** rpicam-vid's colour space for a 640x480 YUV stream (libcamera's SD video default). */
+export const PREVIEW_COLOR_SPACE = 'SMPTE170M';
+const PROBE_MS = 10_000;
+const RESTART_BACKOFF_MS = [1000, 30_000] as const;
+/** How long a preview process may take to release the camera after SIGTERM. */
+const EXIT_GRACE_MS = 3000;
 
 export interface RpicamApps {
   still: string;
@@ -42,12 +56,21 @@ export class RpicamCamera extends BaseDevice implements CameraDevice {
   readonly stillSize: { width: number; height: number };
   private controlState: CameraControls = { ...DEFAULT_CONTROLS };
   private preview: ChildProcess | undefined;
+  /** Resolves once the last preview process has exited (the camera is free). */
+  private previewExited: Promise<void> = Promise.resolve();
+  private previewWanted: { onFrame: (frame: PreviewFrame) => void; options: PreviewOptions } | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private restartBackoffMs: number = RESTART_BACKOFF_MS[0];
+  private probeTimer: NodeJS.Timeout | undefined;
+  private capturing = false;
+  private stopped = true;
   private readonly log: Logger;
 
   constructor(
     private readonly config: Config['camera'],
     private readonly apps: RpicamApps,
     logger: Logger,
+    private readonly timing: { probeMs?: number } = {},
   ) {
     super();
     this.driver = apps.still;
@@ -56,10 +79,11 @@ export class RpicamCamera extends BaseDevice implements CameraDevice {
   }
 
   get previewing(): boolean {
-    return this.preview !== undefined;
+    return this.previewWanted !== undefined;
   }
 
   async start(): Promise<void> {
+    this.stopped = false;
     const listed = spawnSync(this.apps.still, ['--list-cameras'], { encoding: 'utf8', timeout: 15_000 });
     const text = `${listed.stdout ?? ''}${listed.stderr ?? ''}`;
     if (listed.error) return this.markFault(`${this.apps.still}: ${listed.error.message}`, true, 'absent');
@@ -68,38 +92,96 @@ export class RpicamCamera extends BaseDevice implements CameraDevice {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    this.stopProbe();
     this.stopPreview();
+    await this.previewExited;
     this.markStopped();
   }
 
-  async capture(): Promise<Still> {
-    const args = ['-n', '-t', '500', '--width', String(this.stillSize.width), '--height', String(this.stillSize.height), '-q', String(this.config.jpegQuality), '-e', 'jpg', '-o', '-', ...controlArgs(this.controlState)];
-    const jpeg = await new Promise<Buffer>((resolve, reject) => {
+  private runStill(width: number, height: number, settleMs: number): Promise<Buffer> {
+    const args = ['-n', '-t', String(settleMs), '--width', String(width), '--height', String(height), '-q', String(this.config.jpegQuality), '-e', 'jpg', '-o', '-', ...controlArgs(this.controlState)];
+    return new Promise<Buffer>((resolve, reject) => {
       const child = spawn(this.apps.still, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       const chunks: Buffer[] = [];
       let stderr = '';
       child.stdout.on('data', (c: Buffer) => chunks.push(c));
       child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
       child.on('error', reject);
-      child.on('exit', (code) => {
+      child.on('close', (code) => {
         const out = Buffer.concat(chunks);
         if (code === 0 && out[0] === 0xff && out[1] === 0xd8) resolve(out);
         else reject(new Error(`${this.apps.still} failed (${code}): ${stderr.trim().split('\n').pop() ?? ''}`));
       });
-    }).catch((err: Error) => {
-      this.markFault(err.message, true);
-      throw err;
     });
-    this.markOk();
+  }
+
+  async capture(): Promise<Still> {
+    // The camera is free only once the preview process has exited.
+    this.stopPreview();
+    await this.previewExited;
+    this.capturing = true;
+    let jpeg: Buffer;
+    try {
+      jpeg = await this.runStill(this.stillSize.width, this.stillSize.height, STILL_SETTLE_MS);
+    } catch (err) {
+      this.markFault((err as Error).message, true);
+      this.startProbe();
+      throw err;
+    } finally {
+      this.capturing = false;
+    }
+    this.good();
     return { jpeg, width: this.stillSize.width, height: this.stillSize.height, metadata: { exposureTimeUs: this.controlState.exposureTimeUs, analogueGain: this.controlState.analogueGain, colourGains: this.controlState.colourGains } };
+  }
+
+  /** A frame or a still came through: the camera works. */
+  private good(): void {
+    this.restartBackoffMs = RESTART_BACKOFF_MS[0];
+    this.stopProbe();
+    if (this.health !== 'ok') this.markOk();
+  }
+
+  /** While faulty and idle, a small still now and then: the camera recovers without a restart of the booth. */
+  private startProbe(): void {
+    if (this.probeTimer || this.stopped) return;
+    this.probeTimer = setInterval(() => {
+      if (this.previewWanted || this.capturing || this.stopped) return;
+      this.capturing = true;
+      this.runStill(PREVIEW_WIDTH, PREVIEW_HEIGHT, 1).then(
+        () => this.good(),
+        (err: Error) => this.log.debug({ err: err.message }, 'camera probe failed'),
+      ).finally(() => (this.capturing = false));
+    }, this.timing.probeMs ?? PROBE_MS);
+    this.probeTimer.unref?.();
+  }
+
+  private stopProbe(): void {
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.probeTimer = undefined;
   }
 
   startPreview(onFrame: (frame: PreviewFrame) => void, options: PreviewOptions = {}): void {
     this.stopPreview();
-    const fps = options.fps ?? this.config.previewFps;
+    this.previewWanted = { onFrame, options };
+    // A still may still hold the camera, or the last preview not have exited yet.
+    const wanted = this.previewWanted;
+    void this.previewExited.then(() => {
+      if (this.previewWanted === wanted && !this.preview) this.spawnPreview();
+    });
+  }
+
+  private spawnPreview(): void {
+    const wanted = this.previewWanted;
+    if (!wanted || this.stopped) return;
+    const fps = wanted.options.fps ?? this.config.previewFps;
     const frameBytes = (PREVIEW_WIDTH * PREVIEW_HEIGHT * 3) / 2;
     const child = spawn(this.apps.vid, ['-n', '-t', '0', '--width', String(PREVIEW_WIDTH), '--height', String(PREVIEW_HEIGHT), '--framerate', String(fps), '--codec', 'yuv420', '-o', '-', ...controlArgs(this.controlState)], { stdio: ['ignore', 'pipe', 'ignore'] });
     this.preview = child;
+    this.previewExited = new Promise<void>((resolve) => {
+      child.on('close', () => resolve());
+      child.on('error', () => resolve());
+    });
     let pending = Buffer.alloc(0);
     let sequence = 0;
     child.stdout.on('data', (chunk: Buffer) => {
@@ -109,21 +191,38 @@ export class RpicamCamera extends BaseDevice implements CameraDevice {
       if (complete === 0) return;
       const frame = pending.subarray((complete - 1) * frameBytes, complete * frameBytes);
       pending = Buffer.from(pending.subarray(complete * frameBytes));
-      const data = frameToRgb({ data: frame, width: PREVIEW_WIDTH, height: PREVIEW_HEIGHT, stride: PREVIEW_WIDTH, format: 'YUV420', colorSpace: 'sYCC' });
-      onFrame({ data, width: PREVIEW_WIDTH, height: PREVIEW_HEIGHT, format: 'RGB24', sequence: sequence++, timestampMs: performance.now() });
+      if (this.preview !== child) return;
+      this.good();
+      const data = previewToRgb(frame);
+      wanted.onFrame({ data, width: PREVIEW_WIDTH, height: PREVIEW_HEIGHT, format: 'RGB24', sequence: sequence++, timestampMs: performance.now() });
     });
-    child.on('exit', (code, signal) => {
-      if (this.preview === child && signal !== 'SIGTERM') {
-        this.preview = undefined;
-        this.markFault(`${this.apps.vid} stopped (${code ?? signal})`, true);
-      }
+    child.on('error', (err) => this.log.warn({ err: err.message }, 'preview process failed'));
+    child.on('close', (code, signal) => {
+      if (this.preview !== child) return; // stopped on purpose
+      this.preview = undefined;
+      this.markFault(`${this.apps.vid} stopped (${code ?? signal})`, true);
+      if (this.previewWanted !== wanted || this.stopped) return;
+      const delay = this.restartBackoffMs;
+      this.restartBackoffMs = Math.min(delay * 2, RESTART_BACKOFF_MS[1]);
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = undefined;
+        if (this.previewWanted === wanted && !this.preview) this.spawnPreview();
+      }, delay);
     });
   }
 
   stopPreview(): void {
+    this.previewWanted = undefined;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
     const child = this.preview;
     this.preview = undefined;
-    child?.kill('SIGTERM');
+    if (!child) return;
+    child.kill('SIGTERM');
+    // One that does not let go of the camera in time is killed.
+    const kill = setTimeout(() => child.kill('SIGKILL'), EXIT_GRACE_MS);
+    kill.unref?.();
+    child.once('close', () => clearTimeout(kill));
   }
 
   setControls(update: Partial<CameraControls>): CameraControls {
@@ -135,4 +234,9 @@ export class RpicamCamera extends BaseDevice implements CameraDevice {
   controls(): CameraControls {
     return { ...this.controlState };
   }
+}
+
+/** A 640x480 frame of rpicam-vid's YUV420 output as RGB (video range, BT.601). */
+export function previewToRgb(frame: Buffer): Buffer {
+  return frameToRgb({ data: frame, width: PREVIEW_WIDTH, height: PREVIEW_HEIGHT, stride: PREVIEW_WIDTH, format: 'YUV420', colorSpace: PREVIEW_COLOR_SPACE });
 }
