@@ -17,6 +17,28 @@ t.test('the addon compiles, loads and reports the cameras (none on this machine)
   t.throws(() => new addon.CameraSession('/base/soc/i2c0mux/i2c@1/imx708@1a'), /no camera with id/);
 });
 
+t.test('the camera manager is stopped when unused and started again when needed', { skip: hasLibcamera ? false : 'libcamera-dev not installed' }, async (t) => {
+  const load = loadLibcameraAddon();
+  if (!load.addon) return t.fail(load.reason);
+  const { addon } = load;
+  // Each listing and each failed open starts the manager and stops it again (one manager per
+  // process at a time in libcamera: a leaked one would make the next start fail).
+  for (let i = 0; i < 3; i++) {
+    t.same(addon.listCameras(), []);
+    t.throws(() => new addon.CameraSession('/base/sim'), /no camera with id \/base\/sim/);
+  }
+  t.throws(() => new (addon.CameraSession as unknown as new () => unknown)(), /CameraSession\(id: string\)/, 'a clear error for a missing id');
+});
+
+t.test('a process that used the addon exits cleanly (the manager is stopped at exit)', { skip: hasLibcamera ? false : 'libcamera-dev not installed' }, async (t) => {
+  const addonPath = new URL('../../native/libcamera/build/Release/cabine_libcamera.node', import.meta.url).pathname;
+  const script = `const a = require(${JSON.stringify(addonPath)}); a.listCameras(); try { new a.CameraSession('x'); } catch {} a.listCameras(); console.log('listed');`;
+  const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, LIBCAMERA_LOG_LEVELS: '*:ERROR' } });
+  t.equal(run.signal, null, `no crash at exit ${run.stderr}`);
+  t.equal(run.status, 0);
+  t.match(run.stdout, /listed/);
+});
+
 // Forward BT.601 transforms, to make frames as a camera would deliver them.
 function rgbToYcc(r: number, g: number, b: number, limited: boolean): [number, number, number] {
   const y = 0.299 * r + 0.587 * g + 0.114 * b;

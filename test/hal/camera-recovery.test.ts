@@ -11,8 +11,8 @@ import { silentLogger } from '../../src/log.ts';
 const config = { ...loadConfig({ env: {} }).camera, stillWidth: 64, stillHeight: 48 };
 
 /** A libcamera stand-in; `script` decides the outcome of each capture, in order, then `then`. */
-function simulatedAddon(script: ('ok' | 'error' | 'stall')[], then: 'ok' | 'error' = 'ok') {
-  const log = { opened: 0, closed: 0, captures: 0 };
+function simulatedAddon(script: ('ok' | 'error' | 'stall' | 'slow')[], then: 'ok' | 'error' = 'ok') {
+  const log = { opened: 0, closed: 0, captures: 0, events: [] as string[] };
   const frame = (req: StreamRequest): LibcameraFrame => {
     // Limited-range mid grey: Y 126, U V 128.
     const data = Buffer.alloc(req.width * req.height * 1.5, 128);
@@ -22,6 +22,8 @@ function simulatedAddon(script: ('ok' | 'error' | 'stall')[], then: 'ok' | 'erro
   class Session implements LibcameraSession {
     private streams: Record<string, StreamRequest> = {};
     private open = true;
+    // Like the addon: closing settles the requests in flight as cancelled.
+    private readonly waiting = new Set<(err: Error) => void>();
     constructor() {
       log.opened++;
     }
@@ -36,13 +38,26 @@ function simulatedAddon(script: ('ok' | 'error' | 'stall')[], then: 'ok' | 'erro
     close() {
       this.open = false;
       log.closed++;
+      log.events.push('close');
+      for (const reject of this.waiting) reject(new Error('capture cancelled: the camera was stopped'));
+      this.waiting.clear();
     }
     capture(stream: 'preview' | 'still'): Promise<LibcameraFrame> {
       if (!this.open) return Promise.reject(new Error('session closed'));
       const outcome = script[log.captures++] ?? then;
       if (outcome === 'error') return Promise.reject(new Error('request failed: -EIO'));
-      if (outcome === 'stall') return new Promise(() => undefined);
-      return Promise.resolve(frame(this.streams[stream]!));
+      if (outcome === 'stall') return new Promise((_, reject) => this.waiting.add(reject));
+      const f = frame(this.streams[stream]!);
+      if (outcome === 'slow') {
+        return new Promise((resolve, reject) => {
+          this.waiting.add(reject);
+          setTimeout(() => {
+            log.events.push(`${stream} delivered`);
+            resolve(f);
+          }, 300);
+        });
+      }
+      return Promise.resolve(f);
     }
   }
   const load: AddonLoad = { addon: { version: () => 'sim', listCameras: () => [{ id: '/base/sim', model: 'imx708', location: 'front', rotation: 0, pixelArraySize: { width: 4608, height: 2592 } }], CameraSession: Session } };
@@ -107,4 +122,18 @@ t.test('a camera that never comes back stays faulty, reopened with a growing bac
   await camera.stop();
   await new Promise((r) => setTimeout(r, 1500));
   t.equal(sim.log.captures, captures, 'stopped: no more probing');
+});
+
+t.test('stop waits for a capture in flight before it closes the camera', async (t) => {
+  const sim = simulatedAddon(['slow']);
+  const camera = new LibcameraCamera(config, silentLogger(), sim.load);
+  await camera.start();
+  const still = camera.capture();
+  await new Promise((r) => setTimeout(r, 20));
+  await camera.stop();
+  t.equal((await still).width, 64, "the customer's still completed");
+  t.same(sim.log.events, ['still delivered', 'close'], 'closed only after the frame was delivered');
+  await camera.stop();
+  t.equal(sim.log.closed, 1, 'stop is idempotent');
+  t.equal(camera.status().health, 'stopped');
 });

@@ -11,7 +11,9 @@
 #include <sys/mman.h>
 
 #include <cstring>
+#include <atomic>
 #include <deque>
+#include <set>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -22,10 +24,13 @@ using namespace libcamera;
 
 namespace {
 
+// One CameraManager per process, started on first use and stopped (destroyed) once nothing
+// uses it: no session open and no listing under way, and at the environment's exit.
 std::mutex managerMutex;
 std::unique_ptr<CameraManager> managerInstance;
+int managerUsers = 0;
 
-CameraManager *manager() {
+CameraManager *acquireManager() {
   std::lock_guard<std::mutex> lock(managerMutex);
   if (!managerInstance) {
     auto candidate = std::make_unique<CameraManager>();
@@ -33,7 +38,14 @@ CameraManager *manager() {
     if (ret < 0) throw std::runtime_error("libcamera CameraManager failed to start (" + std::to_string(ret) + ")");
     managerInstance = std::move(candidate);
   }
+  managerUsers++;
   return managerInstance.get();
+}
+
+void releaseManager() {
+  std::lock_guard<std::mutex> lock(managerMutex);
+  if (managerUsers > 0) managerUsers--;
+  if (managerUsers == 0) managerInstance.reset();  // ~CameraManager stops it
 }
 
 std::string locationName(int32_t location) {
@@ -69,14 +81,21 @@ Napi::Object describeCamera(Napi::Env env, const std::shared_ptr<Camera> &camera
 
 Napi::Value ListCameras(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
+  CameraManager *cm;
   try {
-    std::vector<std::shared_ptr<Camera>> cameras = manager()->cameras();
-    Napi::Array list = Napi::Array::New(env, cameras.size());
-    for (size_t i = 0; i < cameras.size(); i++) list.Set(i, describeCamera(env, cameras[i]));
-    return list;
+    cm = acquireManager();
   } catch (const std::exception &err) {
     throw Napi::Error::New(env, err.what());
   }
+  Napi::Array list;
+  {
+    // The cameras are dropped before the manager may stop.
+    std::vector<std::shared_ptr<Camera>> cameras = cm->cameras();
+    list = Napi::Array::New(env, cameras.size());
+    for (size_t i = 0; i < cameras.size(); i++) list.Set(i, describeCamera(env, cameras[i]));
+  }
+  releaseManager();
+  return list;
 }
 
 Napi::Value Version(const Napi::CallbackInfo &info) {
@@ -94,6 +113,22 @@ struct PendingCapture {
   std::string role;
 };
 
+// What a queued completion needs to know when it reaches the JavaScript thread: whether the
+// session still exists, and whether the request belongs to the current start (a stop settles
+// every request of its start itself; completions of it still queued are then ignored).
+struct SessionShared {
+  bool alive = true;                  // JavaScript thread only
+  std::atomic<uint64_t> generation{0};  // bumped at each stop
+};
+
+struct Completion {
+  Request *request;
+  uint64_t generation;
+};
+
+class CameraSession;
+std::set<CameraSession *> liveSessions;  // JavaScript thread only
+
 class CameraSession : public Napi::ObjectWrap<CameraSession> {
  public:
   static Napi::Function Init(Napi::Env env) {
@@ -107,22 +142,42 @@ class CameraSession : public Napi::ObjectWrap<CameraSession> {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "CameraSession(id: string)");
     std::string id = info[0].As<Napi::String>();
+    CameraManager *cm;
     try {
-      camera_ = manager()->get(id);
+      cm = acquireManager();
     } catch (const std::exception &err) {
       throw Napi::Error::New(env, err.what());
     }
-    if (!camera_) throw Napi::Error::New(env, "no camera with id " + id);
-    if (camera_->acquire() < 0) throw Napi::Error::New(env, "camera " + id + " is in use by another process");
+    holdsManager_ = true;
+    liveSessions.insert(this);
+    camera_ = cm->get(id);
+    if (!camera_) {
+      Release(false);
+      throw Napi::Error::New(env, "no camera with id " + id);
+    }
+    if (camera_->acquire() < 0) {
+      Release(false);
+      throw Napi::Error::New(env, "camera " + id + " is in use by another process");
+    }
     acquired_ = true;
   }
 
-  ~CameraSession() override { Release(); }
+  ~CameraSession() override {
+    shared_->alive = false;
+    Release(false);  // a finalizer cannot settle promises
+  }
+
+  /** At the environment's exit: every session released, then the manager stops. */
+  static void ReleaseAll() {
+    std::vector<CameraSession *> sessions(liveSessions.begin(), liveSessions.end());
+    for (CameraSession *session : sessions) session->Release(false);
+  }
 
  private:
   // configure({ preview: {width, height, format?}, still: {width, height, format?} | undefined })
   Napi::Value Configure(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
+    if (!camera_) throw Napi::Error::New(env, "the camera session is closed");
     if (started_) throw Napi::Error::New(env, "stop the camera before configuring it");
     Napi::Object options = info.Length() > 0 && info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env);
     StreamRoles roles;
@@ -201,6 +256,7 @@ class CameraSession : public Napi::ObjectWrap<CameraSession> {
 
   Napi::Value Start(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
+    if (!camera_) throw Napi::Error::New(env, "the camera session is closed");
     if (!config_) throw Napi::Error::New(env, "configure the camera first");
     if (started_) return env.Undefined();
     completions_ = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo &) {}), "cabine-libcamera", 0, 1);
@@ -252,9 +308,18 @@ class CameraSession : public Napi::ObjectWrap<CameraSession> {
     return deferred.Promise();
   }
 
-  // Runs on libcamera's thread: hand the request to the JavaScript thread.
+  // Runs on libcamera's thread: hand the request to the JavaScript thread, tagged with the
+  // start it belongs to. The session is reached only if it still exists then.
   void OnRequestCompleted(Request *request) {
-    completions_.BlockingCall(request, [this](Napi::Env env, Napi::Function, Request *done) { Deliver(env, done); });
+    auto *completion = new Completion{request, shared_->generation.load()};
+    std::shared_ptr<SessionShared> shared = shared_;
+    napi_status status = completions_.BlockingCall(completion, [shared, this](Napi::Env env, Napi::Function, Completion *done) {
+      std::unique_ptr<Completion> owned(done);
+      if (static_cast<napi_env>(env) == nullptr || !shared->alive) return;
+      if (owned->generation != shared->generation.load()) return;  // settled by its stop
+      Deliver(env, owned->request);
+    });
+    if (status != napi_ok) delete completion;
   }
 
   void Deliver(Napi::Env env, Request *request) {
@@ -345,19 +410,33 @@ class CameraSession : public Napi::ObjectWrap<CameraSession> {
   }
 
   Napi::Value Stop(const Napi::CallbackInfo &info) {
-    StopCamera();
+    StopCamera(true);
     return info.Env().Undefined();
   }
 
   Napi::Value Close(const Napi::CallbackInfo &info) {
-    Release();
+    Release(true);
     return info.Env().Undefined();
   }
 
-  void StopCamera() {
+  // Idempotent. camera->stop() returns once libcamera has completed every queued request
+  // (cancelled) and will touch none again: only then are the captures in flight settled (their
+  // buffers back to the free lists) and the requests freed. Their completions still queued for
+  // this thread belong to an old generation and are ignored.
+  void StopCamera(bool settle) {
     if (!started_) return;
-    camera_->stop();  // completes every queued request as cancelled, on this thread
+    camera_->stop();
     camera_->requestCompleted.disconnect(this, &CameraSession::OnRequestCompleted);
+    shared_->generation++;
+    for (auto &[request, pending] : pending_) {
+      for (const auto &[stream, buffer] : request->buffers()) free_[const_cast<Stream *>(stream)].push_back(buffer);
+      if (settle) {
+        Napi::HandleScope scope(pending.deferred.Env());
+        pending.deferred.Reject(Napi::Error::New(pending.deferred.Env(), "capture cancelled: the camera was stopped").Value());
+      }
+    }
+    pending_.clear();
+    requests_.clear();
     completions_.Release();
     started_ = false;
   }
@@ -370,17 +449,23 @@ class CameraSession : public Napi::ObjectWrap<CameraSession> {
     allocator_.reset();
   }
 
-  void Release() {
-    StopCamera();
+  // Idempotent: stop (requests settled and freed), then the buffers, the camera, the manager.
+  void Release(bool settle) {
+    StopCamera(settle);
     requests_.clear();
     FreeBuffers();
     config_.reset();
     if (acquired_ && camera_) camera_->release();
     acquired_ = false;
     camera_.reset();
+    liveSessions.erase(this);
+    if (holdsManager_) releaseManager();
+    holdsManager_ = false;
   }
 
   std::shared_ptr<Camera> camera_;
+  std::shared_ptr<SessionShared> shared_ = std::make_shared<SessionShared>();
+  bool holdsManager_ = false;
   bool acquired_ = false;
   bool started_ = false;
   std::unique_ptr<CameraConfiguration> config_;
@@ -396,7 +481,15 @@ class CameraSession : public Napi::ObjectWrap<CameraSession> {
   uint64_t nextCookie_ = 1;
 };
 
+void CleanupAtExit(void *) {
+  CameraSession::ReleaseAll();
+  std::lock_guard<std::mutex> lock(managerMutex);
+  managerUsers = 0;
+  managerInstance.reset();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  napi_add_env_cleanup_hook(env, CleanupAtExit, nullptr);
   exports.Set("listCameras", Napi::Function::New(env, ListCameras));
   exports.Set("version", Napi::Function::New(env, Version));
   exports.Set("CameraSession", CameraSession::Init(env));

@@ -49,6 +49,8 @@ export class LibcameraCamera extends BaseDevice implements CameraDevice {
   private stopped = true;
   private probeTimer: NodeJS.Timeout | undefined;
   private grabbing = 0;
+  /** Captures in flight: stop() lets them finish before the session is closed. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly config: Config['camera'],
@@ -95,6 +97,7 @@ export class LibcameraCamera extends BaseDevice implements CameraDevice {
   }
 
   private closeSession(): void {
+    this.inFlight.clear(); // the addon settles them as cancelled
     try {
       this.session?.close();
     } catch (err) {
@@ -126,6 +129,11 @@ export class LibcameraCamera extends BaseDevice implements CameraDevice {
     this.stopProbe();
     this.stopPreview();
     await this.reopening;
+    // A capture in flight (a customer's still) completes before the camera closes; one that
+    // hangs is cut short by its own timeout, and the addon settles it when the camera stops.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => (timer = setTimeout(r, CAPTURE_TIMEOUT_MS.still)))]);
+    clearTimeout(timer);
     this.closeSession();
     this.markStopped();
   }
@@ -140,8 +148,14 @@ export class LibcameraCamera extends BaseDevice implements CameraDevice {
     let timer: NodeJS.Timeout | undefined;
     this.grabbing++;
     try {
+      const request = session.capture(stream);
+      this.inFlight.add(request);
+      void request.then(
+        () => this.inFlight.delete(request),
+        () => this.inFlight.delete(request),
+      );
       const frame = await Promise.race([
-        session.capture(stream),
+        request,
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`no ${stream} frame within ${CAPTURE_TIMEOUT_MS[stream] / 1000} s`)), CAPTURE_TIMEOUT_MS[stream]);
         }),
