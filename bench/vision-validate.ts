@@ -1,7 +1,8 @@
 // Vision benchmark: validation latency of one 2028x1520 capture (goal ≤ 150 ms), plain and as
 // the booth's verdict (validateCapture: crop to 35x45, validate it, count faces on the capture), live-guidance
 // frames per second at 640x480 (goal ≥ 15), and RSS with every model loaded. Prints its figures.
-// Run: node --import tsx bench/vision-validate.ts
+// Run: node --import tsx bench/vision-validate.ts   (RUNS=N validations each, default 15; on an idle
+// machine for the goals: the load average is printed, 1/5/15 min, at the start and the end)
 import os from 'node:os';
 import sharp from 'sharp';
 import { boothCapture } from './vision-capture.ts';
@@ -9,6 +10,8 @@ import { silentLogger } from '../src/log.ts';
 import { createValidator } from '../src/vision/validator.ts';
 
 const rssMb = () => Math.round(process.memoryUsage().rss / 1e6);
+// The machine may be shared: its load at the start and at the end is printed beside the figures.
+const loadAtStart = os.loadavg().map((l) => Math.round(l * 10) / 10);
 const rss0 = rssMb();
 const validator = await createValidator({ logger: silentLogger() });
 const rssLoaded = rssMb();
@@ -63,7 +66,7 @@ console.log(JSON.stringify({
   validateMs: { median: Math.round(times[Math.floor(runs / 2)]!), min: Math.round(times[0]!), max: Math.round(times[runs - 1]!), cpuMedian: Math.round(cpu[Math.floor(runs / 2)]!), goal: 150, size: '2028x1520', runs },
   captureVerdictMs: { median: Math.round(capTimes[Math.floor(runs / 2)]!), min: Math.round(capTimes[0]!), max: Math.round(capTimes[runs - 1]!), cpuMedian: Math.round(capCpu[Math.floor(runs / 2)]!), goal: 150, size: '2028x1520', runs },
   previewFps: { fps: Math.round(fps * 10) / 10, cpuMsPerFrame: Math.round(frameCpuMs * 10) / 10, goal: 15, size: '640x480', frames },
-  loadAverage: os.loadavg().map((l) => Math.round(l * 10) / 10),
+  loadAverage: { start: loadAtStart, end: os.loadavg().map((l) => Math.round(l * 10) / 10) },
   cpus: os.cpus().length,
   rssMb: { start: rss0, modelsLoaded: rssLoaded, peak: rssPeak },
 }, null, 2));

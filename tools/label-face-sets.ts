@@ -1,7 +1,8 @@
 // Writes labels.csv (src/vision/real-sets.ts) for the public sets of debruine/webmorphR.stim
 // (CC BY 4.0) extracted under DIR (docs/vision.md, "Accuracy on real portraits"):
-//   inst/neutral_front  Face Research Lab London Set, neutral fronts: compliant; group = the
-//                       self-reported ethnicity of data-raw/london_info.csv
+//   inst/neutral_front  Face Research Lab London Set, neutral fronts: compliant (except the ones
+//                       listed in LONDON_FAULTS, seen by eye); group = the self-reported
+//                       ethnicity of data-raw/london_info.csv
 //   inst/smiling_front  the same 102 sitters smiling: fault "smile" (expression.neutral, or
 //                       mouth.closed where teeth show: both name it)
 //   inst/canada         40 young adults on a light pink plain backdrop, neutral: compliant
@@ -20,6 +21,17 @@ if (!dir || !existsSync(join(dir, 'inst'))) throw new Error('usage: tools/label-
 /** Canada sitters whose photo breaks a rule (looked at one by one): file → [fault, checks]. */
 const CANADA_FAULTS: Record<string, [string, string]> = { '024f.jpg': ['headband', 'headwear'], '053f.jpg': ['headband', 'headwear'] };
 
+/**
+ * London neutral fronts that break a rule although the set calls them neutral fronts (looked at
+ * one by one, docs/vision.md "Labels corrected"): sitter → [fault, checks], the reason beside.
+ */
+const LONDON_FAULTS: Record<string, [string, string]> = {
+  // The nose tip sits 18 px (of a 500 px wide view) to her right of the midpoint of her two
+  // ears, a fifth of the way from the face's middle to its edge: a turn of ≈ 9°, read
+  // 8.6°; her head is also bowed (pitch −10.6°).
+  '139': ['head-turned', 'head.pose'],
+};
+
 const jpgs = (sub: string) => (existsSync(join(dir, 'inst', sub)) ? readdirSync(join(dir, 'inst', sub)).filter((f) => f.endsWith('.jpg') && !f.startsWith('.')).sort() : []);
 const split = (n: number) => (n % 2 === 0 ? 'derive' : 'report');
 const ethnicity = new Map(
@@ -33,7 +45,8 @@ const ethnicity = new Map(
 const rows = ['file,fault,checks,group,split'];
 for (const f of jpgs('neutral_front')) {
   const id = f.slice(0, 3);
-  rows.push(`inst/neutral_front/${f},compliant,,${ethnicity.get(id) ?? '-'},${split(Number(id))}`);
+  const fault = LONDON_FAULTS[id];
+  rows.push(`inst/neutral_front/${f},${fault ? `${fault[0]},${fault[1]}` : 'compliant,'},${ethnicity.get(id) ?? '-'},${split(Number(id))}`);
 }
 for (const f of jpgs('smiling_front')) {
   const id = f.slice(0, 3);

@@ -75,17 +75,22 @@ export interface CheckContext {
   frame: PhotoFrame;
   /** The file had no colour (gray JPEG/PNG). */
   grayscaleSource: boolean;
+  /**
+   * The photographed part of the image, a convex polygon (a booth crop that reaches past the
+   * capture repeats its edge beyond it: crop.ts, LevelledWindow); undefined = all of it.
+   */
+  captured?: readonly Point[];
 }
 
 const r2 = (v: number) => Math.round(v * 100) / 100;
 const r3 = (v: number) => Math.round(v * 1000) / 1000;
 const stops = (a: number, b: number) => Math.abs(Math.log2(Math.max(1e-6, a) / Math.max(1e-6, b)));
 
-export function buildContext(image: RgbImage, analysis: ImageAnalysis, grayscaleSource = false): CheckContext {
+export function buildContext(image: RgbImage, analysis: ImageAnalysis, grayscaleSource = false, captured?: readonly Point[]): CheckContext {
   const faces = countedFaces(analysis);
   const face = faces[0];
   const head = face ? headExtent(face) : undefined;
-  return { image, analysis, face, head, frame: photoFrame(image.width, image.height, head), grayscaleSource };
+  return { image, analysis, face, head, frame: photoFrame(image.width, image.height, head), grayscaleSource, ...(captured ? { captured } : {}) };
 }
 
 /** Faces that count as people: confident, and not tiny next to the sitter. */
@@ -221,21 +226,37 @@ function frameGrid(ctx: CheckContext): Grid | undefined {
 }
 
 /**
- * Cells that are no picture: black (L* below NO_PICTURE_L, what no lit backdrop photographs as)
- * and connected to the frame's edge through black cells. That is the fill of a rotation (the
- * crop levels the eye line; an aligned portrait set's borders), or a frame reaching past the
- * capture: not the backdrop, so neither a pattern nor a shadow on it.
+ * Cells that are no picture: outside the photographed part of the image (a booth crop reaching
+ * past the capture repeats the capture's edge there: copies, not the backdrop), and black cells
+ * (L* below NO_PICTURE_L, what no lit backdrop photographs as) connected to the frame's edge
+ * through black cells (an aligned portrait set's borders, a scanned photo's). Neither is the
+ * backdrop, so neither a pattern nor a shadow on it.
  */
 const NO_PICTURE_L = 3;
-function outsidePicture(grid: Grid): Uint8Array {
-  const { w, h, L } = grid;
+function outsidePicture(grid: Grid, captured: readonly Point[] | undefined): Uint8Array {
+  const { w, h, L, cell, x0, y0 } = grid;
   const out = new Uint8Array(w * h);
+  if (captured) {
+    // A cell is photographed when its four corners are inside the capture's outline.
+    const inside = (px: number, py: number) => insideConvex(captured, px, py);
+    for (let gy = 0; gy < h; gy++) {
+      for (let gx = 0; gx < w; gx++) {
+        const ax = x0 + gx * cell;
+        const ay = y0 + gy * cell;
+        if (!(inside(ax, ay) && inside(ax + cell, ay) && inside(ax, ay + cell) && inside(ax + cell, ay + cell))) out[gy * w + gx] = 1;
+      }
+    }
+  }
   const stack: number[] = [];
   for (let x = 0; x < w; x++) stack.push(x, (h - 1) * w + x);
   for (let y = 0; y < h; y++) stack.push(y * w, y * w + w - 1);
+  const seen = new Uint8Array(w * h);
   while (stack.length) {
     const k = stack.pop()!;
-    if (out[k] || L[k]! >= NO_PICTURE_L) continue;
+    if (seen[k]) continue;
+    seen[k] = 1;
+    // Through cells already out (copies) or black.
+    if (!out[k] && L[k]! >= NO_PICTURE_L) continue;
     out[k] = 1;
     const x = k % w;
     if (x > 0) stack.push(k - 1);
@@ -244,6 +265,21 @@ function outsidePicture(grid: Grid): Uint8Array {
     if (k < (h - 1) * w) stack.push(k + w);
   }
   return out;
+}
+
+/** Whether (x, y) lies inside (or on) the convex polygon `poly` (either winding). */
+function insideConvex(poly: readonly Point[], x: number, y: number): boolean {
+  let sign = 0;
+  for (let i = 0; i < poly.length; i++) {
+    const a = poly[i]!;
+    const b = poly[(i + 1) % poly.length]!;
+    const cross = (b[0] - a[0]) * (y - a[1]) - (b[1] - a[1]) * (x - a[0]);
+    if (Math.abs(cross) < 1e-9) continue;
+    const s = Math.sign(cross);
+    if (sign === 0) sign = s;
+    else if (s !== sign) return false;
+  }
+  return true;
 }
 
 /** Whether the segmentation says "person" anywhere within `reach` pixels of image point p (5 samples: centre and 4 directions). */
@@ -283,7 +319,7 @@ function background(ctx: CheckContext, cache: Map<string, unknown>): Background 
   const grid = cached(cache, 'grid', () => frameGrid(ctx));
   if (!grid) return undefined;
   const { w, h, cell, x0, y0 } = grid;
-  const outside = cached(cache, 'outside', () => outsidePicture(grid));
+  const outside = cached(cache, 'outside', () => outsidePicture(grid, ctx.captured));
   const ff = faceFrame(ctx.face);
   const chinF = toFace(ff, head.chin);
   const headH = head.height;
@@ -336,7 +372,7 @@ function visibleBackdrop(ctx: CheckContext, cache: Map<string, unknown>): Backgr
   const grid = cached(cache, 'grid', () => frameGrid(ctx));
   if (!grid) return undefined;
   const { w, h, cell, x0, y0 } = grid;
-  const outside = cached(cache, 'outside', () => outsidePicture(grid));
+  const outside = cached(cache, 'outside', () => outsidePicture(grid, ctx.captured));
   const reach = 0.02 * ctx.frame.height;
   const candidates: number[] = [];
   for (let gy = 0; gy < h; gy++) {
@@ -467,15 +503,19 @@ const CHECKS: Record<CheckId, Check> = {
     if (!ctx.face) return noFace('expression.neutral');
     const m = mouthShape(ctx.face);
     const emotion = ctx.face.emotion;
+    // A smile is the model's "happy"; its other classes (sad, angry, fear, surprise, disgust)
+    // are read on resting faces far more often (the model's between-people spread on neutral
+    // faces, see emotionOtherMax), so each has its own limit.
+    const happy = emotion?.happy ?? 0;
     let other = 0;
-    if (emotion) for (const [k, p] of Object.entries(emotion)) if (k !== 'neutral' && (p ?? 0) > other) other = p ?? 0;
+    if (emotion) for (const [k, p] of Object.entries(emotion)) if (k !== 'neutral' && k !== 'happy' && (p ?? 0) > other) other = p ?? 0;
     const liftOk = m.cornerLift <= LIMITS.smileLiftMax.value;
-    const emotionOk = other <= LIMITS.emotionNonNeutralMax.value;
+    const emotionOk = happy <= LIMITS.emotionHappyMax.value && other <= LIMITS.emotionOtherMax.value;
     return {
       id: 'expression.neutral',
       pass: liftOk && emotionOk,
-      value: emotion ? { cornerLift: r3(m.cornerLift), nonNeutral: r2(other) } : r3(m.cornerLift),
-      limit: emotion ? { cornerLift: LIMITS.smileLiftMax.value, nonNeutral: LIMITS.emotionNonNeutralMax.value } : LIMITS.smileLiftMax.value,
+      value: emotion ? { cornerLift: r3(m.cornerLift), happy: r2(happy), otherExpression: r2(other) } : r3(m.cornerLift),
+      limit: emotion ? { cornerLift: LIMITS.smileLiftMax.value, happy: LIMITS.emotionHappyMax.value, otherExpression: LIMITS.emotionOtherMax.value } : LIMITS.smileLiftMax.value,
       hint: liftOk && emotionOk ? null : HINTS.neutral,
     };
   },
@@ -543,7 +583,10 @@ const CHECKS: Record<CheckId, Check> = {
   'background.light': (ctx, cache) => {
     const bg = cached(cache, 'background', () => background(ctx, cache));
     if (!bg) return { id: 'background.light', pass: false, value: null, limit: LIMITS.backgroundMinL.value, hint: ctx.face ? HINTS.back : HINTS.noFace };
-    const l = percentile(bg.cells.map((k) => bg.L[k]!), 0.5);
+    // The backdrop's own lightness: the median of its brighter half, its lit part (as the
+    // cast-shadow check reads it): a lamp's fall-off and vignetting darken the frame's edges of
+    // a light backdrop without making it a dark one.
+    const l = percentile(bg.cells.map((k) => bg.L[k]!), 0.75);
     const pass = l >= LIMITS.backgroundMinL.value;
     return { id: 'background.light', pass, value: r2(l), limit: LIMITS.backgroundMinL.value, hint: pass ? null : HINTS.backgroundLight };
   },

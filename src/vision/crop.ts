@@ -2,7 +2,8 @@
 // (chin to crown) at 34 mm, the crown 3 mm under the top edge, centred on the face's midline;
 // written as the e-photo (600 dpi sRGB JPEG) and the print-size photo (300 dpi, for the board).
 // Where the window reaches past the capture (a customer sitting very close), the edge pixels
-// are repeated (the backdrop continues) rather than scaling the face away from 34 mm.
+// are repeated (the backdrop continues) rather than scaling the face away from 34 mm; the
+// checks know which pixels were photographed (LevelledWindow.captured).
 import sharp from 'sharp';
 import type { FaceAnalysis, Point, RgbImage } from './analysis.ts';
 import { faceFrame, headExtent } from './geometry.ts';
@@ -62,29 +63,66 @@ export function cropWindow(image: { width: number; height: number }, face: FaceA
   return { x, y, width, height, rotationDeg: rot };
 }
 
+/** The levelled window's pixels, and the outline of the capture in them. */
+export interface LevelledWindow extends RgbImage {
+  /**
+   * The capture's four corners in the window's pixels (a convex quadrilateral): pixels outside
+   * it were not photographed, they repeat the capture's edge. Checks of the backdrop look only
+   * inside (checks.ts, `outsidePicture`).
+   */
+  captured: Point[];
+}
+
 /**
  * The 35x45 window's pixels at the image's own resolution, levelled (rotated by the window's
- * rotation) with the edges repeated where the window leaves the image: the pixels the e-photo
- * and the print are resampled from.
+ * rotation about the image centre, as rotatePoint maps points), bilinear; where the window
+ * leaves the capture the capture's edge pixels are repeated (the backdrop continues: no black
+ * wedge of no picture in the delivered photo). The pixels the e-photo and the print are
+ * resampled from. In JS: one pass over the window's pixels, cheaper than rotating the whole
+ * capture with libvips and cutting the window out.
  */
-export async function levelledWindow(image: RgbImage, window: CroppedPhoto['window']): Promise<RgbImage> {
-  const { x, y, width, height, rotationDeg: rot } = window;
-  const rotated = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-    .rotate(rot, { background: { r: 0, g: 0, b: 0 } })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  // Pad by repeating the edges where the window leaves the image.
-  const left = Math.max(0, -x);
-  const top = Math.max(0, -y);
-  const right = Math.max(0, x + width - rotated.info.width);
-  const bottom = Math.max(0, y + height - rotated.info.height);
-  let pipeline = sharp(rotated.data, { raw: { width: rotated.info.width, height: rotated.info.height, channels: 3 } });
-  if (left || top || right || bottom) {
-    const padded = await pipeline.extend({ left, top, right, bottom, extendWith: 'copy' }).raw().toBuffer({ resolveWithObject: true });
-    pipeline = sharp(padded.data, { raw: { width: padded.info.width, height: padded.info.height, channels: 3 } });
+export function levelledWindow(image: RgbImage, window: CroppedPhoto['window']): LevelledWindow {
+  const { x, y, width, height, rotationDeg } = window;
+  const { width: w, height: h, data } = image;
+  const a = (rotationDeg * Math.PI) / 180;
+  const cos = Math.cos(a);
+  const sin = Math.sin(a);
+  const nw = Math.abs(w * cos) + Math.abs(h * sin);
+  const nh = Math.abs(w * sin) + Math.abs(h * cos);
+  // Window pixel (u, v) → levelled point q = (x + u + 0.5, y + v + 0.5) → capture point
+  // p = Rᵀ(q − c') + c, the inverse of rotatePoint; sampled at p − 0.5 (pixel centres).
+  const toCapture = (qx: number, qy: number): Point => {
+    const dx = qx - nw / 2;
+    const dy = qy - nh / 2;
+    return [dx * cos + dy * sin + w / 2, -dx * sin + dy * cos + h / 2];
+  };
+  const out = Buffer.alloc(width * height * 3);
+  const clampX = (v: number) => (v < 0 ? 0 : v > w - 1 ? w - 1 : v);
+  const clampY = (v: number) => (v < 0 ? 0 : v > h - 1 ? h - 1 : v);
+  for (let v = 0; v < height; v++) {
+    const [rx, ry] = toCapture(x + 0.5, y + v + 0.5);
+    for (let u = 0; u < width; u++) {
+      const sx = clampX(rx + u * cos - 0.5);
+      const sy = clampY(ry - u * sin - 0.5);
+      const x0 = Math.min(w - 2, Math.floor(sx));
+      const y0 = Math.min(h - 2, Math.floor(sy));
+      const fx = sx - x0;
+      const fy = sy - y0;
+      const i = (y0 * w + x0) * 3;
+      const j = i + w * 3;
+      const o = (v * width + u) * 3;
+      for (let c = 0; c < 3; c++) {
+        const top = data[i + c]! + fx * (data[i + 3 + c]! - data[i + c]!);
+        const bottom = data[j + c]! + fx * (data[j + 3 + c]! - data[j + c]!);
+        out[o + c] = Math.round(top + fy * (bottom - top));
+      }
+    }
   }
-  const out = await pipeline.extract({ left: x + left, top: y + top, width, height }).raw().toBuffer({ resolveWithObject: true });
-  return { data: out.data, width: out.info.width, height: out.info.height };
+  const corner = (p: Point): Point => {
+    const r = rotatePoint(p, w, h, rotationDeg).p;
+    return [r[0] - x, r[1] - y];
+  };
+  return { data: out, width, height, captured: [corner([0, 0]), corner([w, 0]), corner([w, h]), corner([0, h])] };
 }
 
 /** The face found on `image`, in the coordinates of the levelled `window` (levelledWindow's pixels). */
@@ -111,7 +149,7 @@ export function faceInWindow(face: FaceAnalysis, image: { width: number; height:
 export async function cropToPhoto(image: RgbImage, face: FaceAnalysis, options: { quality?: number } = {}): Promise<CroppedPhoto> {
   const quality = options.quality ?? 95;
   const win = cropWindow(image, face);
-  const window = await levelledWindow(image, win);
+  const window = levelledWindow(image, win);
   const out = (dpi: number) =>
     sharp(window.data, { raw: { width: window.width, height: window.height, channels: 3 } })
       .resize({ width: pixelsFor(PHOTO.widthMm, dpi), height: pixelsFor(PHOTO.heightMm, dpi), fit: 'fill', kernel: 'lanczos3' })

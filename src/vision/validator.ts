@@ -76,12 +76,12 @@ export function createValidatorWith({ analyser, logger }: ValidatorDeps): Valida
       // (crop() makes the 600 dpi JPEG of the same window). The face is followed into the
       // window by FaceMesh from its mapped landmarks: no second detector pass.
       const window = cropWindow(image, people[0]);
-      const photo = await levelledWindow(image, window);
+      const photo = levelledWindow(image, window);
       options.signal?.throwIfAborted();
       const photoAnalysis = await analyser.analyse(photo, { track: [faceInWindow(people[0], image, window)] });
       options.signal?.throwIfAborted();
       const n = people.length;
-      const checks = runChecks(buildContext(photo, photoAnalysis, image.grayscaleSource)).map((c) =>
+      const checks = runChecks(buildContext(photo, photoAnalysis, image.grayscaleSource, photo.captured)).map((c) =>
         c.id === 'face.count' ? { ...c, pass: n === 1, value: n, hint: n > 1 ? HINTS.severalFaces : n === 1 ? null : HINTS.noFace } : c,
       );
       const report: ValidationReport = { ...(file ? { file } : {}), compliant: checks.every((c) => c.pass), checks, ms: 0 };

@@ -5,7 +5,7 @@
 //   38 mm (fails, "move back");
 // - eye line 50-70 % of the height (ISO/IEC 19794-5): moved to 65 % (passes) and 75 % (fails,
 //   "sit lower");
-// - yaw ±5° (ISO/IEC 19794-5): the head re-rendered turned by 3° (passes) and by 8° either way
+// - yaw (ISO/IEC 19794-5 ±5° ⊕ the measured spread, limits.ts): the head re-rendered turned by 3° (passes) and by 11° either way
 //   (fails, told which way to turn). No stored photo shows a slightly turned head, so the turn
 //   is made from the real mesh (test/vision/turn-head.ts).
 // The photo's own measurement is read first, and each transformation is computed from it, so
@@ -107,7 +107,7 @@ t.test('eye line (ISO/IEC 19794-5: 50-70 % from the bottom): a real photo at 65 
   t.same(outside.hint, HINTS.seatDown);
 });
 
-t.test('yaw (ISO/IEC 19794-5: ±5°): a real head turned by 3° passes, by 8° either way fails', async (t) => {
+t.test('yaw (ISO/IEC 19794-5 ±5° ⊕ measured spread): a real head turned by 3° passes, by 11° either way fails', async (t) => {
   // london-006 reads nearest to frontal of the fixtures (under 1°).
   const buf = photo('london-006.jpg');
   const { data, info } = await sharp(buf).removeAlpha().raw().toBuffer({ resolveWithObject: true });
@@ -124,14 +124,14 @@ t.test('yaw (ISO/IEC 19794-5: ±5°): a real head turned by 3° passes, by 8° e
   const small = await turned(3);
   t.equal(check(small, 'head.pose').pass, true, `turned 3° reads ${yawOf(small)}°: passes`);
   for (const [deg, hint] of [
-    [8, HINTS.turnRight],
-    [-8, HINTS.turnLeft],
+    [11, HINTS.turnRight],
+    [-11, HINTS.turnLeft],
   ] as const) {
     const r = await turned(deg);
     const read = yawOf(r) - original;
     // The re-render turns the face, not the outer hair and ears (held by the anchors), so the
     // model reads about three quarters of the commanded turn.
-    t.ok(Math.sign(read) === Math.sign(deg) && Math.abs(read) >= 5 && Math.abs(read) <= 10, `turned ${deg}°: the model reads ${read.toFixed(2)}° of turn`);
+    t.ok(Math.sign(read) === Math.sign(deg) && Math.abs(read) >= 7 && Math.abs(read) <= 14, `turned ${deg}°: the model reads ${read.toFixed(2)}° of turn`);
     t.equal(check(r, 'head.pose').pass, false, `turned ${deg}° fails`);
     t.same(check(r, 'head.pose').hint, hint);
   }
