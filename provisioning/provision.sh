@@ -204,8 +204,9 @@ openssl pkey -in "$R$DATA/keys/record-signing.pem" -pubout -out "$R$DATA/keys/re
 if [ ! -f "$R$DATA/keys/mqtt-client.key" ]; then
   openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:P-256 -out "$R$DATA/keys/mqtt-client.key"
 fi
-# The CSR names the booth; the fleet signs it with `cabine fleet enrol` and returns mqtt-client.crt.
-openssl req -new -key "$R$DATA/keys/mqtt-client.key" -subj "/CN=$BOOTH_ID/O=Cabine booth" -out "$R$DATA/keys/mqtt-client.csr"
+# The CSR names the booth, in exactly one CN (the only subject `cabine fleet enrol` signs); the
+# fleet returns mqtt-client.crt.
+openssl req -new -key "$R$DATA/keys/mqtt-client.key" -subj "/CN=$BOOTH_ID" -out "$R$DATA/keys/mqtt-client.csr"
 chmod 0600 "$R$DATA/keys/"*.key "$R$DATA/keys/record-signing.pem"
 
 # --- 6. configuration ------------------------------------------------------------------------------

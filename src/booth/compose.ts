@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createCodeRegistry } from '../codes/registry.ts';
 import { openLiveSettings, type LiveSettings } from '../config/live.ts';
 import type { Config } from '../config/schema.ts';
+import { controlGateFor } from '../console/gate.ts';
 import { createControlHandlers } from '../console/handlers.ts';
 import { controlSocketPath } from '../console/run.ts';
 import { openSalesSwitch } from '../console/sales.ts';
@@ -270,6 +271,7 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
       : createControlServer({
           socketPath: controlSocketPath(config),
           logger,
+          gate: controlGateFor(config, store, logger, (event) => fleetLink(fleet, config).publishEvent(event)),
           handlers: createControlHandlers({
             config,
             settings,

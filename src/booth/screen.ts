@@ -177,6 +177,11 @@ export function createScreenAdapter(options: ScreenAdapterOptions): ScreenSource
   const prepare = async (s: SessionSnapshot) => {
     if (s.step === 'idle' && s.lastSession && endedAt === 0) endedAt = now();
     if (s.step !== 'idle') endedAt = 0;
+    else {
+      // The session is over: its thumbnail and QR code are not kept in memory.
+      photoUrls.clear();
+      qrSvgs.clear();
+    }
     if (s.photoFile && !photoUrls.has(s.photoFile)) {
       const thumb = await sharp(await readFile(s.photoFile)).resize({ width: 300 }).jpeg({ quality: 80 }).toBuffer();
       photoUrls.clear();

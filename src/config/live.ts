@@ -42,7 +42,7 @@ export const LIVE_KEYS: readonly RegExp[] = [/^payment\.priceCents$/, /^session\
 /** Keys the overlay cannot hold, and why. */
 const NOT_SETTABLE: readonly { key: RegExp; reason: string }[] = [
   { key: /^data\.dir$/, reason: 'data.dir locates the settings overlay itself: change it in the config file' },
-  { key: /^console\.pinHash$/, reason: 'the PIN is set with `cabine console --set-pin`' },
+  { key: /^console\.pin(Hash|File)$/, reason: 'the PIN is set with `cabine console --set-pin`' },
 ];
 
 export const isLiveKey = (key: string): boolean => LIVE_KEYS.some((re) => re.test(key));

@@ -190,7 +190,8 @@ export const configSchema = z
       .prefault({}),
     console: z
       .object({
-        pinHash: z.string().optional().describe('scrypt hash of the technician PIN (set by `cabine console --set-pin`)'),
+        pinFile: z.string().optional().describe('File holding the scrypt hash of the technician PIN, readable by the booth user only (0600; default data.dir/console-pin.hash); written by `cabine console --set-pin`'),
+        pinHash: z.string().optional().describe('Deprecated: the PIN hash now lives in console.pinFile; a hash left here is moved there at the next start'),
         socket: z.string().optional().describe('Unix socket of the booth control API (default data.dir/cabine.sock)'),
         idleTimeoutSeconds: seconds(600, 'Console session idle timeout'),
         freeFailures: z.number().int().min(1).max(20).default(3).describe('Wrong PINs allowed before the console locks'),

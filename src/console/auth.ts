@@ -37,9 +37,9 @@ const HASH_RE = /^scrypt\$(\d{1,7})\$(\d{1,3})\$(\d{1,3})\$([A-Za-z0-9+/=]{16,})
 /** Throws a clear message when the stored hash is not one `hashPin` writes. */
 export function checkPinHash(hash: string): void {
   const m = HASH_RE.exec(hash);
-  if (!m) throw new Error('console.pinHash is not a PIN hash written by `cabine console --set-pin`');
+  if (!m) throw new Error('the stored PIN is not a PIN hash written by `cabine console --set-pin`');
   const N = Number(m[1]);
-  if (N < 2 || (N & (N - 1)) !== 0) throw new Error('console.pinHash: scrypt N must be a power of two');
+  if (N < 2 || (N & (N - 1)) !== 0) throw new Error('the stored PIN hash: scrypt N must be a power of two');
 }
 
 /** Whether `pin` matches `hash`; the comparison takes the same time whatever the PIN. */

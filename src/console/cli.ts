@@ -25,7 +25,7 @@ export function registerConsoleCommands(program: Command): void {
     .option('--baud <n>', 'serial speed (8N1)', '115200')
     .option('-c, --config <file>', 'the booth\'s config file (YAML or JSON)')
     .option('--sim', 'simulated booth settings (as `start --sim`)')
-    .option('--set-pin', 'read a new technician PIN twice from stdin and store its hash in --config')
+    .option('--set-pin', 'read a new technician PIN twice from stdin and store its hash in the PIN file (console.pinFile, 0600)')
     .option('--color', 'use colours')
     .option('--no-color', 'never use colours')
     .option('--term <type>', 'terminal type of the technician\'s terminal (vt100, xterm...)')
@@ -34,7 +34,7 @@ export function registerConsoleCommands(program: Command): void {
     .action(async (opts: ConsoleCliOptions) => {
       if (opts.setPin) {
         const { setPin } = await import('./pin.ts');
-        process.stdout.write((await setPin(opts.config)) + '\n');
+        process.stdout.write((await setPin(configFromOptions(opts), opts.config)) + '\n');
         return;
       }
       const config = configFromOptions(opts);

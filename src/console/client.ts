@@ -1,6 +1,7 @@
 // The console side of the control socket: typed requests with a timeout, live subscriptions,
 // and every answer validated before the console shows it. Connects lazily and again after
-// the booth restarts, so a console left open survives `restart`.
+// the booth restarts; the session the booth granted at login (a token, kept in memory only)
+// is resumed on the new connection, so a console left open survives `restart`.
 import { createConnection, type Socket } from 'node:net';
 import type { z } from 'zod';
 import { LineSplitter } from './lines.ts';
@@ -9,17 +10,23 @@ import {
   MAX_MESSAGE_BYTES,
   methods,
   serverMessageSchema,
+  sessionMethods,
   subscribeResultSchema,
   topics,
   type MethodName,
   type MethodParamsInput,
   type MethodResult,
+  type SessionMethodName,
+  type SessionMethodParams,
+  type SessionMethodResult,
   type TopicEvent,
   type TopicInfo,
   type TopicName,
 } from './protocol.ts';
 
 export class BoothUnreachableError extends Error {}
+/** The booth no longer knows this console's session (expired while it was away): log in again. */
+export class SessionEndedError extends Error {}
 
 interface Pending {
   resolve(result: unknown): void;
@@ -42,6 +49,9 @@ export class ControlClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly listeners = new Map<number, (data: unknown) => void>();
+  /** The session granted at login, resumed on each new connection. */
+  private session: { token: string; port: string } | undefined;
+  private sessionLost = false;
 
   constructor(
     readonly socketPath: string,
@@ -56,9 +66,29 @@ export class ControlClient {
       const socket = createConnection(this.socketPath);
       const splitter = new LineSplitter(MAX_MESSAGE_BYTES, (line) => this.onLine(line), () => this.failAll(new Error('the booth sent an over-long message')));
       socket.once('connect', () => {
-        this.socket = socket;
-        this.connecting = undefined;
-        resolve(socket);
+        const session = this.session;
+        if (!session) {
+          this.socket = socket;
+          this.connecting = undefined;
+          resolve(socket);
+          return;
+        }
+        // A new connection (the booth restarted): resume the session before anything else.
+        this.exchange(socket, 'resume', { token: session.token, port: session.port })
+          .then((raw) => {
+            this.socket = socket;
+            this.connecting = undefined;
+            const resumed = sessionMethods.resume.result.safeParse(raw);
+            if (!resumed.success || !resumed.data.resumed) {
+              this.session = undefined;
+              this.sessionLost = true;
+            }
+            resolve(socket);
+          })
+          .catch((err: unknown) => {
+            this.connecting = undefined;
+            reject(err instanceof Error ? err : new Error(String(err)));
+          });
       });
       socket.on('data', (chunk: Buffer) => splitter.push(chunk));
       socket.on('error', (err: NodeJS.ErrnoException) => {
@@ -110,6 +140,14 @@ export class ControlClient {
 
   private async send(method: string, params: unknown): Promise<unknown> {
     const socket = await this.connect();
+    if (this.sessionLost && !Object.hasOwn(sessionMethods, method)) {
+      this.sessionLost = false;
+      throw new SessionEndedError('the booth ended this console session (it expired while the booth was away); log in again');
+    }
+    return this.exchange(socket, method, params);
+  }
+
+  private exchange(socket: Socket, method: string, params: unknown): Promise<unknown> {
     const id = this.nextId++;
     const timeoutMs = SLOW.has(method) ? this.slowTimeoutMs : this.timeoutMs;
     return new Promise<unknown>((resolve, reject) => {
@@ -120,6 +158,32 @@ export class ControlClient {
       this.pending.set(id, { resolve, reject, timer });
       socket.write(JSON.stringify({ id, method, params }) + '\n');
     });
+  }
+
+  /** Login, logout and the login state, answered by the booth's gate (validated too). */
+  async sessionRequest<M extends SessionMethodName>(method: M, params: SessionMethodParams<M>): Promise<SessionMethodResult<M>> {
+    const result = await this.send(method, params);
+    const checked = (sessionMethods[method].result as z.ZodType).safeParse(result);
+    if (!checked.success) throw new Error(`the booth answered an invalid ${method}: ${describeZodError(checked.error)}`);
+    return checked.data as SessionMethodResult<M>;
+  }
+
+  /** Sends the PIN; on success the booth's session token is kept (in memory) for reconnections. */
+  async login(pin: string, port: string): Promise<SessionMethodResult<'login'>> {
+    const result = await this.sessionRequest('login', { pin, port });
+    if (result.outcome === 'ok') {
+      this.session = { token: result.token, port };
+      this.sessionLost = false;
+    }
+    return result;
+  }
+
+  /** Ends the session on the booth (which records why); the token is forgotten either way. */
+  async logout(reason: 'logout' | 'idle-timeout' | 'disconnect'): Promise<void> {
+    const had = this.session !== undefined;
+    this.session = undefined;
+    this.sessionLost = false;
+    if (had) await this.sessionRequest('logout', { reason });
   }
 
   /** One request; the answer is validated against the protocol before it is returned. */

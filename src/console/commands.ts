@@ -326,7 +326,7 @@ export const commands: CommandSpec[] = [
       if (verb === 'set') {
         if (key === undefined || !rest.length) throw new UsageError('usage: config set KEY VALUE');
         const spec = findKey(key);
-        if (key === 'console.pinHash') throw new UsageError('the PIN is set with `cabine console --set-pin` on the booth, not with config set');
+        if (key === 'console.pinHash' || key === 'console.pinFile') throw new UsageError('the PIN is set with `cabine console --set-pin` on the booth, not with config set');
         const value = rest.join(' ');
         // Checked here first so a typo gets its answer even when the booth is down.
         const probe: Record<string, unknown> = {};
@@ -419,7 +419,7 @@ export function complete(line: string): [string[], string] {
   } else if (before[0] === 'config' && before.length === 2 && (before[1] === 'get' || before[1] === 'set')) {
     candidates = configKeys()
       .map((k) => k.path)
-      .filter((p) => p !== 'console.pinHash');
+      .filter((p) => p !== 'console.pinHash' && p !== 'console.pinFile');
   } else if (before.length === 1) {
     const subs: Record<string, string[]> = { light: ['on', 'off', 'level'], sales: ['on', 'off'], outbox: ['flush'], journal: ['tail'] };
     candidates = subs[before[0]!] ?? commands.filter((c) => c.words[0] === before[0] && c.words[1]).map((c) => c.words[1]!);

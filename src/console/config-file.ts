@@ -7,7 +7,7 @@ import { Document, parseDocument } from 'yaml';
 import { validateConfig } from '../config/load.ts';
 import { writeFileDurably } from '../store/files.ts';
 
-/** `mode`: the file's mode from now on (default: kept, or 0640 for a new file). */
+/** `value` undefined removes the key. `mode`: the file's mode from now on (default: kept, or 0640 for a new file). */
 export function writeConfigKey(file: string, key: string, value: unknown, mode?: number): void {
   const exists = existsSync(file);
   const text = exists ? readFileSync(file, 'utf8') : '';
@@ -15,7 +15,8 @@ export function writeConfigKey(file: string, key: string, value: unknown, mode?:
   if (doc.errors.length) throw new Error(`config file ${file} is not valid YAML/JSON: ${doc.errors[0]!.message}`);
   const current: unknown = doc.toJS();
   if (current !== null && (typeof current !== 'object' || Array.isArray(current))) throw new Error(`config file ${file} must hold a mapping of sections`);
-  doc.setIn(key.split('.'), value);
+  if (value === undefined) doc.deleteIn(key.split('.'));
+  else doc.setIn(key.split('.'), value);
   // The whole file must still be a valid config: never write a file the booth would refuse.
   validateConfig(doc.toJS(), `config file ${file}`);
   writeFileDurably(file, doc.toString(), mode ?? (exists ? statSync(file).mode & 0o777 : 0o640));

@@ -14,7 +14,6 @@ import type { StrokePoint, Stroke } from '../hal/touch/strokes.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/db.ts';
 import type {
-  AuditEvent,
   CashCollection,
   CoinEvent,
   ControlHandlers,
@@ -264,7 +263,7 @@ export function createControlHandlers(parts: BoothParts): ControlHandlers {
     async configSet({ key, value }) {
       const spec = configKeys().find((k) => k.path === key);
       if (!spec) throw new Error(`unknown config key "${key}"`);
-      if (key === 'console.pinHash') throw new Error('the PIN is set with `cabine console --set-pin`');
+      if (key === 'console.pinHash' || key === 'console.pinFile') throw new Error('the PIN is set with `cabine console --set-pin`');
       if (!settings) throw new Error('settings cannot be changed in this booth build');
       const report = settings.apply([{ key, value: parseKeyValue(spec, value) }], 'console config set');
       const refused = report.refused[0];
@@ -286,18 +285,6 @@ export function createControlHandlers(parts: BoothParts): ControlHandlers {
       const state = parts.sales.set(enabled, reason ?? (enabled ? null : 'technician: sales off'));
       parts.fleet?.publishEvent({ type: enabled ? 'sales.on' : 'sales.off', severity: enabled ? 'info' : 'warning', message: `sales ${enabled ? 'on' : 'off'} from the console${state.reason ? `: ${state.reason}` : ''}`, at: new Date().toISOString() });
       return state;
-    },
-    async audit(event: AuditEvent) {
-      if (!parts.fleet) return { published: false };
-      const severity = event.kind === 'locked-out' ? 'warning' : 'info';
-      const published = parts.fleet.publishEvent({
-        type: `console.${event.kind}`,
-        severity,
-        message: `console ${event.kind}${event.command ? `: ${event.command}` : ''}${event.detail ? ` (${event.detail})` : ''}`,
-        at: event.at,
-        data: { ...event },
-      });
-      return { published };
     },
   };
 }

@@ -1,10 +1,16 @@
 // `cabine console --set-pin`: reads the new PIN twice from stdin (hidden on a terminal) and
-// stores its scrypt hash as `console.pinHash` in the booth's config file (`--config`, the file
-// `cabine start` reads), edited in place with comments kept and replaced atomically.
+// stores its scrypt hash in the PIN file (`console.pinFile`, default data.dir/console-pin.hash),
+// mode 0600, replaced atomically; the booth reads it at each login, so it applies at once.
+// A hash left in the config file by an older release is removed from it.
+import { chownSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
-import { envNameOf } from '../config/load.ts';
+import { parseDocument } from 'yaml';
+import type { Config } from '../config/schema.ts';
+import { writeFileDurably } from '../store/files.ts';
 import { checkPinFormat, hashPin } from './auth.ts';
 import { writeConfigKey } from './config-file.ts';
+import { pinFileOf } from './gate.ts';
 
 /** Reads `count` lines from a non-terminal stream (provisioning pipes the PIN in). */
 async function readLines(input: NodeJS.ReadableStream, count: number): Promise<string[]> {
@@ -52,10 +58,20 @@ function readHidden(prompt: string): Promise<string> {
   });
 }
 
-export async function setPin(configFile: string | undefined): Promise<string> {
-  if (!configFile) {
-    throw new Error('--set-pin needs --config FILE: the booth\'s config file, where the PIN hash (console.pinHash) is kept');
+/** Removes a legacy `console.pinHash` from the config file; says what it did. */
+function removeLegacyHash(configFile: string | undefined): string {
+  if (!configFile || !existsSync(configFile)) return '';
+  const doc = parseDocument(readFileSync(configFile, 'utf8'));
+  if (!doc.hasIn(['console', 'pinHash'])) return '';
+  try {
+    writeConfigKey(configFile, 'console.pinHash', undefined);
+    return `; the old hash was removed from ${configFile}`;
+  } catch (err) {
+    return `; warning: remove console.pinHash from ${configFile} by hand (${(err as Error).message})`;
   }
+}
+
+export async function setPin(config: Config, configFile: string | undefined): Promise<string> {
   let first: string | undefined;
   let second: string | undefined;
   if (process.stdin.isTTY) {
@@ -68,10 +84,14 @@ export async function setPin(configFile: string | undefined): Promise<string> {
   checkPinFormat(first);
   if (first !== second) throw new Error('the two PINs differ; nothing changed');
   const hash = await hashPin(first);
-  // The hash allows an offline guess of a 6-digit PIN in well under a second per million tries
-  // at low scrypt cost: the file that holds it is made readable by its owner only (0600).
-  writeConfigKey(configFile, 'console.pinHash', hash, 0o600);
-  const env = envNameOf('console.pinHash');
-  const note = process.env[env] ? ` (warning: ${env} is set in the environment and wins over the file)` : '';
-  return `technician PIN set: hash stored as console.pinHash in ${configFile} (now mode 0600)${note}`;
+  // The hash allows an offline guess of a 6-to-12-digit PIN: its file is the booth user's only.
+  const file = pinFileOf(config);
+  writeFileDurably(file, hash + '\n', 0o600);
+  // Run as root (provisioning, sudo): the file goes to the owner of the folder it is in (the
+  // booth's user), or the booth could not read it.
+  if (process.getuid?.() === 0) {
+    const owner = statSync(dirname(file));
+    if (owner.uid !== 0) chownSync(file, owner.uid, owner.gid);
+  }
+  return `technician PIN set: hash stored in ${file} (mode 0600), in force at the next login${removeLegacyHash(configFile)}`;
 }

@@ -195,6 +195,41 @@ export const auditEventSchema = z.object({
 });
 export type AuditEvent = z.infer<typeof auditEventSchema>;
 
+export const loginStateSchema = z.object({
+  pinSet: z.boolean(),
+  /** Why the PIN file cannot be used (readable by others, not a PIN hash). */
+  problem: z.string().optional(),
+  failures: z.number().int().min(0),
+  lockedUntil: isoTime.nullable(),
+});
+export type LoginState = z.infer<typeof loginStateSchema>;
+
+export const loginResultSchema = z.discriminatedUnion('outcome', [
+  /** The token resumes this session on a new connection (after a booth restart). */
+  z.object({ outcome: z.literal('ok'), token: z.string() }),
+  z.object({ outcome: z.literal('wrong'), failures: z.number().int().min(1), lockedUntil: isoTime.nullable() }),
+  z.object({ outcome: z.literal('locked'), failures: z.number().int().min(0), lockedUntil: isoTime }),
+  z.object({ outcome: z.literal('no-pin'), detail: z.string() }),
+]);
+export type LoginResult = z.infer<typeof loginResultSchema>;
+
+/** The line a console runs on, as the audit names it (`/dev/ttyAMA0`, `stdio`). */
+const portName = z.string().min(1).max(64);
+
+/**
+ * What a connection may ask before it has proven the PIN (the booth answers nothing else
+ * then), and how it ends its session. The booth's gate (gate.ts) answers them, not handlers.
+ */
+export const sessionMethods = {
+  loginState: { params: z.object({}).strict(), result: loginStateSchema },
+  login: { params: z.object({ pin: z.string().max(64), port: portName }).strict(), result: loginResultSchema },
+  resume: { params: z.object({ token: z.string().max(128), port: portName }).strict(), result: z.object({ resumed: z.boolean() }) },
+  logout: { params: z.object({ reason: z.enum(['logout', 'idle-timeout', 'disconnect']) }).strict(), result: z.object({ ended: z.boolean() }) },
+} as const;
+export type SessionMethodName = keyof typeof sessionMethods;
+export type SessionMethodParams<M extends SessionMethodName> = z.input<(typeof sessionMethods)[M]['params']>;
+export type SessionMethodResult<M extends SessionMethodName> = z.output<(typeof sessionMethods)[M]['result']>;
+
 const none = z.object({}).strict();
 const forceable = z.object({ force: z.boolean().optional() }).strict();
 
@@ -220,7 +255,6 @@ export const methods = {
   network: { params: none, result: networkInfoSchema, disturbs: false },
   restart: { params: forceable, result: restartSchema, disturbs: true },
   sales: { params: z.object({ enabled: z.boolean().optional(), reason: z.string().max(200).optional() }).strict(), result: salesStateSchema, disturbs: false },
-  audit: { params: auditEventSchema, result: z.object({ published: z.boolean() }), disturbs: false },
 } as const;
 
 export type MethodName = keyof typeof methods;
@@ -287,8 +321,6 @@ export interface ControlHandlers {
   network(): Promise<NetworkInfo>;
   restart(): Promise<{ accepted: boolean; message: string }>;
   sales(params: { enabled?: boolean; reason?: string }): Promise<SalesState>;
-  /** Journals nothing (the console already did): sends the audit event to the fleet. */
-  audit(event: AuditEvent): Promise<{ published: boolean }>;
   /** Live topics: start streaming to `emit`; the returned function ends it. */
   watchCurtain(emit: (event: CurtainState) => void): Promise<{ info: CurtainState; stop: Unwatch }>;
   coinTest(emit: (event: CoinEvent) => void): Promise<{ info: TopicInfo<'coin'>; stop: Unwatch }>;

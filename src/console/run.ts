@@ -1,14 +1,11 @@
 // Running the console on a line: a serial device (reopened after a pulled cable, each time
-// with a fresh session that asks for the PIN) or stdin/stdout. The console keeps its audit
-// trail and lockout in the booth's database, so it works, and records, even when the booth
-// process is down.
+// with a fresh session that asks for the PIN) or stdin/stdout. The booth checks the PIN and
+// keeps the audit trail and the lockout: the console holds no secret and writes nothing; with
+// the booth down it says so and waits.
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
-import { openStore } from '../store/db.ts';
-import { openAuditLog } from './audit.ts';
-import { defaultLockoutPolicy, openLockout } from './auth.ts';
 import { ControlClient } from './client.ts';
 import { ConsoleSession, type SessionEnd } from './session.ts';
 import { terminalHasColour } from './terminal.ts';
@@ -47,20 +44,10 @@ function openSerial(path: string, baudRate: number): Promise<SerialPort> {
 export async function runConsole(options: RunConsoleOptions): Promise<void> {
   const { config, logger, signal } = options;
   const log = logger.child({ module: 'console' });
-  const store = openStore(config.data.dir);
-  const audit = openAuditLog(store);
-  const lockout = openLockout(store, {
-    ...defaultLockoutPolicy,
-    freeFailures: config.console.freeFailures,
-    baseSeconds: config.console.lockoutSeconds,
-  });
   const client = new ControlClient(controlSocketPath(config));
   const common = {
     boothId: config.booth.id,
     client,
-    audit,
-    lockout,
-    pinHash: config.console.pinHash,
     idleTimeoutMs: config.console.idleTimeoutSeconds * 1000,
     rows: options.rows ?? 24,
     columns: options.columns ?? 80,
@@ -117,6 +104,5 @@ export async function runConsole(options: RunConsoleOptions): Promise<void> {
     }
   } finally {
     client.close();
-    store.close();
   }
 }

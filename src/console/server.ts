@@ -1,24 +1,29 @@
 // The booth side of the control socket: a Unix socket server that validates each request,
-// refuses what would disturb a customer while a session runs (unless forced), calls the
-// booth's handlers, validates their answer and streams live topics. A malformed or hostile
-// client gets error answers, never a crash of the booth.
+// answers nothing but the login until the connection has proven the technician PIN (gate.ts),
+// writes each request and its outcome to the audit trail, refuses what would disturb a
+// customer while a session runs (unless forced), calls the booth's handlers, validates their
+// answer and streams live topics. A malformed or hostile client gets error answers, never a
+// crash of the booth.
 import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import type { z } from 'zod';
 import type { Logger } from '../log.ts';
+import type { ControlGate, Grant } from './gate.ts';
 import { LineSplitter } from './lines.ts';
 import {
   describeZodError,
   envelopeSchema,
   MAX_MESSAGE_BYTES,
   methods,
+  sessionMethods,
   subscribeParamsSchema,
   topics,
   unsubscribeParamsSchema,
   type ControlHandlers,
   type MethodName,
   type MethodParams,
+  type SessionMethodName,
   type TopicName,
   type Unwatch,
 } from './protocol.ts';
@@ -26,6 +31,8 @@ import {
 export interface ControlServerOptions {
   socketPath: string;
   handlers: ControlHandlers;
+  /** The PIN, the sessions it grants and the audit trail. */
+  gate: ControlGate;
   logger: Logger;
 }
 
@@ -42,6 +49,15 @@ const MAX_PENDING_EVENT_BYTES = 1024 * 1024;
 
 class RequestError extends Error {}
 
+/** At most one audit entry for requests refused before login, per this many ms (a flood cannot fill the disk). */
+const UNAUTHENTICATED_AUDIT_MS = 10_000;
+
+/** A request as the audit trail names it: the method and its parameters (`light on=true`). */
+function describeRequest(method: string, params: unknown): string {
+  const parts = params && typeof params === 'object' ? Object.entries(params as Record<string, unknown>).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`) : [];
+  return [method.slice(0, 64), ...parts].join(' ').slice(0, 300);
+}
+
 /** Whether something answers on the socket (a live booth) or it is a stale file. */
 function socketAlive(path: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -55,10 +71,13 @@ function socketAlive(path: string): Promise<boolean> {
 }
 
 export function createControlServer(options: ControlServerOptions): ControlServer {
-  const { socketPath, handlers } = options;
+  const { socketPath, handlers, gate } = options;
   const log = options.logger.child({ module: 'console-server' });
   const sockets = new Set<Socket>();
   let server: Server | undefined;
+  let stopping = false;
+  let lastUnauthenticatedAudit = 0;
+  let unauthenticatedSinceAudit = 0;
 
   const call: { [M in MethodName]: (p: MethodParams<M>) => Promise<unknown> } = {
     status: () => handlers.status(),
@@ -78,7 +97,6 @@ export function createControlServer(options: ControlServerOptions): ControlServe
     network: () => handlers.network(),
     restart: () => handlers.restart(),
     sales: (p) => handlers.sales({ ...(p.enabled !== undefined ? { enabled: p.enabled } : {}), ...(p.reason !== undefined ? { reason: p.reason } : {}) }),
-    audit: (p) => handlers.audit(p),
   };
 
   async function refuseIfCustomer(what: string, force: boolean | undefined): Promise<void> {
@@ -92,6 +110,7 @@ export function createControlServer(options: ControlServerOptions): ControlServe
   function serve(socket: Socket): void {
     sockets.add(socket);
     const subscriptions = new Map<number, Unwatch>();
+    let grant: Grant | undefined;
     let nextSubscription = 1;
     let droppedEvents = 0;
     const send = (message: unknown): void => {
@@ -133,6 +152,55 @@ export function createControlServer(options: ControlServerOptions): ControlServe
       return { subscription: id, info: info.data };
     };
 
+    const endSubscriptions = () => {
+      for (const [id, stop] of subscriptions) {
+        subscriptions.delete(id);
+        Promise.resolve()
+          .then(stop)
+          .catch((err: unknown) => log.error({ err }, 'ending a live test after the console left failed'));
+      }
+    };
+
+    /** Login, resume, logout and the login state: the only requests served before login. */
+    const session = async (name: SessionMethodName, rawParams: unknown): Promise<unknown> => {
+      const params = (sessionMethods[name].params as z.ZodType).safeParse(rawParams);
+      if (!params.success) throw new RequestError(`bad params for ${name}: ${describeZodError(params.error)}`);
+      const p = params.data as Record<string, string>;
+      switch (name) {
+        case 'loginState':
+          return gate.state();
+        case 'login': {
+          if (grant) throw new RequestError('already logged in on this connection');
+          const { result, grant: granted } = await gate.login(p.pin!, p.port!);
+          if (socket.destroyed) return result;
+          grant = granted;
+          return result;
+        }
+        case 'resume': {
+          if (grant) throw new RequestError('already logged in on this connection');
+          grant = gate.resume(p.token!, p.port!);
+          return { resumed: grant !== undefined };
+        }
+        case 'logout': {
+          if (!grant) return { ended: false };
+          endSubscriptions();
+          gate.end(grant, p.reason as 'logout' | 'idle-timeout' | 'disconnect');
+          grant = undefined;
+          return { ended: true };
+        }
+      }
+    };
+
+    const refuseUnauthenticated = (method: string): never => {
+      unauthenticatedSinceAudit++;
+      if (Date.now() - lastUnauthenticatedAudit >= UNAUTHENTICATED_AUDIT_MS) {
+        gate.record({ kind: 'command', port: 'socket', command: method.slice(0, 64), outcome: 'refused', detail: `not logged in (${unauthenticatedSinceAudit} such request(s) refused)` });
+        lastUnauthenticatedAudit = Date.now();
+        unauthenticatedSinceAudit = 0;
+      }
+      throw new RequestError('refused: not logged in (the technician PIN is asked first)');
+    };
+
     const unsubscribe = async (id: number): Promise<unknown> => {
       const stop = subscriptions.get(id);
       if (!stop) throw new RequestError(`no live subscription ${id}`);
@@ -158,8 +226,24 @@ export function createControlServer(options: ControlServerOptions): ControlServe
       }
       const { id, method } = envelope.data;
       const rawParams = envelope.data.params ?? {};
+      let audited: { command: string; grant: Grant } | undefined;
       try {
         let result: unknown;
+        if (Object.hasOwn(sessionMethods, method)) {
+          answer(id, { ok: true, result: await session(method as SessionMethodName, rawParams) });
+          return;
+        }
+        if (!grant) refuseUnauthenticated(method);
+        const current = grant!;
+        if (!gate.touch(current)) {
+          grant = undefined;
+          endSubscriptions();
+          gate.end(current, 'idle-timeout', 'session expired on the booth');
+          throw new RequestError('refused: the console session expired; log in again');
+        }
+        // Written by the booth before it acts, so even a request that hangs or kills it is on record.
+        audited = { command: describeRequest(method, rawParams), grant: current };
+        gate.record({ kind: 'command', port: current.port, command: audited.command, outcome: null, detail: 'started' });
         if (method === 'subscribe') {
           const params = subscribeParamsSchema.safeParse(rawParams);
           if (!params.success) throw new RequestError(`bad params for subscribe: ${describeZodError(params.error)}`);
@@ -185,10 +269,13 @@ export function createControlServer(options: ControlServerOptions): ControlServe
         } else {
           throw new RequestError(`unknown method "${method.slice(0, 64)}"`);
         }
+        if (audited) gate.record({ kind: 'command', port: audited.grant.port, command: audited.command, outcome: 'ok', detail: null });
         answer(id, { ok: true, result });
       } catch (err) {
         if (!(err instanceof RequestError)) log.warn({ err, method }, 'control request failed');
-        answer(id, { ok: false, error: (err as Error).message || String(err) });
+        const message = (err as Error).message || String(err);
+        if (audited) gate.record({ kind: 'command', port: audited.grant.port, command: audited.command, outcome: /^refused:/.test(message) ? 'refused' : 'error', detail: message.slice(0, 500) });
+        answer(id, { ok: false, error: message });
       }
     };
 
@@ -202,18 +289,17 @@ export function createControlServer(options: ControlServerOptions): ControlServe
     socket.on('close', () => {
       sockets.delete(socket);
       if (droppedEvents) log.warn({ droppedEvents }, 'live events dropped for a slow console');
-      for (const [id, stop] of subscriptions) {
-        subscriptions.delete(id);
-        Promise.resolve()
-          .then(stop)
-          .catch((err: unknown) => log.error({ err }, 'ending a live test after the console left failed'));
-      }
+      endSubscriptions();
+      // The console went away without logging out (killed, crashed): on record. Its session
+      // stays resumable until it expires (a booth restart closes connections too).
+      if (grant && !stopping) gate.record({ kind: 'disconnect', port: grant.port, command: null, outcome: 'ok', detail: 'connection closed without logout' });
     });
   }
 
   return {
     socketPath,
     async start() {
+      stopping = false;
       mkdirSync(dirname(socketPath), { recursive: true });
       if (existsSync(socketPath)) {
         // Only a stale socket is removed: a path that names any other file (a config, a
@@ -240,6 +326,7 @@ export function createControlServer(options: ControlServerOptions): ControlServe
       const srv = server;
       server = undefined;
       if (!srv) return;
+      stopping = true;
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => srv.close(() => resolve()));
       try {

@@ -1,17 +1,14 @@
-// One technician session on a terminal: the PIN (with lockout), then a readline prompt with
-// history and completion, commands run against the booth, long output paged, live tests
-// ended by a key, and an idle timeout. Every login, failure and command is written to the
-// audit log first and then forwarded to the booth (fleet event). The session ends on
-// logout, idle timeout or when the line goes away; the caller then starts a new one, which
-// asks for the PIN again.
+// One technician session on a terminal: the PIN (checked by the booth, with its lockout),
+// then a readline prompt with history and completion, commands run against the booth, long
+// output paged, live tests ended by a key, and an idle timeout. The booth writes the audit
+// trail of every login, failure and request itself (gate.ts); the console only tells it why
+// a session ended. The session ends on logout, idle timeout or when the line goes away; the
+// caller then starts a new one, which asks for the PIN again.
 import { createInterface, type Interface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../log.ts';
-import type { AuditLog } from './audit.ts';
-import { verifyPin, type Lockout } from './auth.ts';
-import { BoothUnreachableError, type ControlClient } from './client.ts';
+import { BoothUnreachableError, SessionEndedError, type ControlClient } from './client.ts';
 import { complete, helpLines, matchCommand, splitWords, UsageError, type CommandContext } from './commands.ts';
-import type { AuditEvent } from './protocol.ts';
 import { MAX_LINE_BYTES, Terminal } from './terminal.ts';
 
 export type SessionEnd = 'logout' | 'idle-timeout' | 'disconnect';
@@ -23,16 +20,12 @@ export interface ConsoleSessionOptions {
   port: string;
   boothId: string;
   client: ControlClient;
-  audit: AuditLog;
-  lockout: Lockout;
-  /** scrypt hash of the PIN; undefined: logins are refused, and the session says why. */
-  pinHash: string | undefined;
   idleTimeoutMs: number;
   colour: boolean;
   rows?: number;
   columns?: number;
   logger: Logger;
-  /** Wall clock for the lockout (ms). */
+  /** Wall clock (ms), to say how long a lockout lasts. */
   now?: () => number;
 }
 
@@ -46,8 +39,6 @@ export class ConsoleSession {
   private loggedIn = false;
   private endedWith: SessionEnd | undefined;
   private endWaiters = new Set<(end: SessionEnd) => void>();
-  private forwarding: Promise<void> | undefined;
-  private forwardAgain = false;
 
   constructor(private readonly options: ConsoleSessionOptions) {
     this.log = options.logger.child({ module: 'console', port: options.port });
@@ -77,9 +68,11 @@ export class ConsoleSession {
     }
     const end = this.endedWith ?? 'logout';
     if (this.idleTimer) clearTimeout(this.idleTimer);
-    if (this.loggedIn || end === 'disconnect') this.recordAudit({ kind: end === 'logout' ? 'logout' : end, command: null, outcome: 'ok', detail: this.loggedIn ? null : 'before login' });
+    if (this.loggedIn) {
+      // The booth records the end and forgets the session; unreachable, it expires there.
+      await this.options.client.logout(end).catch((err: unknown) => this.log.debug({ err }, 'logout not sent to the booth'));
+    }
     this.term.detach();
-    await this.forwarding;
     return end;
   }
 
@@ -105,45 +98,6 @@ export class ConsoleSession {
       this.term.writeLine('\nidle timeout: logged out');
       this.finish('idle-timeout');
     }, this.options.idleTimeoutMs);
-  }
-
-  // --- audit ------------------------------------------------------------------------------
-
-  private recordAudit(event: Omit<AuditEvent, 'at' | 'port'>): void {
-    try {
-      this.options.audit.record({ ...event, at: new Date(this.now()).toISOString(), port: this.options.port });
-    } catch (err) {
-      // A full disk must not lock the technician out of the booth they came to fix.
-      this.log.error({ err }, 'console audit not written');
-    }
-    this.forwardAudit();
-  }
-
-  /** Sends unforwarded audit entries to the booth (fleet events), in order, one at a time. */
-  private forwardAudit(): void {
-    if (this.forwarding) {
-      this.forwardAgain = true;
-      return;
-    }
-    this.forwarding = (async () => {
-      do {
-        this.forwardAgain = false;
-        for (const entry of this.options.audit.unforwarded(50)) {
-          const { id, ...event } = entry;
-          try {
-            await this.options.client.request('audit', event);
-            this.options.audit.markForwarded(id);
-          } catch (err) {
-            this.log.debug({ err }, 'audit entry not forwarded (booth unreachable); kept for later');
-            return;
-          }
-        }
-      } while (this.forwardAgain);
-    })()
-      .catch((err: unknown) => this.log.warn({ err }, 'audit forwarding failed'))
-      .finally(() => {
-        this.forwarding = undefined;
-      });
   }
 
   // --- login ------------------------------------------------------------------------------
@@ -200,53 +154,66 @@ export class ConsoleSession {
     });
   }
 
+  /** Says something and waits for Enter before the login is tried again; false if the session ended. */
+  private async pause(message: string): Promise<boolean> {
+    this.term.writeLine(message);
+    return this.waitEnter();
+  }
+
   private async login(): Promise<boolean> {
-    const { pinHash, lockout, boothId } = this.options;
+    const { client, boothId, port } = this.options;
     this.term.writeLine(`\nCabine technician console - booth ${boothId}`);
-    if (!pinHash) {
-      for (;;) {
-        this.term.writeLine('console login refused: no technician PIN is set on this booth.');
-        this.term.writeLine('Set one on the booth with `cabine console --set-pin` (provisioning does it).');
-        this.recordAudit({ kind: 'login-failed', command: null, outcome: 'refused', detail: 'no PIN set' });
-        if (!(await this.waitEnter())) return false;
-      }
-    }
     for (;;) {
-      const state = lockout.state(this.now());
+      // The booth checks the PIN and keeps the lockout: nothing is possible while it is down.
+      let state;
+      try {
+        state = await client.sessionRequest('loginState', {});
+      } catch (err) {
+        if (!(await this.pause(`${(err as Error).message}; press Enter to try again`))) return false;
+        continue;
+      }
+      if (!state.pinSet) {
+        const why = state.problem ?? 'no technician PIN is set on this booth.';
+        if (!(await this.pause(`console login refused: ${why}\nSet one on the booth with \`cabine console --set-pin\` (provisioning does it). Press Enter to try again`))) return false;
+        continue;
+      }
       if (state.lockedUntil !== null) {
-        const seconds = Math.ceil((state.lockedUntil - this.now()) / 1000);
-        this.term.writeLine(`locked after ${state.failures} wrong PINs: try again in ${seconds} s (press Enter)`);
-        if (!(await this.waitEnter())) return false;
+        const seconds = Math.max(1, Math.ceil((Date.parse(state.lockedUntil) - this.now()) / 1000));
+        if (!(await this.pause(`locked after ${state.failures} wrong PINs: try again in ${seconds} s (press Enter)`))) return false;
         continue;
       }
       const pin = await this.readSecret('PIN: ');
       if (pin === null) return false;
       if (pin === '') continue;
-      let good: boolean;
+      let result;
       try {
-        good = await verifyPin(pin, pinHash);
+        result = await client.login(pin, port);
       } catch (err) {
-        this.term.writeLine(`console login refused: ${(err as Error).message}`);
-        this.recordAudit({ kind: 'login-failed', command: null, outcome: 'refused', detail: (err as Error).message });
-        if (!(await this.waitEnter())) return false;
+        if (!(await this.pause(`${(err as Error).message}; press Enter to try again`))) return false;
         continue;
       }
-      if (this.endedWith) return false;
-      if (good) {
-        lockout.success();
-        this.loggedIn = true;
-        this.recordAudit({ kind: 'login', command: null, outcome: 'ok', detail: null });
-        this.resetIdle();
-        return true;
+      if (this.endedWith) {
+        if (result.outcome === 'ok') await client.logout('disconnect').catch(() => undefined);
+        return false;
       }
-      const after = lockout.failure(this.now());
-      this.recordAudit({ kind: 'login-failed', command: null, outcome: 'refused', detail: `wrong PIN (${after.failures} in a row)` });
-      if (after.lockedUntil !== null) {
-        const seconds = Math.ceil((after.lockedUntil - this.now()) / 1000);
-        this.recordAudit({ kind: 'locked-out', command: null, outcome: 'refused', detail: `${after.failures} wrong PINs, locked ${seconds} s` });
-        this.term.writeLine(`wrong PIN. Too many failures: locked for ${seconds} s`);
-      } else {
-        this.term.writeLine('wrong PIN');
+      switch (result.outcome) {
+        case 'ok':
+          this.loggedIn = true;
+          this.resetIdle();
+          return true;
+        case 'wrong':
+          if (result.lockedUntil !== null) {
+            const seconds = Math.max(1, Math.ceil((Date.parse(result.lockedUntil) - this.now()) / 1000));
+            this.term.writeLine(`wrong PIN. Too many failures: locked for ${seconds} s`);
+          } else {
+            this.term.writeLine('wrong PIN');
+          }
+          break;
+        case 'locked':
+          break; // the loop says for how long
+        case 'no-pin':
+          if (!(await this.pause(`console login refused: ${result.detail}; press Enter to try again`))) return false;
+          break;
       }
     }
   }
@@ -302,7 +269,6 @@ export class ConsoleSession {
   private async execute(rawLine: string): Promise<void> {
     if (rawLine === '\u0000overflow') {
       this.term.writeLine(`line too long (over ${MAX_LINE_BYTES} characters): ignored, nothing was run`);
-      this.recordAudit({ kind: 'command', command: null, outcome: 'refused', detail: 'over-long line ignored' });
       return;
     }
     // Whatever a noisy line left (U+FFFD from bad UTF-8, stray escape parts) is not a command.
@@ -313,7 +279,6 @@ export class ConsoleSession {
     const rest = words.filter((w) => w !== '--force');
     const head = rest[0]?.toLowerCase();
     if (head === 'logout' || head === 'exit' || head === 'quit') {
-      this.recordAudit({ kind: 'command', command: line, outcome: 'ok', detail: null });
       this.term.writeLine('bye');
       this.finish('logout');
       return;
@@ -325,11 +290,8 @@ export class ConsoleSession {
     const match = matchCommand(rest);
     if (!match) {
       this.term.writeLine(`unknown command "${line.slice(0, 40)}"; type help for the list`);
-      this.recordAudit({ kind: 'command', command: line, outcome: 'error', detail: 'unknown command' });
       return;
     }
-    // Journaled before it runs, so even a command that hangs or kills the booth is on record.
-    this.recordAudit({ kind: 'command', command: line, outcome: null, detail: 'started' });
     const lines: string[] = [];
     const ctx: CommandContext = {
       client: this.options.client,
@@ -341,14 +303,16 @@ export class ConsoleSession {
     };
     try {
       await match.spec.run(ctx);
-      this.recordAudit({ kind: 'command', command: line, outcome: 'ok', detail: null });
       await this.page(lines);
     } catch (err) {
       await this.page(lines);
       const message = (err as Error).message;
       const refused = /^refused:/.test(message);
-      this.term.writeLine(err instanceof UsageError || err instanceof BoothUnreachableError || refused ? message : `error: ${message}`);
-      this.recordAudit({ kind: 'command', command: line, outcome: refused ? 'refused' : 'error', detail: message.slice(0, 500) });
+      this.term.writeLine(err instanceof UsageError || err instanceof BoothUnreachableError || err instanceof SessionEndedError || refused ? message : `error: ${message}`);
+      if (err instanceof SessionEndedError || /^refused: (not logged in|the console session expired)/.test(message)) {
+        this.loggedIn = false;
+        this.finish('logout');
+      }
     }
   }
 

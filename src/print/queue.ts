@@ -267,8 +267,19 @@ export class PrintQueue {
 }
 
 /** A session id as a file and job-name part; ids that need changing get a hash so they stay distinct. */
-function safeName(s: string): string {
+/** A session id as file and job names carry it (boards/<name>.png, job cabine-<name>-<attempt>). */
+export function safeName(s: string): string {
   const safe = s.replace(/[^A-Za-z0-9._-]/g, '_');
   if (safe === s && s.length <= 80) return s;
   return `${safe.slice(0, 60)}-${createHash('sha256').update(s).digest('hex').slice(0, 12)}`;
+}
+
+/**
+ * The session (as `safeName` wrote it) whose board a simulated printer's job file holds
+ * (`job-000012-cabine-<session>-<attempt>.<ext>`), or undefined for any other file (a test page).
+ */
+export function printJobSession(file: string): string | undefined {
+  const m = /^job-\d+-cabine-(.+)-\d+\.(png|jpg|pdf)$/.exec(file);
+  if (!m || file.includes('-cabine-test-')) return undefined;
+  return m[1];
 }

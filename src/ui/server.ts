@@ -9,6 +9,7 @@ import type { Logger } from '../log.ts';
 import { direction, languageNames, messagesFor } from './i18n.ts';
 import { customerActionSchema, languages, type Language, type ScreenSource } from './screen.ts';
 import { originProblem } from './origin.ts';
+import { SessionAudience, withoutPersonalData } from './audience.ts';
 import type { VoicePrompts } from './voice.ts';
 
 export interface UiServerOptions {
@@ -46,6 +47,8 @@ export function createUiServer(options: UiServerOptions): UiServer {
   const log = options.logger.child({ module: 'ui' });
   const host = options.host ?? '127.0.0.1';
   const clients = new Set<WebSocket>();
+  // The customer's photo, signature and code go to the screen of their session only (audience.ts).
+  const audience = new SessionAudience<WebSocket>();
   let unsubscribe: (() => void) | undefined;
   let unsubscribePreview: (() => void) | undefined;
   let url = '';
@@ -84,7 +87,7 @@ export function createUiServer(options: UiServerOptions): UiServer {
       const wav = await options.voice.audio(voice[1] as Language, voice[2] ?? '');
       if (wav) return send(res, 200, 'audio/wav', wav);
     }
-    if (path === '/state') return send(res, 200, 'application/json', JSON.stringify(options.source.current()));
+    if (path === '/state') return send(res, 200, 'application/json', JSON.stringify(withoutPersonalData(options.source.current())));
     return send(res, 404, 'text/plain', 'not found');
   };
 
@@ -108,7 +111,7 @@ export function createUiServer(options: UiServerOptions): UiServer {
 
   wss.on('connection', (socket) => {
     clients.add(socket);
-    socket.send(JSON.stringify({ type: 'state', state: options.source.current() }));
+    socket.send(JSON.stringify({ type: 'state', state: audience.view(options.source.current(), socket) }));
     socket.on('message', (data, isBinary) => {
       if (isBinary) return;
       let parsed: unknown;
@@ -124,10 +127,15 @@ export function createUiServer(options: UiServerOptions): UiServer {
         return;
       }
       log.debug({ action: action.data }, 'customer action');
+      audience.acted(socket, action.data.type, options.source.current().screen);
       options.source.act(action.data);
     });
-    socket.on('close', () => clients.delete(socket));
-    socket.on('error', () => clients.delete(socket));
+    const leave = () => {
+      clients.delete(socket);
+      audience.left(socket);
+    };
+    socket.on('close', leave);
+    socket.on('error', leave);
   });
 
   return {
@@ -145,12 +153,15 @@ export function createUiServer(options: UiServerOptions): UiServer {
       const address = server.address() as AddressInfo;
       url = `http://${host}:${address.port}/`;
       unsubscribe = options.source.subscribe((state) => {
-        const message = JSON.stringify({ type: 'state', state });
-        for (const client of clients) if (client.readyState === client.OPEN) client.send(message);
+        audience.published(state, clients);
+        const forOwners = JSON.stringify({ type: 'state', state });
+        const forOthers = JSON.stringify({ type: 'state', state: withoutPersonalData(state) });
+        for (const client of clients) if (client.readyState === client.OPEN) client.send(audience.owns(client) ? forOwners : forOthers);
       });
       unsubscribePreview = options.source.subscribePreview?.((jpeg) => {
-        // Preview frames are dropped for a client that has not drained the previous ones.
-        for (const client of clients) if (client.readyState === client.OPEN && client.bufferedAmount < 512 * 1024) client.send(jpeg);
+        // The live preview is the customer's face: their session's screen only. Frames are
+        // dropped for a client that has not drained the previous ones.
+        for (const client of clients) if (audience.owns(client) && client.readyState === client.OPEN && client.bufferedAmount < 512 * 1024) client.send(jpeg);
       });
       log.info({ url }, 'customer screen');
     },

@@ -5,7 +5,7 @@
 // hands (coins, curtain, touches). Plus the serial plumbing: a socat pty pair and the
 // technician's "laptop" on one end of it, reading what the console writes.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import { buildBooth, type Booth } from '../../src/booth/compose.ts';
@@ -25,10 +25,16 @@ export async function until(what: string, check: () => boolean, ms = 30_000): Pr
   }
 }
 
-/** Writes the booth's config file (YAML, with a comment the console must keep). */
-export function writeBoothConfig(dir: string, pinHash: string, extra: string[] = []): { configFile: string; socketPath: string } {
+/**
+ * Writes the booth's config file (YAML, with a comment the console must keep) and its PIN
+ * file (data.dir/console-pin.hash, 0600, as `cabine console --set-pin` leaves it).
+ */
+export function writeBoothConfig(dir: string, pinHash: string, extra: string[] = []): { configFile: string; socketPath: string; pinFile: string } {
   const configFile = join(dir, 'config.yaml');
   const socketPath = join(dir, 'cabine.sock');
+  const pinFile = join(dir, 'data', 'console-pin.hash');
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  writeFileSync(pinFile, pinHash + '\n', { mode: 0o600 });
   writeFileSync(
     configFile,
     [
@@ -41,14 +47,13 @@ export function writeBoothConfig(dir: string, pinHash: string, extra: string[] =
       '  simulated: true',
       'console:',
       `  socket: ${socketPath}`,
-      `  pinHash: ${pinHash}`,
       '  freeFailures: 3',
       '  lockoutSeconds: 3',
       ...extra,
       '',
     ].join('\n'),
   );
-  return { configFile, socketPath };
+  return { configFile, socketPath, pinFile };
 }
 
 export interface RealBooth {

@@ -181,7 +181,7 @@ t.test('the console over a serial line against the simulated booth', async (t) =
   await run('cash collect', /collection cash-\S+ at .*: 2\.50 EUR[\s\S]*cash-box counters reset/);
   await run('counters', /cash box\s+0\.00 EUR since 20/);
   laptop.type('journal tail 8\r');
-  await laptop.expect(/console\s+command "cash collect" ok/);
+  await laptop.expect(/console\s+command "cashCollect" ok/);
   await laptop.expect(/TEST-01> /);
   await run('outbox', /outbox: \d+ record\(s\) waiting/);
   await run('outbox flush', /no fleet configured/);
@@ -278,8 +278,8 @@ t.test('the console over a serial line against the simulated booth', async (t) =
   t.equal(kinds.filter((k) => k === 'login').length, 2);
   t.ok(kinds.includes('disconnect'));
   t.ok(kinds.includes('logout'));
-  t.ok(rows.some((r) => r.kind === 'command' && r.command === 'coin test' && r.outcome === 'ok'));
-  t.ok(rows.some((r) => r.kind === 'command' && r.command === 'light on' && r.outcome === 'refused'));
+  t.ok(rows.some((r) => r.kind === 'command' && r.command === 'subscribe topic=coin' && r.outcome === 'ok'), 'the booth names what it was asked');
+  t.ok(rows.some((r) => r.kind === 'command' && r.command === 'light on=true' && r.outcome === 'refused'));
   t.notOk(rows.some((r) => (r.command ?? '').includes(PIN)), 'the PIN is never in the journal');
   t.ok(readdirSync(join(dir, 'data')).includes('booth.db'));
   t.equal(consoleErr.includes('Error'), false, `no error on the console's stderr: ${consoleErr.slice(0, 500)}`);

@@ -47,7 +47,7 @@ t.test('stdin/stdout mode: login, a command, the idle timeout, a killed console'
   t.equal(await idle.exited, 0, 'the stdio console ends with its session');
   const audit = real.booth.store.db.prepare('SELECT kind, command FROM console_audit ORDER BY id').all() as { kind: string; command: string | null }[];
   t.same(audit.map((a) => a.kind).filter((k) => k !== 'command'), ['login', 'idle-timeout'], 'login and idle timeout on record');
-  t.ok(audit.some((a) => a.kind === 'command' && a.command === 'sales'));
+  t.ok(audit.some((a) => a.kind === 'command' && a.command === 'sales'), 'the booth recorded the request');
 
   // A console killed during a coin test: its socket closes, the booth inhibits the acceptor.
   const killed = startConsole(configFile);

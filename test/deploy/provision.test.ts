@@ -46,7 +46,9 @@ function provision(root: string, ...args: string[]) {
 
 t.test('provisions a booth into a directory, idempotently', { skip: tools ? false : 'useradd/dtc/openssl/systemctl missing' }, async (t) => {
   const root = freshPiOs();
-  const first = provision(root, '--booth-id', 'PARIS-0042', '--fleet-url', 'mqtts://fleet.test:8883', '--operator-prefix', '9PMT');
+  const pinFile = join(root, 'pin.txt');
+  writeFileSync(pinFile, '482916\n');
+  const first = provision(root, '--booth-id', 'PARIS-0042', '--fleet-url', 'mqtts://fleet.test:8883', '--operator-prefix', '9PMT', '--pin-file', pinFile);
   t.equal(first.status, 0, first.stderr);
 
   // user and groups
@@ -67,7 +69,7 @@ t.test('provisions a booth into a directory, idempotently', { skip: tools ? fals
   t.equal(createPrivateKey(keyPem).asymmetricKeyType, 'ed25519');
   const csr = spawnSync('openssl', ['req', '-in', join(root, 'var/lib/cabine/keys/mqtt-client.csr'), '-noout', '-subject', '-verify'], { encoding: 'utf8' });
   t.equal(csr.status, 0, csr.stderr);
-  t.match(csr.stdout, /CN\s*=\s*PARIS-0042/);
+  t.match(csr.stdout, /^subject\s*=\s*CN\s*=\s*PARIS-0042\s*$/m, 'exactly one CN, the booth id: what `cabine fleet enrol` signs');
 
   // boot: overlay compiled, config fragment once, serial console taken off the kernel
   const bootConfig = readFileSync(join(root, 'boot/firmware/config.txt'), 'utf8');
@@ -104,6 +106,8 @@ t.test('provisions a booth into a directory, idempotently', { skip: tools ? fals
   t.equal(mode('var/lib/cabine'), '750');
   t.equal(mode('var/lib/cabine/keys'), '700');
   t.equal(mode('var/lib/cabine/keys/record-signing.pem'), '600');
+  t.equal(mode('var/lib/cabine/console-pin.hash'), '600', 'the technician PIN hash: the booth user only');
+  t.notMatch(readFileSync(join(root, 'etc/cabine/config.yaml'), 'utf8'), /pinHash/, 'not in the config');
   t.equal(mode('opt/cabine/bin/cabine.js').slice(-1) === '4' || mode('opt/cabine/bin/cabine.js').slice(-1) === '5', true, 'the app is not writable by others');
 
   // the updater's layout: /opt/cabine -> cabine-releases/current -> releases/<version>, fleet updates watched

@@ -12,6 +12,7 @@ import { silentLogger } from '../../src/log.ts';
 import { openStore } from '../../src/store/db.ts';
 import { freePort } from './helpers/broker.ts';
 import { recordingHooks, until } from './helpers/booth.ts';
+import { testCode } from './helpers/codes.ts';
 
 const bin = join(import.meta.dirname, '../../bin/cabine.js');
 const root = mkdtempSync(join(tmpdir(), 'cabine-fleetcli-'));
@@ -70,7 +71,7 @@ t.test('ingest, status, cmd, config, export', async (t) => {
     store.close();
   });
   for (let i = 0; i < 3; i++) {
-    fleet.enqueueRecord({ id: `cli-${i}`, type: 'session', data: { code: `9CABCLI${i}`, sessionId: `s${i}`, paidCents: 800, expires: '2027-05-01' }, files: { photo: Buffer.from([0xff, 0xd8, 0xff, i]) } });
+    fleet.enqueueRecord({ id: `cli-${i}`, type: 'session', data: { code: testCode(i), sessionId: `s${i}`, paidCents: 800, expires: '2027-05-01' }, files: { photo: Buffer.from([0xff, 0xd8, 0xff, i]) } });
   }
   fleet.start();
   const ingest = spawn(process.execPath, [bin, 'fleet', 'ingest', '--data', fleetData, ...link], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, CABINE_LOG_LEVEL: 'warn' } });
@@ -112,8 +113,8 @@ t.test('ingest, status, cmd, config, export', async (t) => {
   t.equal(csv.code, 0, csv.stderr);
   const lines = csv.stdout.trim().split('\n');
   t.equal(lines.length, 4);
-  t.match(lines[1], /^9CABCLI0,CLI-1,s0,cli-0,2027-05-01,800,/);
-  t.same([...readFileSync(join(files, '9CABCLI2-photo.jpg'))], [0xff, 0xd8, 0xff, 2]);
+  t.match(lines[1], new RegExp(`^${testCode(0)},CLI-1,s0,cli-0,2027-05-01,800,`));
+  t.same([...readFileSync(join(files, `${testCode(2)}-photo.jpg`))], [0xff, 0xd8, 0xff, 2]);
   const bad = await cabine(['fleet', 'export', '--data', fleetData, '--format', 'xml']);
   t.equal(bad.code, 1);
 });

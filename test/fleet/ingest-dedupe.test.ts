@@ -15,6 +15,7 @@ import { topics } from '../../src/fleet/topics.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startBroker } from './helpers/broker.ts';
 import { tempFleetDb, until } from './helpers/booth.ts';
+import { testCode } from './helpers/codes.ts';
 
 const keyDir = mkdtempSync(join(tmpdir(), 'cabine-dedupe-'));
 t.teardown(() => rmSync(keyDir, { recursive: true, force: true }));
@@ -66,7 +67,7 @@ t.test('a resent duplicate is acked without a verify call; new and foreign ones 
   raw.on('message', (topic, payload) => acks.push(`${topic.split('/')[2]}:${(JSON.parse(payload.toString()) as { ids: string[] }).ids.join(',')}`));
   await raw.subscribeAsync(topics.recordsAck('+'), { qos: 1 });
 
-  const r1 = sealRecord({ id: 'dd-r1', type: 'session', data: { code: 'DDCODE1', paidCents: 800 } }, 'DD-1', key);
+  const r1 = sealRecord({ id: 'dd-r1', type: 'session', data: { code: testCode(1), paidCents: 800 } }, 'DD-1', key);
   await raw.publishAsync(topics.records('DD-1'), r1, { qos: 1 });
   await until('first delivery acked', () => acks.length === 1);
   t.same(verified, ['DD-1'], 'the first delivery is verified');

@@ -11,6 +11,7 @@ import { decideConfig } from '../../src/fleet/parts/config.ts';
 import { openEnvelope, parseEnvelope, sealRecord, sessionRecordInput } from '../../src/fleet/records.ts';
 import { loadOrCreateSigningKey, signBytes } from '../../src/fleet/signing.ts';
 import { topicMatches } from '../../src/fleet/topics.ts';
+import { testCode } from './helpers/codes.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cabine-records-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,7 +29,7 @@ t.test('the signing key is created once, private (0600), and reloaded identical'
 
 t.test('a sealed record opens with the booth key and nothing else', async (t) => {
   const photo = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.alloc(1000, 3)]);
-  const sealed = sealRecord({ id: 'r-1', type: 'session', data: { code: 'ABC', paidCents: 800 }, files: { photo } }, 'B-1', key);
+  const sealed = sealRecord({ id: 'r-1', type: 'session', data: { code: testCode(1), paidCents: 800 }, files: { photo } }, 'B-1', key);
   const env = parseEnvelope(sealed);
   if (!env.ok) throw new Error(env.reason);
   const opened = openEnvelope(env.envelope, 'B-1', key.publicKey);
@@ -36,7 +37,7 @@ t.test('a sealed record opens with the booth key and nothing else', async (t) =>
   if (opened.ok) {
     t.equal(opened.record.files.photo?.mime, 'image/jpeg');
     t.ok(opened.files.photo?.equals(photo));
-    t.same(opened.record.data, { code: 'ABC', paidCents: 800 });
+    t.same(opened.record.data, { code: testCode(1), paidCents: 800 });
   }
   const other = generateKeyPairSync('ed25519').publicKey;
   t.match(openEnvelope(env.envelope, 'B-1', other), { ok: false, reason: /signature/ });
@@ -66,14 +67,14 @@ t.test('a session record carries its data and embeds photo and signature', async
     type: 'session',
     sessionId: 'x',
     product: 'ephoto',
-    code: 'CODE',
+    code: testCode(2),
     photoFile: join(dir, 'p.jpg'),
     signatureFile: join(dir, 's.png'),
     boardFile: join(dir, 'board.png'),
     paidCents: 800,
     completedAt: '2026-11-23T10:00:00.000Z',
   });
-  t.same(input.data, { sessionId: 'x', product: 'ephoto', code: 'CODE', paidCents: 800, completedAt: '2026-11-23T10:00:00.000Z' });
+  t.same(input.data, { sessionId: 'x', product: 'ephoto', code: testCode(2), paidCents: 800, completedAt: '2026-11-23T10:00:00.000Z' });
   t.same(Object.keys(input.files ?? {}), ['photo', 'signature']);
   t.equal(input.at, '2026-11-23T10:00:00.000Z');
 });

@@ -16,6 +16,7 @@ import { topics } from '../../src/fleet/topics.ts';
 import { startBroker } from './helpers/broker.ts';
 import { makeBooth, startIngest, until } from './helpers/booth.ts';
 import { startPostgres } from './helpers/postgres.ts';
+import { testCode } from './helpers/codes.ts';
 
 const bin = join(import.meta.dirname, '../../bin/cabine.js');
 const root = mkdtempSync(join(tmpdir(), 'cabine-pg-e2e-'));
@@ -47,7 +48,7 @@ function queueSessions(booth: ReturnType<typeof makeBooth>, prefix: string, coun
         id,
         type: 'session',
         sessionId: `s${i}`,
-        code: `${prefix.toUpperCase()}${String(i).padStart(3, '0')}`,
+        code: testCode(i + 1000 * ['pga', 'pgb', 'cli'].indexOf(prefix)),
         expires: '2027-06-01',
         paidCents: 800,
         completedAt: `2026-11-23T10:${String(i % 60).padStart(2, '0')}:00.000Z`,
@@ -157,15 +158,15 @@ t.test('cabine fleet enrol / ingest / export with --db postgres://... and CABINE
   t.equal(json.code, 0, json.stderr);
   const rows = JSON.parse(json.stdout) as { code: string; recordId: string; booth: string; paidCents: number }[];
   t.same(rows.map((r) => r.recordId), ids, 'every code, once, oldest first');
-  t.match(rows[0], { code: 'CLI000', booth: 'PG-CLI', paidCents: 800 });
+  t.match(rows[0], { code: testCode(2000), booth: 'PG-CLI', paidCents: 800 });
 
   const files = join(root, 'export-files');
   const csv = await cabine(['fleet', 'export', '--since', '2026-11-23T10:03', '--files', files], { CABINE_FLEET_DB: url });
   t.equal(csv.code, 0, csv.stderr);
   const lines = csv.stdout.trim().split('\n');
   t.equal(lines.length, 3, 'header + the two codes since 10:03');
-  t.match(lines[1], /^CLI003,PG-CLI,s3,cli-003,2027-06-01,800,2026-11-23T10:03:00.000Z,/);
-  t.ok(readFileSync(join(files, 'CLI004-photo.jpg')).equals(photo), 'the photo file');
+  t.match(lines[1], new RegExp(`^${testCode(2003)},PG-CLI,s3,cli-003,2027-06-01,800,2026-11-23T10:03:00.000Z,`));
+  t.ok(readFileSync(join(files, `${testCode(2004)}-photo.jpg`)).equals(photo), 'the photo file');
 
   const status = await cabine(['fleet', 'status', '--json', '--wait', '1.5', '--db', url, ...link]);
   t.equal(status.code, 0, status.stderr);

@@ -15,6 +15,7 @@ import { topics } from '../../src/fleet/topics.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startBroker } from './helpers/broker.ts';
 import { makeBooth, tempFleetDb, until } from './helpers/booth.ts';
+import { testCode } from './helpers/codes.ts';
 
 t.test('a worker gives the verdict the main thread gives, for good and bad deliveries alike', async (t) => {
   const fdb = tempFleetDb();
@@ -23,7 +24,7 @@ t.test('a worker gives the verdict the main thread gives, for good and bad deliv
   const key = loadOrCreateSigningKey(`${fdb.dir}/k.pem`);
   const other = parsePublicKey(generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString());
   const photo = Buffer.from([0xff, 0xd8, 0xff, 0xe0, ...Array.from({ length: 5000 }, (_, i) => i % 251)]);
-  const good = sealRecord({ id: 'v-1', type: 'session', data: { code: 'C1', paidCents: 800 }, files: { photo } }, 'VB-1', key);
+  const good = sealRecord({ id: 'v-1', type: 'session', data: { code: testCode(1), paidCents: 800 }, files: { photo } }, 'VB-1', key);
   const envelope = JSON.parse(good.toString()) as { record: string; booth: string };
   const tamperedData = Buffer.from(JSON.stringify({ ...envelope, record: envelope.record.replace('"paidCents":800', '"paidCents":8') }));
   const tamperedFile = (() => {
@@ -118,7 +119,7 @@ t.test('ingest with verification workers: a bad signature is rejected and not ac
   raw.on('message', (_topic, payload) => acks.push(...(JSON.parse(payload.toString()) as { ids: string[] }).ids));
   await raw.subscribeAsync(topics.recordsAck('WRK-1'), { qos: 1 });
 
-  booth.fleet.enqueueRecord({ id: 'wrk-r1', type: 'session', data: { code: 'WRK1CODE', paidCents: 800 }, files: { photo: Buffer.from([0xff, 0xd8, 0xff, 1, 2, 3]) } });
+  booth.fleet.enqueueRecord({ id: 'wrk-r1', type: 'session', data: { code: testCode(2), paidCents: 800 }, files: { photo: Buffer.from([0xff, 0xd8, 0xff, 1, 2, 3]) } });
   booth.fleet.start();
   await until('rejected in a worker', () => ingest.getStats().rejected >= 1);
   // Positive control before looking for an absence: a record signed with the enrolled key,
@@ -142,7 +143,7 @@ t.test('ingest with verification workers: a bad signature is rejected and not ac
   await booth.fleet.drained();
   await until('the tampered and garbage deliveries rejected', () => ingest.getStats().rejected >= 3);
   t.same(fdb.db.recordIds().sort(), ['wrk-control', 'wrk-r1'], 'the genuine record is stored; the tampered one is not');
-  t.same(fdb.db.codes().map((c) => c.code), ['WRK1CODE']);
+  t.same(fdb.db.codes().map((c) => c.code), [testCode(2)]);
   await until('the genuine record acked', () => acks.includes('wrk-r1'));
   t.notOk(acks.includes('wrk-r2'), 'the tampered record was never acknowledged');
   const reasons = fdb.db.store.db.prepare<[], { reason: string }>('SELECT reason FROM rejects').all().map((r) => r.reason);

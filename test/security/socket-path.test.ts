@@ -6,17 +6,19 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createControlServer } from '../../src/console/server.ts';
+import type { ControlGate } from '../../src/console/gate.ts';
 import type { ControlHandlers } from '../../src/console/protocol.ts';
 import { silentLogger } from '../../src/log.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cabine-sec-sock-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const handlers = {} as ControlHandlers; // never called: the server does not get to serve
+const gate = {} as ControlGate;
 
 t.test('a regular file at the socket path is refused and kept', async (t) => {
   const victim = join(dir, 'config.yaml');
   writeFileSync(victim, 'booth: { id: X }\n');
-  const server = createControlServer({ socketPath: victim, handlers, logger: silentLogger() });
+  const server = createControlServer({ socketPath: victim, handlers, gate, logger: silentLogger() });
   await t.rejects(server.start(), /exists and is not a socket; not removing it/);
   t.equal(readFileSync(victim, 'utf8'), 'booth: { id: X }\n', 'the file is intact');
 });
@@ -27,7 +29,7 @@ t.test('a stale socket (nobody listening) is replaced (positive control)', async
   await new Promise<void>((resolve) => old.listen(path, resolve));
   // close without removing the file: what a killed booth leaves behind
   (old as unknown as { _handle: { close(): void } })._handle.close();
-  const server = createControlServer({ socketPath: path, handlers, logger: silentLogger() });
+  const server = createControlServer({ socketPath: path, handlers, gate, logger: silentLogger() });
   await server.start();
   t.teardown(() => server.stop());
   t.equal(server.connections(), 0, 'listening on the old path');

@@ -3,7 +3,9 @@
 // the verification workers (verify-worker.ts), with the same verdict either way. Storage,
 // rejects and acks stay with the caller (ingest.ts).
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { isWellFormed } from '../../codes/code.ts';
 import { openEnvelope, parseEnvelope } from '../records.ts';
+import type { FleetRecord } from '../schemas.ts';
 import type { StoredRecord } from './store-types.ts';
 
 export type Verdict =
@@ -55,6 +57,8 @@ export function verifyRecord(booth: string, payload: Uint8Array, key: KeyObject 
   if (!key) return { ok: false, booth, reason: 'booth not enrolled' };
   const opened = openEnvelope(parsed.envelope, booth, key);
   if (!opened.ok) return { ok: false, booth, id: opened.id, reason: opened.reason };
+  const content = contentProblem(opened.record);
+  if (content) return { ok: false, booth, id: opened.record.id, reason: content };
   // Only what is stored: the signed text (the evidence, which carries everything) and, parsed,
   // what the columns are made of — the record's top-level fields and the scalar values of its
   // data (the code, session id, expiry, amount). Nested values and the files' contents (base64
@@ -63,4 +67,17 @@ export function verifyRecord(booth: string, payload: Uint8Array, key: KeyObject 
   const files = Object.fromEntries(Object.entries(opened.record.files).map(([name, f]) => [name, { ...f, base64: '' }]));
   const data = Object.fromEntries(Object.entries(opened.record.data).filter(([, v]) => v === null || typeof v !== 'object'));
   return { ok: true, stored: { record: { ...opened.record, data, files }, keyId: parsed.envelope.keyId, recordText: parsed.envelope.record, sig: parsed.envelope.sig } };
+}
+
+/**
+ * What a signed record may not carry even from an enrolled booth: a session's code that is not
+ * a well-formed e-photo code (alphabet, length, check characters). The code is what the
+ * operator's service, exports and support tools key on; a booth never issues anything else, so
+ * a record with another value is refused (alone) rather than stored and passed on.
+ */
+export function contentProblem(record: FleetRecord): string | undefined {
+  if (record.type !== 'session' || !Object.hasOwn(record.data, 'code')) return undefined;
+  const code = record.data.code;
+  if (typeof code !== 'string' || !isWellFormed(code)) return 'session code is not a well-formed e-photo code';
+  return undefined;
 }

@@ -8,6 +8,7 @@ import { createFleet } from '../../../src/fleet/fleet.ts';
 import { silentLogger } from '../../../src/log.ts';
 import { openStore } from '../../../src/store/db.ts';
 import { recordingHooks } from './booth.ts';
+import { testCode } from './codes.ts';
 
 const [configFile, countText, photoText] = process.argv.slice(2);
 const config = validateConfig(JSON.parse(readFileSync(configFile!, 'utf8')));
@@ -22,7 +23,7 @@ const fleet = createFleet(config, {
 const photo = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), randomBytes(Number(photoText ?? 1000))]);
 fleet.start();
 for (let i = 0; i < Number(countText); i++) {
-  fleet.enqueueRecord({ id: `kill-${i}`, type: 'session', data: { sessionId: `k${i}`, code: `CODE${i}` }, files: { photo } });
+  fleet.enqueueRecord({ id: `kill-${i}`, type: 'session', data: { sessionId: `k${i}`, code: testCode(i) }, files: { photo } });
   if (i % 50 === 0) await new Promise((r) => setImmediate(r));
 }
 process.stdout.write('queued\n');
