@@ -1,0 +1,247 @@
+// The ccTalk coin acceptor driver over the in-process simulator (SimBinding: the same bytes as
+// a serial line, no pty), fast: the exact credit events and alarms, the inhibit masks on the
+// wire (both bytes), resuming from the ledger's counter, a credit the ledger refuses (kept in
+// the device and offered again), a device that resets, stops answering, or is no acceptor.
+// The pty test (coin-acceptor-pty.test.ts) runs the same driver over a real serial line.
+import t, { type Test } from 'tap';
+import {
+  CctalkBus, CctalkCoinAcceptor, CctalkBusSimulator, openSimulatedPort,
+  type AcceptorAlarm, type CoinCreditEvent, type CoinErrorEvent, type SimOptions,
+} from '../../src/hal/coin-acceptor/index.ts';
+import { silentLogger } from '../../src/log.ts';
+import { until } from './coin-acceptor-harness.ts';
+
+interface Driver {
+  sim: CctalkBusSimulator;
+  acceptor: CctalkCoinAcceptor;
+  credits: CoinCreditEvent[];
+  errors: CoinErrorEvent[];
+  alarms: AcceptorAlarm[];
+  marks: [string, number][];
+  seen: () => boolean;
+}
+
+async function drive(t: Test, options: {
+  sim?: SimOptions;
+  before?: (sim: CctalkBusSimulator) => void;
+  resume?: (serial: string) => number | undefined;
+  sink?: (credit: CoinCreditEvent) => void;
+  replyTimeoutMs?: number;
+  failuresBeforeFault?: number;
+} = {}): Promise<Driver> {
+  const sim = new CctalkBusSimulator(options.sim);
+  const bus = new CctalkBus('sim', () => openSimulatedPort(sim), silentLogger(), { replyTimeoutMs: options.replyTimeoutMs ?? 100, retries: 0 });
+  const acceptor = new CctalkCoinAcceptor(bus, {
+    pollMs: 10, simulated: true, logger: silentLogger(),
+    ...(options.failuresBeforeFault ? { failuresBeforeFault: options.failuresBeforeFault } : {}),
+  });
+  const d: Driver = {
+    sim, acceptor, credits: [], errors: [], alarms: [], marks: [],
+    seen: () => acceptor.status().readings?.counter === sim.acceptor.counter,
+  };
+  acceptor.on('credit', (c: CoinCreditEvent) => d.credits.push(c));
+  acceptor.on('coin-error', (e: CoinErrorEvent) => d.errors.push(e));
+  acceptor.on('alarm', (a: AcceptorAlarm) => d.alarms.push(a));
+  acceptor.setCreditSink(options.sink ?? (() => undefined), options.resume, (serial, counter) => d.marks.push([serial, counter]));
+  t.teardown(async () => {
+    await acceptor.stop();
+    sim.stop();
+  });
+  options.before?.(sim);
+  await acceptor.start();
+  return d;
+}
+
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+/** Without their time, which must be ISO 8601 (else it stays in, and the comparison fails). */
+const timeless = <T extends { at: string }>(events: T[]) => events.map(({ at, ...rest }) => (ISO.test(at) ? rest : { at, ...rest }));
+const alarmsOf = (d: Driver) => timeless(d.alarms);
+
+t.test('identity, coin table and readings; every coin inhibited until asked', async (t) => {
+  const d = await drive(t);
+  t.equal(d.acceptor.driver, 'cctalk-sim');
+  t.strictSame(d.acceptor.identity(), { category: 'Coin Acceptor', manufacturer: 'CAB', product: 'SIM-CA', serial: '0A0B0C', software: '1.0' });
+  t.strictSame(d.acceptor.coinTable(), [
+    { position: 1, coin: 'EU010A', valueCents: 10 },
+    { position: 2, coin: 'EU020A', valueCents: 20 },
+    { position: 3, coin: 'EU050A', valueCents: 50 },
+    { position: 4, coin: 'EU100A', valueCents: 100 },
+    { position: 5, coin: 'EU200A', valueCents: 200 },
+    { position: 6, coin: 'GB100A', valueCents: undefined },
+  ]);
+  t.equal(d.acceptor.status().health, 'ok');
+  t.equal(d.acceptor.status().detail, 'CAB SIM-CA #0A0B0C');
+  t.strictSame(d.marks, [['0A0B0C', 0]], 'no ledger counter: the device\'s counter is the starting point, persisted');
+  t.match(d.acceptor.status().readings, { counter: 0, accepting: [], credits: 0, creditedCents: 0, errors: 0, missedEvents: 0, resets: 0 });
+  t.equal(d.sim.status().acceptor.masterEnabled, false);
+  t.equal(d.sim.status().acceptor.inhibitMask, 0);
+});
+
+t.test('acceptance: the per-coin mask on both bytes and the master inhibit, deduplicated and sorted', async (t) => {
+  const table = ['EU010A', 'EU020A', 'EU050A', 'EU100A', 'EU200A', 'GB100A', 'XX001A', 'XX002A', 'XX003A', 'EU500A'];
+  const d = await drive(t, { sim: { coinTable: table } });
+  await d.acceptor.setAcceptance(['EU500A', 'EU050A', 'EU500A']);
+  t.strictSame(d.acceptor.acceptance(), ['EU050A', 'EU500A']);
+  t.equal(d.sim.status().acceptor.inhibitMask, (1 << 9) | (1 << 2), 'position 10 is bit 1 of the second byte');
+  t.equal(d.sim.status().acceptor.masterEnabled, true);
+  await d.acceptor.setAcceptance(['EU200A']);
+  t.equal(d.sim.status().acceptor.inhibitMask, 1 << 4, 'only the asked coin left enabled');
+  await d.acceptor.setAcceptance(['NOPE00']);
+  t.strictSame(d.acceptor.acceptance(), [], 'a coin not in the table accepts nothing');
+  t.equal(d.sim.status().acceptor.masterEnabled, false);
+  t.equal(d.sim.status().acceptor.inhibitMask, 0);
+  await d.acceptor.setAcceptance(['EU100A']);
+  await d.acceptor.stop();
+  t.equal(d.sim.status().acceptor.masterEnabled, false, 'stopping leaves the acceptor inhibited');
+  await d.acceptor.setAcceptance(['EU200A']);
+  t.equal(d.sim.status().acceptor.masterEnabled, false, 'a stopped driver only remembers the wish');
+});
+
+t.test('credits: each event exactly, oldest first; rejected coins are error events', async (t) => {
+  const d = await drive(t);
+  await d.acceptor.setAcceptance(['EU050A', 'EU200A']);
+  for (const coin of ['EU200A', 'EU100A', 'EU050A']) d.sim.insertCoin(coin);
+  await until('three events', d.seen);
+  t.strictSame(timeless(d.credits), [
+    { coin: 'EU200A', valueCents: 200, channel: 5, sorterPath: 1, counter: 1, serial: '0A0B0C' },
+    { coin: 'EU050A', valueCents: 50, channel: 3, sorterPath: 1, counter: 3, serial: '0A0B0C' },
+  ]);
+  t.match(d.errors, [{ code: 131, kind: 'inhibited', counter: 2 }]);
+  t.strictSame(d.alarms, []);
+  t.match(d.acceptor.status().readings, { counter: 3, credits: 2, creditedCents: 250, errors: 1 });
+});
+
+t.test('a coin with no euro value is an alarm, never a credit; a jam is an alarm', async (t) => {
+  const d = await drive(t);
+  await d.acceptor.setAcceptance(['GB100A']);
+  d.sim.insertCoin('GB100A');
+  await until('the coin seen', d.seen);
+  t.strictSame(d.credits, []);
+  t.strictSame(alarmsOf(d), [{ kind: 'unknown-coin', message: 'coin accepted at position 6 which has no euro value in the coin table: not credited', counter: 1 }]);
+  d.sim.setJam(true);
+  await until('the jam seen', d.seen);
+  t.match(d.errors, [{ kind: 'jam', code: 14, counter: 2 }]);
+  t.match(alarmsOf(d)[1], { kind: 'coin-alarm', counter: 2, message: /^coin acceptor: ./ });
+});
+
+t.test('more than 5 events between two polls: the 5 buffered credited, an alarm counts the lost ones', async (t) => {
+  const d = await drive(t, { before: (sim) => sim.setCounter(250) });
+  await d.acceptor.setAcceptance(['EU010A', 'EU020A', 'EU050A', 'EU100A', 'EU200A']);
+  await d.acceptor.stop();
+  // Seven coins while nobody polls (counter 250 → 2 across the wrap), then polling again.
+  d.sim.acceptor.masterEnabled = true;
+  d.sim.acceptor.inhibitMask = 0b11111;
+  for (const coin of ['EU010A', 'EU010A', 'EU020A', 'EU050A', 'EU100A', 'EU200A', 'EU200A']) d.sim.insertCoin(coin);
+  await d.acceptor.start();
+  await until('the burst seen', d.seen);
+  t.strictSame(d.credits.map((c) => `${c.coin}#${c.counter}`), ['EU020A#253', 'EU050A#254', 'EU100A#255', 'EU200A#1', 'EU200A#2']);
+  t.strictSame(alarmsOf(d), [{ kind: 'missed-events', message: '2 coin acceptor events missed (counter 250 → 2)', missed: 2, counter: 2 }]);
+  t.equal(d.acceptor.status().readings?.missedEvents, 2);
+});
+
+t.test('exactly 5 events between two polls: all credited, no alarm; null events only move the counter', async (t) => {
+  const d = await drive(t, { before: (sim) => sim.setCounter(100) });
+  await d.acceptor.stop();
+  d.sim.acceptor.masterEnabled = true;
+  d.sim.acceptor.inhibitMask = 0b11111;
+  for (const coin of ['EU010A', 'EU020A', 'EU050A', 'EU100A', 'EU200A']) d.sim.insertCoin(coin);
+  await d.acceptor.start();
+  await until('five seen', d.seen);
+  t.strictSame(d.credits.map((c) => `${c.coin}#${c.counter}`), ['EU010A#101', 'EU020A#102', 'EU050A#103', 'EU100A#104', 'EU200A#105']);
+  t.strictSame(d.alarms, []);
+  d.sim.setCounter(108); // three events the buffer no longer holds: null events
+  await until('the jump seen', d.seen);
+  t.equal(d.credits.length, 5);
+  t.strictSame(d.alarms, []);
+});
+
+t.test('resuming from the ledger: coins taken while the booth was down are credited once', async (t) => {
+  const d = await drive(t, {
+    resume: (serial) => (serial === '0A0B0C' ? 40 : undefined),
+    before: (sim) => {
+      sim.setCounter(40);
+      sim.acceptor.masterEnabled = true;
+      sim.acceptor.inhibitMask = 1 << 4;
+      sim.insertCoin('EU200A');
+      sim.insertCoin('EU200A');
+    },
+  });
+  await until('resumed', d.seen);
+  t.strictSame(d.credits.map((c) => c.counter), [41, 42]);
+  t.strictSame(d.marks, [], 'a resumed counter is not re-marked');
+  const fresh = await drive(t, { resume: () => undefined, before: (sim) => sim.setCounter(77) });
+  t.strictSame(fresh.marks, [['0A0B0C', 77]]);
+  t.equal(fresh.acceptor.status().readings?.counter, 77);
+});
+
+t.test('a credit the ledger cannot record stays in the device, the acceptor is inhibited, and it is offered again', async (t) => {
+  let refuse = true;
+  const recorded: number[] = [];
+  const d = await drive(t, {
+    sink: (c) => {
+      if (refuse) throw new Error('disk full');
+      recorded.push(c.counter);
+    },
+  });
+  await d.acceptor.setAcceptance(['EU200A']);
+  d.sim.insertCoin('EU200A');
+  await until('refused', () => d.alarms.length === 1);
+  t.match(alarmsOf(d), [{ kind: 'record-failed', counter: 1, message: 'coin EU200A could not be recorded (disk full); kept in the acceptor\'s buffer, acceptor inhibited' }]);
+  t.strictSame(d.credits, [], 'nobody heard of a coin the ledger does not have');
+  await until('inhibited', () => d.sim.status().acceptor.masterEnabled === false);
+  refuse = false;
+  await until('recorded', () => recorded.length === 1 && d.seen());
+  t.strictSame(recorded, [1]);
+  t.strictSame(d.credits.map((c) => c.counter), [1], 'credited once');
+  t.equal(d.acceptor.status().health, 'ok');
+  t.strictSame(d.acceptor.acceptance(), ['EU200A'], 'acceptance re-applied');
+});
+
+t.test('a device reset: alarm, counter persisted as 0, inhibits re-applied, counting from 1', async (t) => {
+  const d = await drive(t);
+  await d.acceptor.setAcceptance(['EU200A']);
+  d.sim.insertCoin('EU200A');
+  await until('coin', () => d.credits.length === 1);
+  d.sim.resetAcceptor();
+  await until('re-applied', () => d.alarms.length === 1 && d.sim.status().acceptor.masterEnabled);
+  t.strictSame(alarmsOf(d), [{ kind: 'reset', message: 'coin acceptor reset (event counter back to 0): coins inserted since the last poll may be lost', counter: 0 }]);
+  t.strictSame(d.marks, [['0A0B0C', 0], ['0A0B0C', 0]]);
+  t.equal(d.acceptor.status().readings?.resets, 1);
+  d.sim.insertCoin('EU200A');
+  await until('coin after reset', () => d.credits.length === 2);
+  t.equal(d.credits[1]?.counter, 1);
+});
+
+t.test('a silent device is a fault after the failures allowed; what it took meanwhile is credited on recovery', async (t) => {
+  const d = await drive(t, { replyTimeoutMs: 20, failuresBeforeFault: 3 });
+  await d.acceptor.setAcceptance(['EU100A']);
+  d.sim.setSilent(true);
+  const faults: string[] = [];
+  d.acceptor.on('fault', (f: { message: string }) => faults.push(f.message));
+  await until('fault', () => d.acceptor.status().health === 'fault');
+  t.match(faults[0], /^coin acceptor not answering: no reply from address 2 within 20 ms/);
+  t.strictSame(d.acceptor.acceptance(), []);
+  d.sim.insertCoin('EU100A');
+  d.sim.setSilent(false);
+  await until('recovered', () => d.acceptor.status().health === 'ok' && d.seen());
+  t.strictSame(d.credits.map((c) => `${c.coin}#${c.counter}`), ['EU100A#1']);
+  t.strictSame(d.acceptor.acceptance(), ['EU100A']);
+});
+
+t.test('a device that is not a coin acceptor is refused', async (t) => {
+  const sim = new CctalkBusSimulator();
+  const bus = new CctalkBus('sim', () => openSimulatedPort(sim), silentLogger(), { replyTimeoutMs: 100, retries: 0 });
+  // The hopper's address answers, the acceptor's does not: the category is asked of address 2.
+  const acceptor = new CctalkCoinAcceptor(bus, { pollMs: 10, simulated: false, logger: silentLogger() });
+  t.teardown(async () => {
+    await acceptor.stop();
+    sim.stop();
+  });
+  const answer = sim.acceptor.answer.bind(sim.acceptor);
+  sim.acceptor.answer = (header, data) => (header === 245 ? [...Buffer.from('Payout')] : answer(header, data));
+  await acceptor.start();
+  t.equal(acceptor.status().health, 'absent');
+  t.match(acceptor.status().detail, 'device at address 2 is a "Payout", not a coin acceptor');
+  t.equal(acceptor.driver, 'cctalk:sim');
+  await t.rejects(acceptor.setAcceptance(['EU200A']), /coin acceptor not ready/);
+});
