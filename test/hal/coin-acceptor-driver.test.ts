@@ -30,7 +30,8 @@ async function drive(t: Test, options: {
   failuresBeforeFault?: number;
 } = {}): Promise<Driver> {
   const sim = new CctalkBusSimulator(options.sim);
-  const bus = new CctalkBus('sim', () => openSimulatedPort(sim), silentLogger(), { replyTimeoutMs: options.replyTimeoutMs ?? 100, retries: 0 });
+  // Generous timeouts with retries: the machine running the tests may be loaded.
+  const bus = new CctalkBus('sim', () => openSimulatedPort(sim), silentLogger(), { replyTimeoutMs: options.replyTimeoutMs ?? 500, retries: 2 });
   const acceptor = new CctalkCoinAcceptor(bus, {
     pollMs: 10, simulated: true, logger: silentLogger(),
     ...(options.failuresBeforeFault ? { failuresBeforeFault: options.failuresBeforeFault } : {}),
@@ -49,6 +50,7 @@ async function drive(t: Test, options: {
   });
   options.before?.(sim);
   await acceptor.start();
+  await until('connected', () => acceptor.status().health === 'ok');
   return d;
 }
 
@@ -213,13 +215,13 @@ t.test('a device reset: alarm, counter persisted as 0, inhibits re-applied, coun
 });
 
 t.test('a silent device is a fault after the failures allowed; what it took meanwhile is credited on recovery', async (t) => {
-  const d = await drive(t, { replyTimeoutMs: 20, failuresBeforeFault: 3 });
+  const d = await drive(t, { replyTimeoutMs: 80, failuresBeforeFault: 3 });
   await d.acceptor.setAcceptance(['EU100A']);
   d.sim.setSilent(true);
   const faults: string[] = [];
   d.acceptor.on('fault', (f: { message: string }) => faults.push(f.message));
   await until('fault', () => d.acceptor.status().health === 'fault');
-  t.match(faults[0], /^coin acceptor not answering: no reply from address 2 within 20 ms/);
+  t.match(faults[0], /^coin acceptor not answering: no reply from address 2 within 80 ms/);
   t.strictSame(d.acceptor.acceptance(), []);
   d.sim.insertCoin('EU100A');
   d.sim.setSilent(false);
@@ -230,7 +232,7 @@ t.test('a silent device is a fault after the failures allowed; what it took mean
 
 t.test('a device that is not a coin acceptor is refused', async (t) => {
   const sim = new CctalkBusSimulator();
-  const bus = new CctalkBus('sim', () => openSimulatedPort(sim), silentLogger(), { replyTimeoutMs: 100, retries: 0 });
+  const bus = new CctalkBus('sim', () => openSimulatedPort(sim), silentLogger(), { replyTimeoutMs: 500, retries: 2 });
   // The hopper's address answers, the acceptor's does not: the category is asked of address 2.
   const acceptor = new CctalkCoinAcceptor(bus, { pollMs: 10, simulated: false, logger: silentLogger() });
   t.teardown(async () => {
