@@ -109,6 +109,8 @@ export class PaymentDesk extends EventEmitter {
   private readonly now: () => Date;
   private active: { sessionId: string; dueCents: number; item: number } | undefined;
   private testing: { id: number } | undefined;
+  /** The session whose payment.paid was published: coins of one poll are announced together. */
+  private paidAnnounced: string | undefined;
   private wanted: string[] = [];
   private because: string | null = 'no payment open';
   private noChange = true;
@@ -500,7 +502,8 @@ export class PaymentDesk extends EventEmitter {
       }
     }
     const s = this.ledger.session(sessionId);
-    if (s && s.state === 'open' && s.creditCents >= s.dueCents) {
+    if (s && s.state === 'open' && s.creditCents >= s.dueCents && this.paidAnnounced !== sessionId) {
+      this.paidAnnounced = sessionId;
       this.publish({ type: 'payment.paid', severity: 'info', sessionId, cents: s.creditCents, message: `session paid (${s.creditCents} of ${s.dueCents} cents)` });
     }
     if (this.active?.sessionId === sessionId) void this.refresh().catch((err: Error) => this.log.warn({ err: err.message }, 'acceptance not updated'));

@@ -1,0 +1,259 @@
+// The payment desk's rules on exact values, over the real driver and the in-process simulator:
+// why coins are refused (each reason, literally), the events an operator reads (type,
+// severity, amount, message), change and stored credit to the cent, the technician's coin
+// test, an interrupted payout at start, and the refund claim code's form. Complements
+// desk.test.ts and refund.test.ts (docs/testing.md, mutation testing).
+import t, { type Test } from 'tap';
+import { configSchema } from '../../src/config/schema.ts';
+import { createCoinAcceptor, CctalkBusSimulator } from '../../src/hal/coin-acceptor/index.ts';
+import { newClaimCode, PaymentDesk, type PaymentEvent, type SessionCoinCredit, type TestCoin, type TestEnded } from '../../src/payment/desk.ts';
+import { openLedger } from '../../src/payment/ledger.ts';
+import { openStore, type Store } from '../../src/store/db.ts';
+import { silentLogger } from '../../src/log.ts';
+import { until } from '../hal/coin-acceptor-harness.ts';
+
+const T0 = Date.parse('2025-03-01T10:00:00.000Z');
+
+async function rig(t: Test, options: { hopper?: boolean; store?: Store; coinTable?: string[] } = {}) {
+  const store = options.store ?? openStore('', { file: ':memory:' });
+  const sim = new CctalkBusSimulator({ hopper: options.hopper === true, ...(options.coinTable ? { coinTable: options.coinTable } : {}) });
+  const config = configSchema.parse({ coinAcceptor: { hopper: options.hopper === true, pollMs: 50 } });
+  const acceptor = createCoinAcceptor(config, { simulated: true, logger: silentLogger(), simulator: sim });
+  const health = { ok: true as boolean, reason: '' };
+  const clock = { now: T0 };
+  const desk = new PaymentDesk({
+    store, acceptor, storedCreditMinutes: 30, healthCheckMs: 40, now: () => new Date(clock.now),
+    canDeliver: () => (health.ok ? { ok: true } : { ok: false, reason: health.reason }),
+  });
+  const credits: SessionCoinCredit[] = [];
+  const events: PaymentEvent[] = [];
+  const testCoins: TestCoin[] = [];
+  const testsEnded: TestEnded[] = [];
+  desk.onCredit((c) => credits.push(c));
+  desk.on('event', (e: PaymentEvent) => events.push(e));
+  desk.on('test-coin', (c: TestCoin) => testCoins.push(c));
+  desk.on('test-ended', (e: TestEnded) => testsEnded.push(e));
+  desk.start();
+  await acceptor.start();
+  await acceptor.hopper?.start();
+  await until('acceptor ready', () => acceptor.status().health === 'ok' && (!acceptor.hopper || acceptor.hopper.status().health === 'ok'));
+  t.teardown(async () => {
+    await desk.stop();
+    await acceptor.hopper?.stop();
+    await acceptor.stop();
+    sim.stop();
+    store.close();
+  });
+  return { store, sim, acceptor, desk, credits, events, testCoins, testsEnded, health, clock };
+}
+
+/** The events without their time (which is the desk's clock, checked once). */
+const plain = (events: PaymentEvent[]) => events.map(({ at, ...rest }) => rest);
+
+t.test('why no coin is taken, literally, and the state the screen shows', async (t) => {
+  const r = await rig(t);
+  t.strictSame(r.desk.state(), {
+    sessionId: null, dueCents: 0, creditCents: 0, remainingCents: 0, accepting: [], inhibitedBecause: 'no payment open', noChange: true, storedCreditCents: 0, card: null,
+  });
+  r.health.ok = false;
+  r.health.reason = 'printer out of paper';
+  await r.desk.open('s1', 800);
+  t.equal(r.desk.state().inhibitedBecause, 'the booth cannot deliver: printer out of paper');
+  t.strictSame(r.desk.state().accepting, []);
+  r.health.ok = true;
+  await r.desk.refresh();
+  t.strictSame(r.desk.state(), {
+    sessionId: 's1', dueCents: 800, creditCents: 0, remainingCents: 800, accepting: ['EU010A', 'EU020A', 'EU050A', 'EU100A', 'EU200A'], inhibitedBecause: null, noChange: true, storedCreditCents: 0, card: null,
+  });
+  for (let i = 0; i < 4; i++) r.sim.insertCoin('EU200A');
+  // The four coins are in one poll's reply: journaled together, announced after.
+  await until('paid and inhibited', () => r.credits.length === 4 && r.desk.state().inhibitedBecause === 'paid' && r.desk.state().accepting.length === 0);
+  t.equal(r.sim.status().acceptor.masterEnabled, false, 'paid: nothing more taken');
+  t.equal(r.desk.state().remainingCents, 0);
+  t.strictSame(plain(r.events.filter((e) => e.type === 'payment.paid')), [
+    { type: 'payment.paid', severity: 'info', sessionId: 's1', cents: 800, message: 'session paid (800 of 800 cents)' },
+  ], 'announced once');
+  t.strictSame(plain(r.events.filter((e) => e.type === 'coin.credited')).at(-1), {
+    type: 'coin.credited', severity: 'info', sessionId: 's1', cents: 200, message: 'EU200A credited', data: { coinId: 'coin-4', coin: 'EU200A', creditCents: 800, dueCents: 800 },
+  });
+  t.strictSame(r.credits.map((c) => [c.sessionId, c.coinId, c.cents]), [['s1', 'coin-1', 200], ['s1', 'coin-2', 200], ['s1', 'coin-3', 200], ['s1', 'coin-4', 200]]);
+  t.equal(r.events[0]?.at, new Date(T0).toISOString(), 'events carry the desk clock');
+
+  await r.desk.inhibit();
+  t.equal(r.desk.state().inhibitedBecause, 'no payment open');
+  r.sim.setSilent(true);
+  await until('acceptor fault', () => r.acceptor.status().health !== 'ok');
+  await r.desk.open('s2', 500);
+  t.match(r.desk.state().inhibitedBecause, /^coin acceptor (fault|absent): coin acceptor not answering: /);
+});
+
+t.test('no coin fits: the table has only coins the booth does not take', async (t) => {
+  const r = await rig(t, { coinTable: ['GB100A'] });
+  await r.desk.open('s1', 300);
+  t.equal(r.desk.state().inhibitedBecause, 'no coin in the acceptor table fits');
+  t.strictSame(r.desk.state().accepting, []);
+  await t.rejects(r.desk.beginTest(), /a customer payment is open \(session s1\): no coin test now/);
+  await r.desk.inhibit();
+  t.strictSame(await r.desk.beginTest(), { testId: 1, accepting: [], inhibitedBecause: 'no euro coin in the acceptor table' });
+});
+
+t.test('a coin with no payment open is stored credit, announced as such; applied to the next payment', async (t) => {
+  const r = await rig(t);
+  // The acceptor is inhibited outside a payment; a coin still arrives (it was enabled when it
+  // went in, or the device let it through): it is nobody's yet.
+  r.sim.acceptor.masterEnabled = true;
+  r.sim.acceptor.inhibitMask = 0b11111;
+  r.sim.insertCoin('EU100A');
+  await until('stored', () => r.events.some((e) => e.type === 'credit.stored'));
+  t.strictSame(plain(r.events), [
+    { type: 'credit.stored', severity: 'warning', cents: 100, message: 'coin EU100A arrived with no payment open: kept as stored credit', data: { coinId: 'coin-1' } },
+  ]);
+  t.strictSame(r.credits, [], 'no session was told');
+  t.equal(r.desk.storedCreditCents(), 100);
+  t.strictSame(r.desk.storedCredit().map((c) => [c.origin, c.leftCents]), [['coin', 100]]);
+  r.clock.now += 60_000;
+  t.strictSame(await r.desk.open('s1', 300), { appliedCreditCents: 100 });
+  t.strictSame(plain(r.events.slice(1)), [
+    { type: 'credit.applied', severity: 'info', sessionId: 's1', cents: 100, message: '100 cents of stored credit applied', data: { uses: [{ creditId: 1, cents: 100 }] } },
+  ]);
+  t.strictSame(await r.desk.open('s1', 300), { appliedCreditCents: 100 }, 'opened once: not announced again');
+  t.equal(r.events.length, 2);
+  t.equal(await r.desk.sessionCreditCents('s1'), 100);
+  t.equal(await r.desk.sessionCreditCents('nobody'), 0);
+});
+
+t.test('walk-away credit and its expiry, announced with amounts and origin', async (t) => {
+  const r = await rig(t);
+  await r.desk.open('s1', 800);
+  r.sim.insertCoin('EU200A');
+  r.sim.insertCoin('EU050A');
+  await until('two coins', () => r.credits.length === 2);
+  t.strictSame(await r.desk.keepAsCredit('s1'), { refundedCents: 0 });
+  t.strictSame(plain(r.events.filter((e) => e.type === 'credit.stored')), [
+    { type: 'credit.stored', severity: 'info', sessionId: 's1', cents: 250, message: '250 cents left by an unserved session, usable for 30 min' },
+  ]);
+  await r.desk.keepAsCredit('s1');
+  t.equal(r.events.filter((e) => e.type === 'credit.stored').length, 1, 'kept once');
+  await r.desk.open('s2', 100);
+  await r.desk.keepAsCredit('s2');
+  t.strictSame(plain(r.events.filter((e) => e.type === 'credit.stored')).at(-1), {
+    type: 'credit.stored', severity: 'info', sessionId: 's2', cents: 100, message: '100 cents left by an unserved session, usable for 30 min',
+  }, 'stored credit applied to a session left unserved is stored again');
+  t.strictSame(r.desk.storedCredit().map((c) => [c.origin, c.leftCents]), [['walk-away', 150], ['walk-away', 100]], 's2 took 100 of the 250');
+  r.clock.now += 30 * 60_000;
+  await until('expired by the periodic check', () => r.events.some((e) => e.type === 'credit.expired'));
+  t.strictSame(plain(r.events.filter((e) => e.type === 'credit.expired')), [
+    { type: 'credit.expired', severity: 'info', cents: 150, message: `150 cents of stored credit expired unused (stored ${new Date(T0).toISOString()})`, data: { creditId: 1, origin: 'walk-away', fromSession: 's1' } },
+    { type: 'credit.expired', severity: 'info', cents: 100, message: `100 cents of stored credit expired unused (stored ${new Date(T0).toISOString()})`, data: { creditId: 2, origin: 'walk-away', fromSession: 's2' } },
+  ]);
+  t.equal(r.desk.storedCreditCents(), 0);
+});
+
+t.test('settle: surplus without a hopper is stored credit; markSpent settles at the price; unknown sessions refused', async (t) => {
+  const r = await rig(t);
+  await r.desk.open('s1', 250);
+  r.sim.insertCoin('EU200A');
+  // 50 remain: only the coins up to 50 are taken (no change given).
+  await until('the plan for 50 cents', () => r.credits.length === 1 && r.desk.state().accepting.join() === 'EU010A,EU020A,EU050A');
+  t.equal(r.desk.state().noChange, true);
+  r.sim.insertCoin('EU050A');
+  await until('paid', () => r.credits.length === 2);
+  await r.desk.settle('s1', 200);
+  t.strictSame(plain(r.events.filter((e) => e.type === 'credit.stored')), [
+    { type: 'credit.stored', severity: 'info', sessionId: 's1', cents: 50, message: '50 cents overpaid kept as stored credit for 30 min' },
+  ]);
+  t.strictSame(r.desk.storedCredit().map((c) => [c.origin, c.sessionId, c.leftCents]), [['surplus', 's1', 50]]);
+  await r.desk.settle('s1', 200);
+  t.equal(r.desk.storedCredit().length, 1, 'settled once');
+  await t.rejects(r.desk.markSpent('nobody'), /no payment for session nobody/);
+  await r.desk.open('s2', 50);
+  t.equal(r.desk.ledger.session('s2')?.creditCents, 50, 'the stored 50 paid s2');
+  await r.desk.markSpent('s2');
+  t.strictSame(r.desk.ledger.session('s2')?.spentCents, 50);
+  t.equal(r.desk.storedCreditCents(), 0);
+});
+
+t.test('with a hopper: change paid in its coins; what it cannot pay is unpaid change, stored', async (t) => {
+  const r = await rig(t, { hopper: true });
+  t.strictSame(r.desk.state().noChange, true, 'nothing open yet: computed at the next change');
+  await r.desk.open('s1', 100);
+  t.equal(r.desk.state().noChange, false);
+  r.sim.insertCoin('EU200A');
+  await until('coin', () => r.credits.length === 1);
+  await r.desk.settle('s1', 100);
+  t.strictSame(plain(r.events.filter((e) => e.type.startsWith('change'))), [
+    { type: 'change.paid', severity: 'info', sessionId: 's1', cents: 100, message: '1 x EU100A paid as change' },
+  ]);
+  t.equal(r.sim.status().hopper?.paid, 1);
+  t.strictSame(r.desk.ledger.payout(1), { state: 'done', paidCoins: 1, coinCents: 100 });
+
+  await r.desk.open('s2', 100);
+  r.sim.insertCoin('EU200A');
+  await until('coin', () => r.credits.length === 2);
+  r.sim.setHopperLevel(0); // emptied meanwhile: the change cannot be paid
+  await r.desk.settle('s2', 100);
+  t.strictSame(plain(r.events.filter((e) => e.sessionId === 's2' && e.type.startsWith('change'))), [
+    { type: 'change.unpaid', severity: 'warning', sessionId: 's2', cents: 100, message: '100 cents overpaid kept as stored credit for 30 min' },
+  ]);
+  t.strictSame(r.desk.ledger.payout(2), { state: 'done', paidCoins: 0, coinCents: 100 });
+  t.strictSame(r.desk.storedCredit().map((c) => [c.origin, c.leftCents]), [['unpaid-change', 100]]);
+});
+
+t.test('the technician\'s coin test: every euro coin, test coins never credit, ended by a payment', async (t) => {
+  const r = await rig(t);
+  t.equal(r.desk.currentTest(), undefined);
+  const begun = await r.desk.beginTest();
+  t.strictSame(begun, { testId: 1, accepting: ['EU010A', 'EU020A', 'EU050A', 'EU100A', 'EU200A'], inhibitedBecause: null });
+  t.equal(r.desk.currentTest(), 1);
+  await t.rejects(r.desk.beginTest(), /a coin test is already running/);
+  r.sim.insertCoin('EU050A');
+  await until('test coin', () => r.testCoins.length === 1);
+  t.match(r.testCoins, [{ testId: 1, coinId: 'test-coin-1', coin: 'EU050A', cents: 50, channel: 3 }]);
+  t.strictSame(r.credits, []);
+  t.strictSame(r.events, [], 'no sale, no credit');
+  t.equal(r.desk.storedCreditCents(), 0);
+  t.strictSame(r.desk.ledger.testCoinsInCashbox(), { count: 1, cents: 50 });
+  await r.desk.endTest(99, 'not this one');
+  t.equal(r.desk.currentTest(), 1, 'another id ends nothing');
+  await r.desk.open('s1', 300);
+  t.strictSame(r.testsEnded, [{ testId: 1, reason: 'a customer payment opened' }]);
+  t.equal(r.desk.currentTest(), undefined);
+  r.sim.insertCoin('EU100A');
+  await until('a customer coin', () => r.credits.length === 1);
+  t.strictSame(r.credits[0], { sessionId: 's1', coinId: 'coin-1', cents: 100 });
+  await r.desk.inhibit();
+  await r.desk.beginTest();
+  await r.desk.endTest(2, 'done');
+  t.strictSame(r.testsEnded.at(-1), { testId: 2, reason: 'done' });
+  await until('inhibited after the test', () => r.sim.status().acceptor.masterEnabled === false);
+  t.equal(r.desk.state().inhibitedBecause, 'no payment open');
+});
+
+t.test('at start: payouts a restart interrupted are alarmed, never repeated; tests left open are closed', async (t) => {
+  const store = openStore('', { file: ':memory:' });
+  const ledger = openLedger(store);
+  ledger.open('s9', 100, new Date(T0));
+  const payout = ledger.beginPayout('s9', 'EU100A', 2, 100, new Date(T0));
+  ledger.beginTest(new Date(T0));
+  const r = await rig(t, { store });
+  t.strictSame(plain(r.events.filter((e) => e.type === 'payment.alarm')), [
+    { type: 'payment.alarm', severity: 'error', sessionId: 's9', message: 'a payout of 2 coins was interrupted by a restart: not repeated, check the hopper', data: { payoutId: payout } },
+  ]);
+  t.strictSame(r.desk.ledger.payout(payout), { state: 'uncertain', paidCoins: null, coinCents: 100 });
+  t.equal(r.desk.currentTest(), undefined);
+  t.strictSame(store.db.prepare('SELECT end_reason FROM payment_tests').all(), [{ end_reason: 'the booth restarted during the test' }]);
+  r.sim.errorEvent(1); // one event, so that the reset (counter back to 0) shows
+  await until('the event seen', () => r.acceptor.status().readings?.counter === 1);
+  r.sim.resetAcceptor();
+  await until('reset alarm', () => r.events.some((e) => e.data?.kind === 'reset'));
+  t.match(plain(r.events).at(-1), { type: 'payment.alarm', severity: 'warning', message: /^coin acceptor reset/, data: { kind: 'reset' } });
+});
+
+t.test('refund claim codes: XXXX-XXXX from the code alphabet (no O, I, L, S), random', async (t) => {
+  const codes = Array.from({ length: 200 }, () => newClaimCode());
+  for (const code of codes) t.match(code, /^[0-9ABCDEFGHJKMNPQRTUVWXYZ]{4}-[0-9ABCDEFGHJKMNPQRTUVWXYZ]{4}$/);
+  t.equal(new Set(codes).size, 200, 'no repeats in 200 (40 random bits)');
+  const seen = new Set(codes.join('').replace(/-/g, ''));
+  t.ok(seen.has('0') && seen.has('Z'), 'both ends of the alphabet drawn');
+  t.equal(seen.size, 32, 'every one of the 32 symbols drawn in 1600 draws');
+});
