@@ -458,8 +458,9 @@ export function openLedger(store: Store): Ledger {
     session(sessionId) {
       const row = q.session.get(sessionId);
       if (!row) return undefined;
-      const coinCents = q.coinSum.get(sessionId)?.s ?? 0;
-      const cardCents = q.cardSum.get(sessionId)?.s ?? 0;
+      // SUM without GROUP BY always returns one row (NULL when there is nothing to add).
+      const coinCents = q.coinSum.get(sessionId)!.s ?? 0;
+      const cardCents = q.cardSum.get(sessionId)!.s ?? 0;
       return {
         sessionId,
         dueCents: row.due_cents,
@@ -602,10 +603,9 @@ export function openLedger(store: Store): Ledger {
       return store.transaction(() => {
         const r = q.refund.get(sessionId);
         if (!r) throw new Error(`no refund for session ${sessionId}`);
-        if (r.state === 'paying') {
-          const claim = Math.max(0, r.cents - paidBackCents);
-          q.finishRefund.run(paidBackCents, claim, claim > 0 ? claimCode : null, claim > 0 ? 'claim-due' : 'paid-back', iso(now), sessionId);
-        }
+        // Only a refund still paying is finished (the statement's WHERE): finished once.
+        const claim = Math.max(0, r.cents - paidBackCents);
+        q.finishRefund.run(paidBackCents, claim, claim > 0 ? claimCode : null, claim > 0 ? 'claim-due' : 'paid-back', iso(now), sessionId);
         return toRefund(q.refund.get(sessionId)!);
       });
     },

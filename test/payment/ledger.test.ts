@@ -328,3 +328,10 @@ t.test('refunds: the cash a session spent (not the card), paid back by the hoppe
   t.strictSame(ledger.claimsDue().map((r) => r.sessionId), ['s1']);
   t.strictSame(ledger.unreportedClaims().map((r) => [r.sessionId, r.state]), [['s4', 'claim-paid']], 'a paid claim is still reported');
 });
+
+t.test('the schema is recorded under the owner "payment", versions 1 to 4: how an upgraded booth finds what its database already has', async (t) => {
+  const { store } = fresh(t);
+  t.strictSame(store.db.prepare("SELECT version FROM schema_migrations WHERE owner = 'payment' ORDER BY version").all(), [1, 2, 3, 4].map((version) => ({ version })));
+  openLedger(store);
+  t.equal((store.db.prepare("SELECT COUNT(*) AS n FROM schema_migrations WHERE owner = 'payment'").get() as { n: number }).n, 4, 'reopening applies nothing twice');
+});
