@@ -18,7 +18,7 @@ async function rig(t: Test, options: { hopper?: boolean; store?: Store; coinTabl
   const store = options.store ?? openStore('', { file: ':memory:' });
   const sim = new CctalkBusSimulator({ hopper: options.hopper === true, ...(options.coinTable ? { coinTable: options.coinTable } : {}) });
   const config = configSchema.parse({ coinAcceptor: { hopper: options.hopper === true, pollMs: 50 } });
-  const acceptor = createCoinAcceptor(config, { simulated: true, logger: silentLogger(), simulator: sim });
+  const acceptor = createCoinAcceptor(config.coinAcceptor, { simulated: true, logger: silentLogger(), simulator: sim });
   const health = { ok: true as boolean, reason: '' };
   const clock = { now: T0 };
   const desk = new PaymentDesk({
@@ -48,7 +48,7 @@ async function rig(t: Test, options: { hopper?: boolean; store?: Store; coinTabl
 }
 
 /** The events without their time (which is the desk's clock, checked once). */
-const plain = (events: PaymentEvent[]) => events.map(({ at, ...rest }) => rest);
+const plain = (events: PaymentEvent[]) => events.map(({ at: _at, ...rest }) => rest);
 
 t.test('why no coin is taken, literally, and the state the screen shows', async (t) => {
   const r = await rig(t);
