@@ -97,25 +97,33 @@ export function levelledWindow(image: RgbImage, window: CroppedPhoto['window']):
     return [dx * cos + dy * sin + w / 2, -dx * sin + dy * cos + h / 2];
   };
   const out = Buffer.alloc(width * height * 3);
-  const clampX = (v: number) => (v < 0 ? 0 : v > w - 1 ? w - 1 : v);
-  const clampY = (v: number) => (v < 0 ? 0 : v > h - 1 ? h - 1 : v);
+  const xMax = w - 1;
+  const yMax = h - 1;
   for (let v = 0; v < height; v++) {
     const [rx, ry] = toCapture(x + 0.5, y + v + 0.5);
-    for (let u = 0; u < width; u++) {
-      const sx = clampX(rx + u * cos - 0.5);
-      const sy = clampY(ry - u * sin - 0.5);
-      const x0 = Math.min(w - 2, Math.floor(sx));
-      const y0 = Math.min(h - 2, Math.floor(sy));
+    let o = v * width * 3;
+    for (let u = 0; u < width; u++, o += 3) {
+      // Sample position, clamped to the capture (its edge repeats beyond it).
+      let sx = rx + u * cos - 0.5;
+      let sy = ry - u * sin - 0.5;
+      sx = sx < 0 ? 0 : sx > xMax ? xMax : sx;
+      sy = sy < 0 ? 0 : sy > yMax ? yMax : sy;
+      const x0 = sx >= xMax ? xMax - 1 : Math.floor(sx);
+      const y0 = sy >= yMax ? yMax - 1 : Math.floor(sy);
       const fx = sx - x0;
       const fy = sy - y0;
       const i = (y0 * w + x0) * 3;
       const j = i + w * 3;
-      const o = (v * width + u) * 3;
-      for (let c = 0; c < 3; c++) {
-        const top = data[i + c]! + fx * (data[i + 3 + c]! - data[i + c]!);
-        const bottom = data[j + c]! + fx * (data[j + 3 + c]! - data[j + c]!);
-        out[o + c] = Math.round(top + fy * (bottom - top));
-      }
+      // Bilinear, rounded (values are ≥ 0, so +0.5 and truncation round half up).
+      const t0 = data[i]! + fx * (data[i + 3]! - data[i]!);
+      const b0 = data[j]! + fx * (data[j + 3]! - data[j]!);
+      out[o] = (t0 + fy * (b0 - t0) + 0.5) | 0;
+      const t1 = data[i + 1]! + fx * (data[i + 4]! - data[i + 1]!);
+      const b1 = data[j + 1]! + fx * (data[j + 4]! - data[j + 1]!);
+      out[o + 1] = (t1 + fy * (b1 - t1) + 0.5) | 0;
+      const t2 = data[i + 2]! + fx * (data[i + 5]! - data[i + 2]!);
+      const b2 = data[j + 2]! + fx * (data[j + 5]! - data[j + 2]!);
+      out[o + 2] = (t2 + fy * (b2 - t2) + 0.5) | 0;
     }
   }
   const corner = (p: Point): Point => {
