@@ -17,6 +17,7 @@ import type { FleetEvent } from '../fleet/schemas.ts';
 import { openJournal } from '../flows/journal.ts';
 import { createFileMedia } from '../flows/media.ts';
 import { createSessionMachine, sessionConfigFrom, type SessionMachine } from '../flows/session.ts';
+import { isAbsent } from '../hal/absent.ts';
 import type { Device, DeviceFault } from '../hal/device.ts';
 import type { Logger } from '../log.ts';
 import { PaymentDesk, type PaymentEvent } from '../payment/index.ts';
@@ -116,7 +117,7 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
     ],
   });
 
-  const desk = new PaymentDesk({ store, acceptor: parts.coinAcceptor, ...(parts.cardReader ? { cardReader: parts.cardReader } : {}), canDeliver: () => health.canDeliver(), storedCreditMinutes: config.payment.storedCreditMinutes, logger });
+  const desk = new PaymentDesk({ store, acceptor: parts.coinAcceptor, ...(isAbsent(parts.cardReader) ? {} : { cardReader: parts.cardReader }), canDeliver: () => health.canDeliver(), storedCreditMinutes: config.payment.storedCreditMinutes, logger });
   const printQueue = new PrintQueue({
     store,
     printer: parts.printer,

@@ -1,4 +1,4 @@
-// Building the booth's devices (six, plus the hopper and the card reader where configured) from config: the only place drivers are created.
+// Building the booth's devices from config (every one always present: a device the booth does not have is absent, src/hal/absent.ts): the only place drivers are created.
 // Each device is real or simulated as config says (`hal.simulated`, `--sim`); a real driver
 // on a machine without the hardware ends in an `absent`/`fault` state with the reason,
 // rather than failing the whole booth. The simulators speak the devices' own protocols
@@ -28,8 +28,8 @@ export interface BoothDevices {
   touch: TouchPanelDevice;
   camera: CameraDevice;
   coinAcceptor: BoothCoinAcceptor;
-  /** The contactless card reader (MDB), when the booth has one. */
-  cardReader: BoothCardReader | undefined;
+  /** The contactless card reader (MDB); absent (src/hal/absent.ts) on a booth without one. */
+  cardReader: BoothCardReader;
   printer: PrinterDevice;
   gpio: GpioChip;
   i2c: I2cBus;
@@ -62,11 +62,11 @@ export async function createDevices(config: Config, logger: Logger): Promise<Boo
   const printer = createPrinter(config.printer, { simulated, logger, dataDir: config.data.dir });
   const cardReader = createCardReader(config.cardReader, { simulated, logger });
   // The hopper (change) shares the acceptor's ccTalk bus: started after it, watched like any device.
-  const all: Device[] = [lighting, curtain, touch, camera, coinAcceptor, ...(coinAcceptor.hopper ? [coinAcceptor.hopper] : []), ...(cardReader ? [cardReader] : []), printer];
+  const all: Device[] = [lighting, curtain, touch, camera, coinAcceptor, ...(coinAcceptor.hopper ? [coinAcceptor.hopper] : []), cardReader, printer];
 
   const sim =
     gpio instanceof SimGpioChip && i2c instanceof SimI2cBus && touchModel && camera.simulated
-      ? { gpio, i2c, touch: touchModel, camera: camera as SimulatedCameraDevice, coins: coinAcceptor.simulator, cards: cardReader?.simulator }
+      ? { gpio, i2c, touch: touchModel, camera: camera as SimulatedCameraDevice, coins: coinAcceptor.simulator, cards: cardReader.simulator }
       : undefined;
 
   return {

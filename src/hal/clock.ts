@@ -29,3 +29,26 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * Calls `fn` every `ms` on `clock` until the returned function is called: a chain of timeouts,
+ * so a fake clock steps it like any timer. `unref`: a periodic poll does not keep the process alive.
+ */
+export function every(clock: Clock, ms: number, fn: () => void, options: { unref?: boolean } = {}): () => void {
+  let stopped = false;
+  let handle: unknown;
+  const arm = () => {
+    handle = clock.setTimeout(tick, ms);
+    if (options.unref) (handle as { unref?: () => void } | undefined)?.unref?.();
+  };
+  const tick = () => {
+    if (stopped) return;
+    fn();
+    if (!stopped) arm();
+  };
+  arm();
+  return () => {
+    stopped = true;
+    clock.clearTimeout(handle);
+  };
+}

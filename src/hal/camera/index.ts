@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../config/schema.ts';
 import type { Logger } from '../../log.ts';
-import { BaseDevice } from '../device.ts';
+import { AbsentDevice } from '../absent.ts';
 import { DEFAULT_CONTROLS, PREVIEW_HEIGHT, PREVIEW_WIDTH, mergeControls, type CameraControls, type CameraDevice, type Still } from './interface.ts';
 import { SimulatedCamera } from './sim.ts';
 
@@ -37,44 +37,29 @@ export function createCamera(config: Config['camera'], deps: CameraDeps): Camera
     );
   }
   if (deps.real) return deps.real(config, deps.logger);
-  return new MissingCamera(config, `no ${config.driver} camera driver in this build (set camera.driver: sim, or run with --sim)`);
+  return new AbsentCamera(config, `no ${config.driver} camera driver in this build (set camera.driver: sim, or run with --sim)`);
 }
 
 /** A real-booth camera slot with no driver: absent, with the reason; every use says why. */
-class MissingCamera extends BaseDevice implements CameraDevice {
-  readonly name = 'camera';
-  readonly driver: string;
-  readonly simulated = false;
+class AbsentCamera extends AbsentDevice implements CameraDevice {
   readonly previewSize = { width: PREVIEW_WIDTH, height: PREVIEW_HEIGHT };
   readonly stillSize: { width: number; height: number };
   readonly previewing = false;
   private controlState: CameraControls = { ...DEFAULT_CONTROLS };
 
-  constructor(
-    config: Config['camera'],
-    private readonly reason: string,
-  ) {
-    super();
-    this.driver = config.driver;
+  constructor(config: Config['camera'], reason: string) {
+    super('camera', reason, true);
     this.stillSize = { width: config.stillWidth, height: config.stillHeight };
   }
 
-  async start(): Promise<void> {
-    this.markFault(this.reason, true, 'absent');
-  }
-
-  async stop(): Promise<void> {
-    this.markStopped();
-  }
-
   startPreview(): void {
-    throw new Error(`camera absent: ${this.reason}`);
+    this.refuse();
   }
 
   stopPreview(): void {}
 
   async capture(): Promise<Still> {
-    throw new Error(`camera absent: ${this.reason}`);
+    this.refuse();
   }
 
   setControls(update: Partial<CameraControls>): CameraControls {

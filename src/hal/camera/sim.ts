@@ -11,6 +11,7 @@
 // exposureValue stops; manual exposure scales light by exposureTimeUs x analogueGain / 10 ms;
 // automatic white balance renders the photo's colours; manual colour gains act relative to
 // the gains automatic white balance would have chosen, [1.9, 1.6] (DEFAULT_CONTROLS).
+import { every, systemClock, type Clock } from '../clock.ts';
 import { readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import sharp from 'sharp';
@@ -88,6 +89,8 @@ export interface SimulatedCameraOptions {
   stillWidth: number;
   stillHeight: number;
   jpegQuality: number;
+  /** The preview's frame timer runs on this clock. */
+  clock?: Clock;
 }
 
 export class SimulatedCamera extends BaseDevice implements SimulatedCameraDevice {
@@ -104,7 +107,8 @@ export class SimulatedCamera extends BaseDevice implements SimulatedCameraDevice
   private controlState: CameraControls = { ...DEFAULT_CONTROLS };
   private degrade: Degradation = { ...NO_DEGRADATION };
   private failure: string | null = null;
-  private timer: NodeJS.Timeout | undefined;
+  /** Stops the preview's frame timer. */
+  private timer: (() => void) | undefined;
   private sequence = 0;
   private counters = { frames: 0, captures: 0, listenerErrors: 0 };
 
@@ -202,7 +206,7 @@ export class SimulatedCamera extends BaseDevice implements SimulatedCameraDevice
     if (this.health === 'stopped') throw new Error('camera not started');
     this.stopPreview();
     this.sequence = 0;
-    this.timer = setInterval(() => {
+    this.timer = every(this.options.clock ?? systemClock, 1000 / fps, () => {
       const frame = this.previewFrame();
       if (!frame) return;
       try {
@@ -211,11 +215,11 @@ export class SimulatedCamera extends BaseDevice implements SimulatedCameraDevice
         this.counters.listenerErrors++;
         this.log.error({ err }, 'preview frame listener threw');
       }
-    }, 1000 / fps);
+    });
   }
 
   stopPreview(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.();
     this.timer = undefined;
   }
 

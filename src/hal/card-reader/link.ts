@@ -6,6 +6,7 @@
 import type { Duplex } from 'node:stream';
 import { ReadlineParser } from '@serialport/parser-readline';
 import type { Logger } from '../../log.ts';
+import { systemClock, type Clock } from '../clock.ts';
 import { CONTROL, decodeLine, decodePeripheral, encodeLine, hexWords, masterBlock } from './frame.ts';
 
 export interface MdbLinkOptions {
@@ -15,6 +16,8 @@ export interface MdbLinkOptions {
   retries?: number;
   /** RET requests for a damaged block before the attempt counts as failed. */
   maxRet?: number;
+  /** Reply timeouts run on this clock. */
+  clock?: Clock;
 }
 
 export class MdbError extends Error {
@@ -48,6 +51,7 @@ export class MdbLink {
   private queue: Promise<unknown> = Promise.resolve();
   private waiting: ((line: Line) => void) | undefined;
   private closed = false;
+  private readonly clock: Clock;
   readonly stats: MdbLinkStats = { transactions: 0, timeouts: 0, checksumErrors: 0, retransmissions: 0, naks: 0, badLines: 0 };
 
   constructor(
@@ -58,6 +62,7 @@ export class MdbLink {
     this.replyTimeoutMs = options.replyTimeoutMs ?? 200;
     this.retries = options.retries ?? 2;
     this.maxRet = options.maxRet ?? 2;
+    this.clock = options.clock ?? systemClock;
     this.parser = port.pipe(new ReadlineParser({ delimiter: '\n', encoding: 'latin1' }));
     this.parser.on('data', (text: string) => this.onLine(text));
   }
@@ -119,12 +124,12 @@ export class MdbLink {
   /** Writes one line and waits for the next line from the interface (or the timeout). */
   private exchange(words: number[]): Promise<Line> {
     return new Promise<Line>((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         this.waiting = undefined;
         resolve({ error: 'no line from the interface' });
       }, this.replyTimeoutMs);
       this.waiting = (line) => {
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         this.waiting = undefined;
         resolve(line);
       };

@@ -12,7 +12,7 @@ import { BaseDevice } from '../device.ts';
 import { COMMAND, EURO_COUNTRY_CODE, EXPANSION, READER, REPLY, SETUP, VEND, FUNDS_UNKNOWN, readU16, u16 } from './frame.ts';
 import type { CardReaderAlarm, CardReaderDevice, CardSessionEvent, ReaderIdentity, VendEnd, VendOutcome } from './interface.ts';
 import { MdbError, MdbLink, type MdbAnswer, type MdbLinkOptions } from './link.ts';
-import { sleep, systemClock } from '../clock.ts';
+import { sleep, systemClock, type Clock } from '../clock.ts';
 
 export type PortOpener = () => Promise<SerialPortStream>;
 
@@ -28,6 +28,8 @@ export interface CashlessOptions {
   logger?: Logger;
   /** Consecutive failed polls before the reader is a fault. */
   faultAfter?: number;
+  /** Polls, vend timeouts, the link's reply timeouts and event timestamps run on this clock. */
+  clock?: Clock;
 }
 
 interface Scale {
@@ -51,8 +53,6 @@ const REPLY_LENGTH: Record<number, number> = {
   [REPLY.outOfSequence]: 1,
 };
 
-const now = () => new Date().toISOString();
-
 export class MdbCashlessReader extends BaseDevice implements CardReaderDevice {
   readonly name = 'cardReader';
   readonly driver: string;
@@ -70,7 +70,8 @@ export class MdbCashlessReader extends BaseDevice implements CardReaderDevice {
   private scale: Scale = { factor: 1, decimals: 2, maxResponseMs: 30_000 };
   private ident: ReaderIdentity | undefined;
   private session = false;
-  private pendingVend: { resolve: (o: VendOutcome) => void; timer: NodeJS.Timeout } | undefined;
+  private pendingVend: { resolve: (o: VendOutcome) => void; timer: unknown } | undefined;
+  private readonly clock: Clock;
   private approved = false;
   private approvalLost = false;
   private failures = 0;
@@ -87,6 +88,7 @@ export class MdbCashlessReader extends BaseDevice implements CardReaderDevice {
     this.simulated = options.simulated;
     this.driver = options.simulated ? 'mdb-cashless+sim' : 'mdb-cashless';
     this.pollMs = options.pollMs ?? 100;
+    this.clock = options.clock ?? systemClock;
     this.log = (options.logger ?? silentLogger()).child({ device: 'cardReader' });
   }
 
@@ -137,7 +139,7 @@ export class MdbCashlessReader extends BaseDevice implements CardReaderDevice {
     const amount = this.toAmount(cents);
     const outcome = new Promise<VendOutcome>((resolve) => {
       const timeoutMs = this.options.vendTimeoutMs ?? this.scale.maxResponseMs;
-      const timer = setTimeout(() => void this.cancelVend(), timeoutMs);
+      const timer = this.clock.setTimeout(() => void this.cancelVend(), timeoutMs);
       this.pendingVend = { resolve, timer };
     });
     try {
@@ -194,9 +196,9 @@ export class MdbCashlessReader extends BaseDevice implements CardReaderDevice {
   private async run(): Promise<void> {
     while (this.running) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.pollMs);
+        const timer = this.clock.setTimeout(resolve, this.pollMs);
         this.wake = () => {
-          clearTimeout(timer);
+          this.clock.clearTimeout(timer);
           resolve();
         };
       });
@@ -225,7 +227,7 @@ export class MdbCashlessReader extends BaseDevice implements CardReaderDevice {
     for (let i = 0; i < 10 && !reset; i++) {
       const answer = await link.transaction([COMMAND.poll]);
       if (answer.kind === 'data' && answer.data[0] === REPLY.justReset) reset = true;
-      else await sleep(systemClock, 20);
+      else await sleep(this.clock, 20);
     }
     if (!reset) throw new Error('the reader did not report JUST RESET after RESET');
     await this.setup(link);
@@ -276,7 +278,7 @@ export class MdbCashlessReader extends BaseDevice implements CardReaderDevice {
     const port = await this.openPort();
     this.port = port;
     port.on('error', (err: Error) => this.log.warn({ err: err.message }, 'card reader port error'));
-    this.link = new MdbLink(port, this.log, this.options.link);
+    this.link = new MdbLink(port, this.log, { ...this.options.link, clock: this.clock });
     return this.link;
   }
 
@@ -314,7 +316,7 @@ export class MdbCashlessReader extends BaseDevice implements CardReaderDevice {
         this.session = true;
         this.counts.sessions++;
         const funds = readU16(reply, 1);
-        const event: CardSessionEvent = { fundsCents: funds === FUNDS_UNKNOWN ? undefined : this.toCents(funds), at: now() };
+        const event: CardSessionEvent = { fundsCents: funds === FUNDS_UNKNOWN ? undefined : this.toCents(funds), at: this.now() };
         setImmediate(() => this.emit('card', event));
         return;
       }
@@ -407,13 +409,17 @@ export class MdbCashlessReader extends BaseDevice implements CardReaderDevice {
     const pending = this.pendingVend;
     if (!pending) return;
     this.pendingVend = undefined;
-    clearTimeout(pending.timer);
+    this.clock.clearTimeout(pending.timer);
     pending.resolve(outcome);
+  }
+
+  private now(): string {
+    return new Date(this.clock.now()).toISOString();
   }
 
   private alarm(kind: CardReaderAlarm['kind'], message: string): void {
     this.log.warn({ kind }, message);
-    const alarm: CardReaderAlarm = { kind, message, at: now() };
+    const alarm: CardReaderAlarm = { kind, message, at: this.now() };
     setImmediate(() => this.emit('alarm', alarm));
   }
 

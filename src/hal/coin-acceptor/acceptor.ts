@@ -73,7 +73,7 @@ export class CctalkCoinAcceptor extends BaseDevice implements CoinAcceptorDevice
   private resume: ResumePoint | undefined;
   private mark: CounterMark | undefined;
   private running = false;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   private tick: Promise<void> = Promise.resolve();
   private readonly counters = { credits: 0, creditedCents: 0, errors: 0, missedEvents: 0, resets: 0, polls: 0 };
 
@@ -104,7 +104,7 @@ export class CctalkCoinAcceptor extends BaseDevice implements CoinAcceptorDevice
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    clearTimeout(this.timer);
+    this.bus.clock.clearTimeout(this.timer);
     await this.tick;
     if (this.connected) {
       // Leave the acceptor inhibited: no coin may be taken while nobody counts.
@@ -164,7 +164,7 @@ export class CctalkCoinAcceptor extends BaseDevice implements CoinAcceptorDevice
 
   private schedule(): void {
     if (!this.running) return;
-    this.timer = setTimeout(() => {
+    this.timer = this.bus.clock.setTimeout(() => {
       this.tick = this.tick.then(() => this.step());
     }, this.pollMs);
   }
@@ -266,7 +266,7 @@ export class CctalkCoinAcceptor extends BaseDevice implements CoinAcceptorDevice
   }
 
   private alarm(alarm: Omit<AcceptorAlarm, 'at'>): void {
-    const full: AcceptorAlarm = { ...alarm, at: new Date().toISOString() };
+    const full: AcceptorAlarm = { ...alarm, at: new Date(this.bus.clock.now()).toISOString() };
     this.log.warn(full, alarm.message);
     this.emit('alarm', full);
   }
@@ -330,7 +330,7 @@ export class CctalkCoinAcceptor extends BaseDevice implements CoinAcceptorDevice
       sorterPath,
       counter,
       serial: this.ident?.serial ?? '',
-      at: new Date().toISOString(),
+      at: new Date(this.bus.clock.now()).toISOString(),
     };
     try {
       this.sink?.(credit);
@@ -353,7 +353,7 @@ export class CctalkCoinAcceptor extends BaseDevice implements CoinAcceptorDevice
   }
 
   private coinError(code: number, counter: number): void {
-    const error: CoinErrorEvent = { ...decodeCoinError(code), counter, at: new Date().toISOString() };
+    const error: CoinErrorEvent = { ...decodeCoinError(code), counter, at: new Date(this.bus.clock.now()).toISOString() };
     this.counters.errors++;
     this.log.info({ code, kind: error.kind }, error.message);
     this.emit('coin-error', error);

@@ -3,6 +3,7 @@
 // and gives both devices the same link, so their transactions never overlap on the wire.
 import type { SerialPortStream } from '@serialport/stream';
 import type { Logger } from '../../log.ts';
+import { systemClock, type Clock } from '../clock.ts';
 import { CctalkLink, type LinkOptions } from './link.ts';
 
 export type PortOpener = () => Promise<SerialPortStream>;
@@ -18,6 +19,8 @@ export class CctalkBus {
     private readonly openPort: PortOpener,
     private readonly logger: Logger,
     private readonly linkOptions: LinkOptions = {},
+    /** The timers of the link and of the devices on this bus. */
+    readonly clock: Clock = linkOptions.clock ?? systemClock,
   ) {}
 
   acquire(): void {
@@ -31,7 +34,7 @@ export class CctalkBus {
       try {
         const port = await this.openPort();
         this.port = port;
-        this.linkInstance = new CctalkLink(port, this.logger, this.linkOptions);
+        this.linkInstance = new CctalkLink(port, this.logger, { ...this.linkOptions, clock: this.clock });
         port.on('close', () => {
           if (this.port === port) this.linkInstance = undefined;
         });

@@ -9,7 +9,7 @@ import { parseCoinId } from './codes.ts';
 import { ADDRESS, HEADER } from './frame.ts';
 import type { HopperDevice, PayoutResult } from './interface.ts';
 import type { CctalkLink } from './link.ts';
-import { sleep, systemClock } from '../clock.ts';
+import { sleep } from '../clock.ts';
 
 
 export class CctalkHopper extends BaseDevice implements HopperDevice {
@@ -103,9 +103,9 @@ export class CctalkHopper extends BaseDevice implements HopperDevice {
         if (after.counter === before.counter) throw err; // not taken: nothing paid
         this.log.warn({ err: (err as Error).message }, 'dispense reply lost, but the hopper took the request');
       }
-      const deadline = Date.now() + 2000 + count * 1000;
+      const deadline = this.bus.clock.now() + 2000 + count * 1000;
       for (;;) {
-        await sleep(systemClock, this.statusPollMs);
+        await sleep(this.bus.clock, this.statusPollMs);
         const s = await this.readStatus(link);
         if (s.remaining === 0) {
           this.level.payouts++;
@@ -115,7 +115,7 @@ export class CctalkHopper extends BaseDevice implements HopperDevice {
           this.log.info({ requested: count, paid: s.paid, unpaid: s.unpaid }, 'payout ended');
           return { requested: count, paid: s.paid, unpaid: s.unpaid };
         }
-        if (Date.now() > deadline) {
+        if (this.bus.clock.now() > deadline) {
           const stop = await link.request(ADDRESS.hopper, HEADER.emergencyStop);
           const unpaid = stop.data[0] ?? s.remaining;
           this.markFault(`hopper payout stalled: ${unpaid} coins not paid`, false, 'degraded');

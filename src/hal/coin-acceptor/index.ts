@@ -2,10 +2,12 @@
 // calls, and what the payment module and the CLI need.
 import type { Config } from '../../config/schema.ts';
 import type { Logger } from '../../log.ts';
+import type { Clock } from '../clock.ts';
 import { CctalkCoinAcceptor } from './acceptor.ts';
 import { CctalkBus } from './bus.ts';
 import { CctalkHopper } from './hopper.ts';
-import type { CoinAcceptorDevice } from './interface.ts';
+import { AbsentDevice } from '../absent.ts';
+import type { AcceptorIdentity, CoinAcceptorDevice, CoinSlot } from './interface.ts';
 import { CctalkBusSimulator } from './sim.ts';
 import { openSerialPort, openSimulatedPort } from './transport.ts';
 
@@ -25,6 +27,8 @@ export interface CoinAcceptorDeps {
   logger: Logger;
   /** The in-process simulator to use (the demo inserts coins through it); made if absent. */
   simulator?: CctalkBusSimulator;
+  /** The timers of the bus, the acceptor and the hopper (polls, timeouts, timestamps). */
+  clock?: Clock;
 }
 
 export type BoothCoinAcceptor = CoinAcceptorDevice & {
@@ -36,7 +40,7 @@ export type BoothCoinAcceptor = CoinAcceptorDevice & {
  * The acceptor (and hopper, if `coinAcceptor.hopper`):
  * - `coinAcceptor.port` set → the real serial line (or a pty of `cabine sim cctalk --pty`);
  * - absent and simulated → the in-process simulator, byte for byte, through `SimBinding`;
- * - absent on a real booth → a device that stays `absent` and says the port is not set.
+ * - absent on a real booth → an absent acceptor (src/hal/absent.ts) saying the port is not set.
  */
 export function createCoinAcceptor(c: Config['coinAcceptor'], deps: CoinAcceptorDeps): BoothCoinAcceptor {
   const logger = deps.logger;
@@ -44,16 +48,41 @@ export function createCoinAcceptor(c: Config['coinAcceptor'], deps: CoinAcceptor
   let bus: CctalkBus;
   if (c.port) {
     const path = c.port;
-    bus = new CctalkBus(path, () => openSerialPort(path), logger);
+    bus = new CctalkBus(path, () => openSerialPort(path), logger, {}, deps.clock);
   } else if (deps.simulated) {
     const sim = deps.simulator ?? new CctalkBusSimulator({ hopper: c.hopper });
     simulator = sim;
-    bus = new CctalkBus('sim', () => openSimulatedPort(sim), logger);
+    bus = new CctalkBus('sim', () => openSimulatedPort(sim), logger, {}, deps.clock);
   } else {
-    bus = new CctalkBus('none', () => Promise.reject(new Error('coinAcceptor.port is not set')), logger);
+    return new AbsentCoinAcceptor('coinAcceptor.port is not set (the serial line of the ccTalk bus, e.g. /dev/ttyAMA0)');
   }
   const simulated = simulator !== undefined;
   const hopper = c.hopper ? new CctalkHopper(bus, simulated, logger) : undefined;
   const device = new CctalkCoinAcceptor(bus, { pollMs: c.pollMs, simulated, logger, hopper });
   return Object.assign(device, { simulator });
+}
+
+/** A real booth without a coin acceptor port: absent (it cannot sell); every use says why. */
+class AbsentCoinAcceptor extends AbsentDevice implements BoothCoinAcceptor {
+  readonly simulator = undefined;
+  readonly hopper = undefined;
+
+  constructor(reason: string) {
+    super('coinAcceptor', reason, true);
+  }
+
+  identity(): AcceptorIdentity | undefined {
+    return undefined;
+  }
+  coinTable(): CoinSlot[] {
+    return [];
+  }
+  /** Inhibiting an absent acceptor is already true; accepting coins is refused. */
+  async setAcceptance(coins: readonly string[]): Promise<void> {
+    if (coins.length > 0) this.refuse();
+  }
+  acceptance(): readonly string[] {
+    return [];
+  }
+  setCreditSink(): void {}
 }

@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import { CCTalkParser } from '@serialport/parser-cctalk';
 import type { Logger } from '../../log.ts';
 import { ADDRESS, HEADER, decodeFrame, encodeFrame, hex, type Frame } from './frame.ts';
-import { sleep, systemClock } from '../clock.ts';
+import { sleep, systemClock, type Clock } from '../clock.ts';
 
 export interface LinkOptions {
   /** How long a device may take to answer, after the echo (ms). */
@@ -23,6 +23,8 @@ export interface LinkOptions {
   gapMs?: number;
   /** Transmission time allowed per byte of the request, added to the reply timeout (9600 baud: ~1 ms). */
   byteMs?: number;
+  /** Timeouts and the quiet-line wait run on this clock (the parser's inter-byte gap is its own). */
+  clock?: Clock;
 }
 
 export type LinkErrorKind = 'timeout' | 'no-echo' | 'checksum' | 'wrong-address' | 'nak' | 'busy' | 'closed';
@@ -62,6 +64,7 @@ export class CctalkLink {
   private readonly gapMs: number;
   private readonly byteMs: number;
   private readonly log: Logger;
+  private readonly clock: Clock;
   private queue: Promise<unknown> = Promise.resolve();
   private pending: Pending | undefined;
   private lastByteAt = 0;
@@ -88,10 +91,11 @@ export class CctalkLink {
     this.retries = options.retries ?? 2;
     this.gapMs = options.gapMs ?? 50;
     this.byteMs = options.byteMs ?? 2;
+    this.clock = options.clock ?? systemClock;
     this.log = logger.child({ module: 'cctalk' });
     this.parser = new CCTalkParser(this.gapMs);
     port.on('data', (chunk: Buffer) => {
-      this.lastByteAt = Date.now();
+      this.lastByteAt = this.clock.now();
       this.bytesIn += chunk.length;
     });
     port.pipe(this.parser);
@@ -144,9 +148,9 @@ export class CctalkLink {
   private async quietLine(): Promise<void> {
     if (this.bytesIn === this.bytesFramed) return;
     for (;;) {
-      const wait = this.lastByteAt + this.gapMs + 5 - Date.now();
+      const wait = this.lastByteAt + this.gapMs + 5 - this.clock.now();
       if (wait <= 0) break;
-      await sleep(systemClock, wait);
+      await sleep(this.clock, wait);
     }
     this.bytesFramed = this.bytesIn;
   }
@@ -156,14 +160,14 @@ export class CctalkLink {
       const settle = (result: { frame: Frame } | { error: CctalkError }) => {
         if (this.pending !== pending) return;
         this.pending = undefined;
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         resolve(result);
       };
       const pending: Pending = { sent, dest, echoSeen: false, settle };
       this.pending = pending;
       // The echo comes back within the frame's transmission time; the reply timeout counts
       // from the write, plus that time (10 bits a byte at 9600 baud, about 1 ms a byte).
-      const timer: NodeJS.Timeout = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         this.stats.timeouts++;
         if (!pending.echoSeen) this.stats.echoErrors++;
         settle({

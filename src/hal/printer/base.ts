@@ -2,6 +2,7 @@
 // each state into the device health (fault when it cannot print, degraded when it warns),
 // so `fault`/`recovered` fire on transitions only.
 import type { Logger } from '../../log.ts';
+import { every, systemClock, type Clock } from '../clock.ts';
 import { BaseDevice } from '../device.ts';
 import { assessReadiness, type JobStatus, type PrintDocument, type PrinterDevice, type PrinterState, type Readiness } from './interface.ts';
 
@@ -9,12 +10,14 @@ export abstract class PolledPrinter extends BaseDevice implements PrinterDevice 
   readonly name = 'printer';
   abstract readonly uri: string;
   protected state: PrinterState | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private stopPolling: (() => void) | undefined;
   private polling: Promise<PrinterState> | undefined;
 
   constructor(
     protected readonly pollMs: number,
     protected readonly logger: Logger,
+    /** Polls and timestamps (`checkedAt`) read this clock. */
+    protected readonly clock: Clock = systemClock,
   ) {
     super();
   }
@@ -29,15 +32,12 @@ export abstract class PolledPrinter extends BaseDevice implements PrinterDevice 
   async start(): Promise<void> {
     this.health = 'starting';
     await this.refresh();
-    if (this.pollMs > 0 && !this.timer) {
-      this.timer = setInterval(() => void this.refresh(), this.pollMs);
-      this.timer.unref();
-    }
+    if (this.pollMs > 0 && !this.stopPolling) this.stopPolling = every(this.clock, this.pollMs, () => void this.refresh(), { unref: true });
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.stopPolling?.();
+    this.stopPolling = undefined;
     await this.polling?.catch(() => undefined);
     this.markStopped();
   }

@@ -5,9 +5,10 @@
 import { join } from 'node:path';
 import type { Config } from '../../config/schema.ts';
 import type { Logger } from '../../log.ts';
-import { PolledPrinter } from './base.ts';
+import type { Clock } from '../clock.ts';
+import { AbsentDevice } from '../absent.ts';
 import { IppPrinter } from './ipp.ts';
-import type { JobStatus, PrinterDevice, PrinterState } from './interface.ts';
+import { assessReadiness, type JobStatus, type PrinterDevice, type PrinterState, type Readiness } from './interface.ts';
 import { SimulatedPrinter } from './sim.ts';
 
 export * from './interface.ts';
@@ -20,6 +21,7 @@ export interface PrinterDeps {
   logger: Logger;
   /** data.dir: the simulated printer writes its jobs to <dataDir>/printer. */
   dataDir: string;
+  clock?: Clock;
 }
 
 export function createPrinter(config: Config['printer'], deps: PrinterDeps): PrinterDevice {
@@ -27,42 +29,42 @@ export function createPrinter(config: Config['printer'], deps: PrinterDeps): Pri
     return new IppPrinter(
       { uri: config.uri, pollMs: config.pollSeconds * 1000, requestTimeoutMs: config.requestTimeoutSeconds * 1000, retries: config.retries },
       deps.logger,
+      deps.clock,
     );
   }
-  if (deps.simulated) return new SimulatedPrinter({ dir: join(deps.dataDir, 'printer'), pollMs: config.pollSeconds * 1000 }, deps.logger);
-  return new MissingPrinter(deps.logger);
+  if (deps.simulated) return new SimulatedPrinter({ dir: join(deps.dataDir, 'printer'), pollMs: config.pollSeconds * 1000 }, deps.logger, deps.clock);
+  return new AbsentPrinter();
 }
 
 /** A real booth without printer.uri: absent, and every use says why. */
-class MissingPrinter extends PolledPrinter {
-  readonly driver = 'none';
-  readonly simulated = false;
+class AbsentPrinter extends AbsentDevice implements PrinterDevice {
   readonly uri = '';
-  private static readonly reason = 'printer.uri is not set (ipp://localhost:631/printers/<queue>), or run with --sim';
+  private readonly state: PrinterState;
 
-  constructor(logger: Logger) {
-    super(0, logger);
+  constructor() {
+    super('printer', 'printer.uri is not set (ipp://localhost:631/printers/<queue>), or run with --sim', true);
+    this.state = { state: 'unreachable', reasons: [], message: this.reason, acceptingJobs: false, formats: [], media: { supported: [], ready: [] }, scaling: [], checkedAt: new Date(0).toISOString() };
   }
 
-  override async start(): Promise<void> {
-    await this.refresh();
-    this.markFault(MissingPrinter.reason, true, 'absent');
+  async refresh(): Promise<PrinterState> {
+    return this.state;
   }
-
-  protected async readState(): Promise<PrinterState> {
-    return { state: 'unreachable', reasons: [], message: MissingPrinter.reason, acceptingJobs: false, formats: [], media: { supported: [], ready: [] }, scaling: [], checkedAt: new Date().toISOString() };
+  lastState(): PrinterState {
+    return this.state;
   }
-
+  readiness(): Readiness {
+    return assessReadiness(this.state);
+  }
   async submit(): Promise<JobStatus> {
-    throw new Error(`no printer: ${MissingPrinter.reason}`);
+    this.refuse();
   }
   async job(): Promise<JobStatus | null> {
-    throw new Error(`no printer: ${MissingPrinter.reason}`);
+    this.refuse();
   }
   async findJob(): Promise<JobStatus | null> {
-    throw new Error(`no printer: ${MissingPrinter.reason}`);
+    this.refuse();
   }
   async cancel(): Promise<void> {
-    throw new Error(`no printer: ${MissingPrinter.reason}`);
+    this.refuse();
   }
 }

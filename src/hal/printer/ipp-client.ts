@@ -2,6 +2,7 @@
 // Content-Type application/ipp to the printer URI, ipp:// mapped to http:// port 631).
 // Read operations are retried on transport errors; Print-Job never is, because a retry after
 // a lost response could print twice: the print queue finds such a job by its name instead.
+import { sleep, systemClock, type Clock } from '../clock.ts';
 import {
   GroupTag,
   Operation,
@@ -24,6 +25,8 @@ export interface IppClientOptions {
   /** Pause before each retry, doubled every time. */
   retryDelayMs?: number;
   userName?: string;
+  /** Retry pauses run on this clock. */
+  clock?: Clock;
 }
 
 /** The printer answered with a non-successful IPP status. */
@@ -69,6 +72,7 @@ export class IppClient {
   private readonly retries: number;
   private readonly retryDelayMs: number;
   private readonly userName: string;
+  private readonly clock: Clock;
 
   constructor(
     readonly printerUri: string,
@@ -79,6 +83,7 @@ export class IppClient {
     this.retries = options.retries ?? 2;
     this.retryDelayMs = options.retryDelayMs ?? 250;
     this.userName = options.userName ?? 'cabine';
+    this.clock = options.clock ?? systemClock;
   }
 
   private operationAttributes(extra: OutAttribute[]): OutGroup {
@@ -101,7 +106,7 @@ export class IppClient {
     const attempts = options.idempotent ? this.retries + 1 : 1;
     let lastError: unknown;
     for (let attempt = 0; attempt < attempts; attempt++) {
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs * 2 ** (attempt - 1)));
+      if (attempt > 0) await sleep(this.clock, this.retryDelayMs * 2 ** (attempt - 1), options.signal);
       options.signal?.throwIfAborted();
       let bytes: Buffer;
       try {

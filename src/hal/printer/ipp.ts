@@ -2,6 +2,7 @@
 // polled with Get-Printer-Attributes; jobs sent with Print-Job and followed with
 // Get-Job-Attributes / Get-Jobs.
 import type { Logger } from '../../log.ts';
+import { sleep, systemClock, type Clock } from '../clock.ts';
 import { PolledPrinter } from './base.ts';
 import { ValueTag, type IppAttribute, type OutAttribute } from './ipp-codec.ts';
 import { IppClient, IppStatusError, firstBoolean, firstNumber, firstString, strings } from './ipp-client.ts';
@@ -59,14 +60,14 @@ export class IppPrinter extends PolledPrinter {
   /** Print-Job resends while the printer says busy (about 30 s in all). */
   private readonly busyRetries = 8;
 
-  constructor(options: IppPrinterOptions, logger: Logger) {
-    super(options.pollMs, logger.child({ module: 'printer' }));
+  constructor(options: IppPrinterOptions, logger: Logger, clock: Clock = systemClock) {
+    super(options.pollMs, logger.child({ module: 'printer' }), clock);
     this.uri = options.uri;
-    this.client = new IppClient(options.uri, { timeoutMs: options.requestTimeoutMs, retries: options.retries });
+    this.client = new IppClient(options.uri, { timeoutMs: options.requestTimeoutMs, retries: options.retries, clock });
   }
 
   protected async readState(signal?: AbortSignal): Promise<PrinterState> {
-    const checkedAt = new Date().toISOString();
+    const checkedAt = new Date(this.clock.now()).toISOString();
     try {
       const a = await this.client.getPrinterAttributes(PRINTER_ATTRIBUTES, signal);
       const stateValue = firstNumber(a.get('printer-state'));
@@ -104,8 +105,7 @@ export class IppPrinter extends PolledPrinter {
       } catch (err) {
         if (!(err instanceof IppStatusError) || !RETRY_LATER.has(err.status) || attempt >= this.busyRetries) throw err;
         this.logger.info({ status: err.message, attempt }, 'printer busy, sending the job again shortly');
-        await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** attempt, 5000)));
-        signal?.throwIfAborted();
+        await sleep(this.clock, Math.min(500 * 2 ** attempt, 5000), signal);
       }
     }
     const status = jobStatus(attrs);

@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../log.ts';
+import { systemClock, type Clock } from '../clock.ts';
 import { PolledPrinter } from './base.ts';
 import { classifyReasons, type JobStatus, type PrintDocument, type PrinterState } from './interface.ts';
 
@@ -43,8 +44,8 @@ export class SimulatedPrinter extends PolledPrinter {
   private readonly finished = new Map<string, JobStatus>();
   private flushing: Promise<void> = Promise.resolve();
 
-  constructor(options: SimulatedPrinterOptions, logger: Logger) {
-    super(options.pollMs ?? 0, logger.child({ module: 'printer', driver: 'sim' }));
+  constructor(options: SimulatedPrinterOptions, logger: Logger, clock: Clock = systemClock) {
+    super(options.pollMs ?? 0, logger.child({ module: 'printer', driver: 'sim' }), clock);
     this.dir = options.dir;
     this.uri = `sim:${options.dir}`;
     mkdirSync(this.dir, { recursive: true });
@@ -78,7 +79,7 @@ export class SimulatedPrinter extends PolledPrinter {
   }
 
   protected async readState(): Promise<PrinterState> {
-    const checkedAt = new Date().toISOString();
+    const checkedAt = new Date(this.clock.now()).toISOString();
     const base = { formats: Object.keys(EXTENSIONS), media: { supported: ['na_index-4x6_4x6in'], ready: ['na_index-4x6_4x6in'] }, scaling: ['none', 'fit'], checkedAt };
     if (this.condition.unreachable) return { ...base, state: 'unreachable', reasons: [], message: 'simulated printer does not answer', acceptingJobs: false };
     const state = this.condition.state === 'stopped' ? 'stopped' : this.pending.size ? 'processing' : 'idle';

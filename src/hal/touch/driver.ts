@@ -2,6 +2,7 @@
 // per scan report), reads each report on the interrupt line's falling edge, and polls as a
 // fallback (no interrupt line, or a missed edge). Reports go through the stroke assembler.
 // The same code runs on the real bus (i2c-bus) and on the simulated one (sim.ts model).
+import { every, systemClock, type Clock } from '../clock.ts';
 import { BaseDevice } from '../device.ts';
 import type { GpioChip, GpioLine } from '../gpio/line.ts';
 import type { I2cBus } from '../i2c/bus.ts';
@@ -30,8 +31,10 @@ export interface TouchPanelDeps {
   i2c: I2cBus;
   gpio?: GpioChip;
   logger: Logger;
-  /** Clock (ms) for point timestamps; default performance.now. */
+  /** Clock (ms) for point timestamps; default the clock's, else performance.now. */
   now?: () => number;
+  /** The probe and poll timers run on this clock. */
+  clock?: Clock;
 }
 
 const hex = (v: number) => `0x${v.toString(16).padStart(2, '0')}`;
@@ -45,8 +48,9 @@ export class Ft6236Panel extends BaseDevice implements TouchPanelDevice {
   private readonly assembler: StrokeAssembler;
   private line: GpioLine | undefined;
   private unwatch: (() => void) | undefined;
-  private pollTimer: NodeJS.Timeout | undefined;
-  private probeTimer: NodeJS.Timeout | undefined;
+  private stopPollTimer: (() => void) | undefined;
+  private probeTimer: unknown;
+  private readonly clock: Clock;
   private chip: { id: number; name: string; maxPoints: number; firmware: number; vendor: number } | undefined;
   private began = 0;
   private capturingNow = false;
@@ -65,7 +69,9 @@ export class Ft6236Panel extends BaseDevice implements TouchPanelDevice {
     this.driver = `ft6236@${hex(options.address)}+${deps.i2c.driver}`;
     this.simulated = deps.i2c.simulated;
     this.log = deps.logger.child({ module: 'touch' });
-    this.now = deps.now ?? (() => performance.now());
+    this.clock = deps.clock ?? systemClock;
+    const clock = deps.clock;
+    this.now = deps.now ?? (clock ? () => clock.now() : () => performance.now());
     this.assembler = new StrokeAssembler(
       { ...defaultFilterOptions(options.width, options.height), ...options.filter },
       {
@@ -138,8 +144,8 @@ export class Ft6236Panel extends BaseDevice implements TouchPanelDevice {
   }
 
   private scheduleProbe(): void {
-    if (this.stopped || this.probeTimer) return;
-    this.probeTimer = setTimeout(() => {
+    if (this.stopped || this.probeTimer !== undefined) return;
+    this.probeTimer = this.clock.setTimeout(() => {
       this.probeTimer = undefined;
       if (!this.stopped) void this.probe();
     }, this.options.probeMs ?? 5000);
@@ -148,7 +154,7 @@ export class Ft6236Panel extends BaseDevice implements TouchPanelDevice {
   async stop(): Promise<void> {
     this.stopped = true;
     this.stopPolling();
-    if (this.probeTimer) clearTimeout(this.probeTimer);
+    if (this.probeTimer !== undefined) this.clock.clearTimeout(this.probeTimer);
     this.probeTimer = undefined;
     this.unwatch?.();
     this.unwatch = undefined;
@@ -184,19 +190,19 @@ export class Ft6236Panel extends BaseDevice implements TouchPanelDevice {
   }
 
   private startPolling(): void {
-    if (this.pollTimer) return;
-    this.pollTimer = setInterval(() => {
+    if (this.stopPollTimer) return;
+    this.stopPollTimer = every(this.clock, this.options.pollMs, () => {
       // Poll only when the interrupt line has been quiet for a period: it covers a missing
       // line and missed edges without doubling the reads of a working one.
       if (this.now() - this.lastInterrupt < this.options.pollMs) return;
       this.counters.polls++;
       this.scheduleRead(false);
-    }, this.options.pollMs);
+    });
   }
 
   private stopPolling(): void {
-    if (this.pollTimer) clearInterval(this.pollTimer);
-    this.pollTimer = undefined;
+    this.stopPollTimer?.();
+    this.stopPollTimer = undefined;
   }
 
   /** One read at a time; an interrupt during a read queues exactly one more. */
