@@ -9,7 +9,7 @@
 // release restarts the booth on the new version.
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
-import { generateKeyPairSync, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,7 @@ import { incomingDir, pendingRequest, requestFile, takeRequest } from '../../src
 import type { UpdateState } from '../../src/update/updater.ts';
 import { startBroker } from '../fleet/helpers/broker.ts';
 import { makeBooth, until, type TestBooth } from '../fleet/helpers/booth.ts';
+import { releaseKeyPair } from './release-keys.ts';
 
 const broker = await startBroker();
 t.teardown(() => broker.stop());
@@ -32,16 +33,8 @@ const link = { url: broker.url, caFile: broker.ca!.certFile, certFile: op.certFi
 const work = mkdtempSync(join(tmpdir(), 'cabine-fleet-update-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 
-function keyPair(name: string): { priv: string; pub: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const priv = join(work, `${name}.pem`);
-  const pub = join(work, `${name}.pub.pem`);
-  writeFileSync(priv, privateKey.export({ type: 'pkcs8', format: 'pem' }));
-  writeFileSync(pub, publicKey.export({ type: 'spki', format: 'pem' }));
-  return { priv, pub };
-}
-const releaseKey = keyPair('release');
-const stranger = keyPair('stranger');
+const releaseKey = releaseKeyPair(work, 'release');
+const stranger = releaseKeyPair(work, 'stranger');
 
 /** A small release tree whose marker says how it fares at the health gate. */
 function bundle(version: string, gate: 'passes' | 'crashes', key = releaseKey.priv): { file: string; sha256: string; url: string; version: string } {

@@ -6,13 +6,13 @@
 // refused before anything is unpacked.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { entryProblem } from '../../src/update/bundle.ts';
+import { releaseKeyPair } from './release-keys.ts';
 
 // Three booth starts (vision models loaded each time) on a shared machine.
 t.setTimeout(1_200_000);
@@ -28,16 +28,8 @@ t.teardown(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function keyPair(name: string): { priv: string; pub: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const priv = join(work, `${name}.pem`);
-  const pub = join(work, `${name}.pub.pem`);
-  writeFileSync(priv, privateKey.export({ type: 'pkcs8', format: 'pem' }));
-  writeFileSync(pub, publicKey.export({ type: 'spki', format: 'pem' }));
-  return { priv, pub };
-}
-const operator = keyPair('release');
-const stranger = keyPair('stranger');
+const operator = releaseKeyPair(work, 'release');
+const stranger = releaseKeyPair(work, 'stranger');
 
 /** An application tree staged from this checkout (no node_modules: the board's are carried over). */
 function stage(name: string): string {

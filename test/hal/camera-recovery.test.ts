@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import { LibcameraCamera, REOPEN_AFTER } from '../../src/hal/camera/libcamera.ts';
 import type { AddonLoad, LibcameraFrame, LibcameraSession, StreamRequest } from '../../src/hal/camera/libcamera-addon.ts';
 import { silentLogger } from '../../src/log.ts';
+import { until } from '../fleet/helpers/booth.ts';
 
 const config = { ...loadConfig({ env: {} }).camera, stillWidth: 64, stillHeight: 48 };
 
@@ -64,13 +65,6 @@ function simulatedAddon(script: ('ok' | 'error' | 'stall' | 'slow')[], then: 'ok
   return { load: () => load, log };
 }
 
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 t.test('a failed capture faults the camera; the next good frame makes it OK again', async (t) => {
   const sim = simulatedAddon(['error']);
@@ -83,7 +77,7 @@ t.test('a failed capture faults the camera; the next good frame makes it OK agai
   await t.rejects(camera.capture(), /-EIO/);
   t.equal(camera.status().health, 'fault', 'the fault stops sales');
   // Nobody asks for frames while the booth does not sell: the camera probes itself.
-  await waitFor('recovered', () => camera.status().health === 'ok');
+  await until('recovered', () => camera.status().health === 'ok');
   t.same(events, ['fault: capture failed: request failed: -EIO', 'recovered']);
   const still = await camera.capture();
   t.equal(still.width, 64, 'and it takes photos again');
@@ -100,7 +94,7 @@ t.test('repeated failures and a stalled request: the camera is closed and opened
   await camera.start();
   const frames: number[] = [];
   camera.startPreview((f) => frames.push(f.sequence), { fps: 20 });
-  await waitFor('a frame after the reopen', () => frames.length > 0);
+  await until('a frame after the reopen', () => frames.length > 0);
   camera.stopPreview();
   t.equal(sim.log.opened, 2, 'opened again');
   t.equal(sim.log.closed, 1, 'the failing session was closed first');
@@ -116,7 +110,7 @@ t.test('a camera that never comes back stays faulty, reopened with a growing bac
   const camera = new LibcameraCamera(config, silentLogger(), sim.load);
   await camera.start();
   await t.rejects(camera.capture());
-  await waitFor('two reopens', () => sim.log.opened >= 3, 30_000);
+  await until('two reopens', () => sim.log.opened >= 3, 30_000);
   t.equal(camera.status().health, 'fault');
   const captures = sim.log.captures;
   await camera.stop();

@@ -13,6 +13,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import { PREVIEW_HEIGHT, PREVIEW_WIDTH, type PreviewFrame } from '../../src/hal/camera/interface.ts';
 import { RpicamCamera, STILL_SETTLE_MS, findRpicamApps, previewToRgb } from '../../src/hal/camera/rpicam.ts';
 import { silentLogger } from '../../src/log.ts';
+import { until } from '../fleet/helpers/booth.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cabine-rpicam-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -63,13 +64,6 @@ const reset = (settings: Record<string, number> = {}) => {
   for (const f of ['log', 'vid-launches', 'still-runs', 'vid-crashes', 'still-failures', 'camera.lock']) rmSync(join(dir, f), { force: true });
   for (const [k, v] of Object.entries(settings)) writeFileSync(join(dir, k), String(v));
 };
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 t.test('the apps are found on PATH', async (t) => {
   t.same(findRpicamApps(env), { still: 'rpicam-still', vid: 'rpicam-vid' });
@@ -99,7 +93,7 @@ t.test('a still waits for the preview process to exit and gets at least 1 s to s
   t.equal(camera.status().health, 'ok');
   const frames: PreviewFrame[] = [];
   camera.startPreview((f) => frames.push(f));
-  await waitFor('preview frames', () => frames.length >= 2);
+  await until('preview frames', () => frames.length >= 2);
   const px = (f: PreviewFrame, y: number) => [...f.data.subarray(y * PREVIEW_WIDTH * 3, y * PREVIEW_WIDTH * 3 + 3)];
   t.same(px(frames[0]!, 0), [0, 0, 0], 'top: black');
   t.same(px(frames[0]!, PREVIEW_HEIGHT - 1), [255, 255, 255], 'bottom: white');
@@ -125,11 +119,11 @@ t.test('a preview that crashes is started again; its first frame marks the camer
   await camera.start();
   let frames = 0;
   camera.startPreview(() => frames++);
-  await waitFor('the preview back after its crash', () => events.includes('recovered'));
+  await until('the preview back after its crash', () => events.includes('recovered'));
   t.match(events[0], /rpicam-vid stopped \(1\)/);
   t.equal(camera.status().health, 'ok');
   const before = frames;
-  await waitFor('frames again', () => frames > before);
+  await until('frames again', () => frames > before);
   t.equal(Number(readFileSync(join(dir, 'vid-launches'), 'utf8')), 2, 'started again once');
   await camera.stop();
   t.notOk(existsSync(join(dir, 'camera.lock')), 'the camera is released at stop');
@@ -144,7 +138,7 @@ t.test('a failed still faults the camera; an idle probe finds it back', async (t
   await camera.start();
   await t.rejects(camera.capture(), /failed to start camera/);
   t.equal(camera.status().health, 'fault');
-  await waitFor('recovered', () => camera.status().health === 'ok');
+  await until('recovered', () => camera.status().health === 'ok');
   t.same(events, ['fault: rpicam-still failed (255): ERROR: *** failed to start camera ***', 'recovered']);
   t.equal(Number(readFileSync(join(dir, 'still-runs'), 'utf8')), 3, 'one failed probe, one good');
   await camera.stop();
