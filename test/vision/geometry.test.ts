@@ -93,3 +93,23 @@ t.test('pitch: positive when the chin comes nearer the camera; the hint says low
   t.same(down.hint, HINTS.chinUp, 'a lowered chin is told to come up');
   t.ok(Math.abs(headPose(face()).pitchDeg) < 0.01 && Math.abs(headPose(face()).yawDeg) < 0.01, 'frontal reads 0');
 });
+
+t.test('expression: a smile ("happy") fails at even odds; the other classes only beyond their spread on resting faces', async (t) => {
+  // A level closed mouth (no corner lift) under the eyes, and the emotion model's verdict given.
+  const expression = (emotion: NonNullable<FaceAnalysis['emotion']>) => {
+    const f = face();
+    for (const [i, x, y] of [[61, -25, 70], [291, 25, 70], [13, 0, 70], [14, 0, 70]] as const) f.landmarks[i] = [500 + x * MM, 400 + y * MM, 0];
+    return runChecks(buildContext(image, analysis({ ...f, emotion })), { only: ['expression.neutral'] })[0]!;
+  };
+  t.equal(LIMITS.emotionHappyMax.value, 0.5, 'a smile at even odds: the sheet asks for a neutral expression');
+  t.ok(LIMITS.emotionOtherMax.value >= 0.5 && LIMITS.emotionOtherMax.value < 1, 'the other classes: even odds ⊕ their measured spread');
+  t.equal(expression({ neutral: 0.9, happy: 0.1 }).pass, true, 'neutral passes');
+  const smile = expression({ neutral: 0.45, happy: 0.55 });
+  t.equal(smile.pass, false, 'happy 0.55 fails');
+  t.same(smile.hint, HINTS.neutral);
+  t.same(smile.value, { cornerLift: 0, happy: 0.55, otherExpression: 0 });
+  t.equal(expression({ neutral: 0.45, fear: 0.55 }).pass, true, 'a resting face read "fear" at 0.55 passes');
+  const other = LIMITS.emotionOtherMax.value;
+  t.equal(expression({ neutral: 1 - other + 0.01, angry: other - 0.01 }).pass, true, `angry ${other - 0.01} passes`);
+  t.equal(expression({ neutral: 1 - other - 0.01, angry: other + 0.01 }).pass, false, `angry ${other + 0.01} fails`);
+});
