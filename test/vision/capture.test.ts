@@ -64,3 +64,26 @@ t.test('an unreadable capture gives the same clear error as validate', async (t)
   t.same(r.checks, []);
   t.match(r.error, /./);
 });
+
+t.test('a tilted sitter framed tight: the delivered photo repeats the backdrop past the capture (no black corner) and its backdrop passes', async (t) => {
+  // Tilted 4° (the crop levels it) and cut close: the 35x45 window reaches past the top and the sides.
+  const tilted = await sharp(readFileSync(dir + 'london-004.jpg')).rotate(4, { background: { r: 200, g: 200, b: 200 } }).toBuffer({ resolveWithObject: true });
+  const { width: w, height: h } = tilted.info;
+  const tight = await sharp(tilted.data)
+    .extract({ left: Math.round(w * 0.1), top: Math.round(h * 0.08), width: Math.round(w * 0.8), height: Math.round(h * 0.8) })
+    .jpeg({ quality: 92 })
+    .toBuffer();
+  const crop = await validator.crop(tight);
+  t.ok(crop.window.x < 0 && crop.window.y < 0, 'the window reaches past the capture');
+  const { data, info } = await sharp(crop.print).raw().toBuffer({ resolveWithObject: true });
+  for (const [x, y] of [[0, 0], [info.width - 5, 0], [0, info.height - 5], [info.width - 5, info.height - 5]] as const) {
+    let sum = 0;
+    for (let dy = 0; dy < 5; dy++) for (let dx = 0; dx < 5; dx++) for (let c = 0; c < 3; c++) sum += data[((y + dy) * info.width + x + dx) * 3 + c]!;
+    t.ok(sum / 75 > 60, `corner (${x}, ${y}) is picture, mean ${Math.round(sum / 75)}`);
+  }
+  const r = await validator.validateCapture(tight);
+  for (const id of ['background.plain', 'background.light', 'shadow.background'] as const) {
+    const c = r.checks.find((k) => k.id === id)!;
+    t.equal(c.pass, true, `${id} ${JSON.stringify(c.value)}`);
+  }
+});
