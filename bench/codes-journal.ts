@@ -27,7 +27,7 @@ console.log(`issueForSession (durable): ${rate(n, issueMs)} codes/s, ${(issueMs 
 
 const journal = openJournal(store);
 t0 = performance.now();
-for (let i = 0; i < n; i++) journal.append(`bench-j`, i === 0 ? { type: 'SESSION_STARTED', product: 'ephoto', dueCents: 800, startedAt: new Date().toISOString() } : { type: 'COIN_CREDITED', coinId: `c${i}`, cents: 200 });
+for (let i = 0; i < n; i++) journal.append(`bench-j`, i === 0 ? { type: 'SESSION_STARTED', product: 'ephoto', dueCents: 800, startedAt: new Date().toISOString() } : { type: 'COIN_CREDITED', coinId: `c${i}`, cents: 200 }, new Date());
 const appendMs = performance.now() - t0;
 console.log(`journal.append (durable): ${rate(n, appendMs)} entries/s, ${(appendMs / n).toFixed(2)} ms each`);
 t0 = performance.now();

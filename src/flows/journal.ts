@@ -12,8 +12,8 @@ export interface JournalEntry {
 }
 
 export interface Journal {
-  /** Appends one fact; durable when it returns (throws e.g. SQLITE_FULL on a full disk). */
-  append(sessionId: string, fact: Fact, at?: Date): JournalEntry;
+  /** Appends one fact at `at` (the machine's clock); durable when it returns (throws e.g. SQLITE_FULL on a full disk). */
+  append(sessionId: string, fact: Fact, at: Date): JournalEntry;
   /** The facts of one session, in order. */
   entries(sessionId: string): JournalEntry[];
   /** Sessions whose SESSION_ENDED is not in the journal, oldest first. */
@@ -82,7 +82,7 @@ export function openJournal(store: Store): Journal {
   };
 
   return {
-    append(sessionId, fact, at = new Date()) {
+    append(sessionId, fact, at) {
       const checked = factSchema.parse(fact);
       return store.transaction(() => {
         const info = insert.run(sessionId, at.toISOString(), checked.type, JSON.stringify(checked));

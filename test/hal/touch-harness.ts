@@ -2,8 +2,8 @@
 // interfaces only: the bus routes register reads/writes (with auto-increment block reads)
 // to device models and turns a model's throw into a rejected transfer, as a bus error is;
 // the GPIO chip lets the test (or a model's INT pin) drive an input line and fires edges.
-import type { GpioChip, GpioLine, Level, LineOptions } from '../../src/hal/gpio/line.ts';
-import type { I2cBus, I2cDeviceModel } from '../../src/hal/i2c/bus.ts';
+import type { GpioChip, GpioLine, Level, LineOptions } from '../../src/hal/gpio/interface.ts';
+import type { I2cBus, I2cDeviceModel } from '../../src/hal/i2c/interface.ts';
 
 export class TestI2cBus implements I2cBus {
   readonly driver = 'test-bus';

@@ -7,7 +7,7 @@
 // (every `resyncMs`) catches a change whose edges were all missed.
 import { BaseDevice } from '../device.ts';
 import { systemClock, type Clock } from '../clock.ts';
-import type { GpioChip, GpioLine, Level } from '../gpio/line.ts';
+import type { GpioChip, GpioLine, Level } from '../gpio/interface.ts';
 import type { Logger } from '../../log.ts';
 import type { CurtainDevice, CurtainState } from './interface.ts';
 

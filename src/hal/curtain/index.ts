@@ -1,7 +1,7 @@
 // The curtain sensor: factory, and the simulated switch for the demo and tests.
 import type { Config } from '../../config/schema.ts';
 import type { Clock } from '../clock.ts';
-import type { GpioChip } from '../gpio/line.ts';
+import type { GpioChip } from '../gpio/interface.ts';
 import type { Logger } from '../../log.ts';
 import { CurtainSensor } from './driver.ts';
 import type { CurtainDevice } from './interface.ts';

@@ -2,7 +2,7 @@
 // the line to the closed level, with optional contact chatter (the contact makes and breaks
 // `bounces` times over `bounceMs` before it settles), as a real microswitch does.
 import { sleep, systemClock, type Clock } from '../clock.ts';
-import type { Level } from '../gpio/line.ts';
+import type { Level } from '../gpio/interface.ts';
 import type { SimGpioChip } from '../gpio/sim.ts';
 
 export interface SwitchMoveOptions {

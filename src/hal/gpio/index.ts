@@ -3,12 +3,12 @@
 // devices on it end `absent` with that reason while the rest of the booth runs.
 import type { Config } from '../../config/schema.ts';
 import type { Logger } from '../../log.ts';
-import type { Bias, GpioChip } from './line.ts';
+import type { Bias, GpioChip } from './interface.ts';
 import { loadOnoff, OnoffGpioChip, UnavailableGpioChip, type OnoffGpioConstructor } from './onoff.ts';
 import { SimGpioChip } from './sim.ts';
 import { resolveGpioChip } from './sysfs.ts';
 
-export type { Bias, Direction, Edge, GpioChip, GpioLine, Level, LineOptions } from './line.ts';
+export type { Bias, Direction, Edge, GpioChip, GpioLine, Level, LineOptions } from './interface.ts';
 export { SimGpioChip, type SimGpioOptions, type SimLineInfo } from './sim.ts';
 export { OnoffGpioChip, UnavailableGpioChip, loadOnoff, type OnoffGpio, type OnoffGpioConstructor } from './onoff.ts';
 export { HEADER_CHIP_LABELS, kernelLineNumber, listGpioChips, resolveGpioChip, type GpioChipInfo } from './sysfs.ts';

@@ -4,7 +4,7 @@
 // Lines are addressed by BCM offset and resolved to base + offset on the chip found by
 // sysfs.ts; the sysfs interface cannot set pull resistors, the overlay does.
 import type { Logger } from '../../log.ts';
-import type { GpioChip, GpioLine, Level, LineOptions } from './line.ts';
+import type { GpioChip, GpioLine, Level, LineOptions } from './interface.ts';
 import { kernelLineNumber, type GpioChipInfo } from './sysfs.ts';
 
 /** The part of onoff's `Gpio` class this driver uses (its own typings, narrowed). */

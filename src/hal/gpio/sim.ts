@@ -6,7 +6,7 @@
 // or a device model drives inputs with `setInput` and reads outputs with `level`/`output`.
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../log.ts';
-import type { Bias, Edge, GpioChip, GpioLine, Level, LineOptions } from './line.ts';
+import type { Bias, Edge, GpioChip, GpioLine, Level, LineOptions } from './interface.ts';
 
 interface Pin {
   mode: 'in' | 'out';

@@ -3,11 +3,11 @@
 // whose transfers reject (ENODEV) with the reason, so the devices on it end `absent`.
 import type { Config } from '../../config/schema.ts';
 import type { Logger } from '../../log.ts';
-import type { I2cBus } from './bus.ts';
+import type { I2cBus } from './interface.ts';
 import { loadI2cBus, RealI2cBus, UnavailableI2cBus, type OpenI2c } from './real.ts';
 import { SimI2cBus } from './sim.ts';
 
-export { hex, i2cError, isNack, type I2cBus, type I2cDeviceModel, type I2cErrorCode } from './bus.ts';
+export { hex, i2cError, isNack, type I2cBus, type I2cDeviceModel, type I2cErrorCode } from './interface.ts';
 export { SimI2cBus, type I2cFaultSpec, type I2cTransfer, type SimI2cBusOptions } from './sim.ts';
 export { RealI2cBus, UnavailableI2cBus, loadI2cBus, SMBUS_BLOCK_MAX, type OpenI2c, type PromisifiedI2c } from './real.ts';
 

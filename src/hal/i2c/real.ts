@@ -3,7 +3,7 @@
 // descriptor per peripheral address, so transfers to different devices do not race on
 // the I2C_SLAVE ioctl.
 import { access, constants } from 'node:fs/promises';
-import { hex, i2cError, type I2cBus } from './bus.ts';
+import { hex, i2cError, type I2cBus } from './interface.ts';
 
 /** The part of i2c-bus's PromisifiedBus this driver uses. */
 export interface PromisifiedI2c {

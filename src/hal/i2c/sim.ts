@@ -3,7 +3,7 @@
 // injected per address (a disturbed read in the middle of a session, a device that drops
 // off the bus) so drivers are tested on the error paths they meet on a booth. Transfers
 // complete asynchronously (a microtask later), like real ones, and can be recorded.
-import { hex, i2cError, type I2cBus, type I2cDeviceModel, type I2cErrorCode } from './bus.ts';
+import { hex, i2cError, type I2cBus, type I2cDeviceModel, type I2cErrorCode } from './interface.ts';
 
 export interface I2cTransfer {
   op: 'readByte' | 'writeByte' | 'readBlock' | 'writeBlock';

@@ -12,8 +12,8 @@
 //   device is probed again every `probeMs` until it answers (`recovered`).
 import { BaseDevice, type DeviceHealth } from '../device.ts';
 import { sleep, systemClock, type Clock } from '../clock.ts';
-import type { GpioChip, GpioLine, Level } from '../gpio/line.ts';
-import { hex, isNack, type I2cBus } from '../i2c/bus.ts';
+import type { GpioChip, GpioLine, Level } from '../gpio/interface.ts';
+import { hex, isNack, type I2cBus } from '../i2c/interface.ts';
 import type { Logger } from '../../log.ts';
 import type { LightingCheck, LightingDevice, LightingSelfTest, LightState } from './interface.ts';
 import { dutyCounts, dutyOf, frequencyFor, ledBytes, ledRegister, MODE1, MODE2, prescaleFor, REG } from './pca9685.ts';

@@ -1,8 +1,8 @@
 // The lighting ring: factory and what the composition root, the flows and tests use.
 import type { Config } from '../../config/schema.ts';
 import type { Clock } from '../clock.ts';
-import type { GpioChip } from '../gpio/line.ts';
-import type { I2cBus } from '../i2c/bus.ts';
+import type { GpioChip } from '../gpio/interface.ts';
+import type { I2cBus } from '../i2c/interface.ts';
 import { SimI2cBus } from '../i2c/sim.ts';
 import type { Logger } from '../../log.ts';
 import { LightingRing } from './driver.ts';

@@ -11,7 +11,7 @@
 // inverted by MODE2.INVRT, updated at the end of each transfer (on STOP, MODE2.OCH = 0).
 // An 'output' event fires when a channel's pin duty changes.
 import { EventEmitter } from 'node:events';
-import type { I2cDeviceModel } from '../i2c/bus.ts';
+import type { I2cDeviceModel } from '../i2c/interface.ts';
 import { CHANNELS, dutyOf, frequencyFor, FULL, MODE1, MODE2, OSC_SETTLE_US, PRESCALE_MIN, REG, RESET } from './pca9685.ts';
 
 const LED_END = REG.LED0_ON_L + 4 * CHANNELS; // 0x46: first reserved register

@@ -4,8 +4,8 @@
 // The same code runs on the real bus (i2c-bus) and on the simulated one (sim.ts model).
 import { every, systemClock, type Clock } from '../clock.ts';
 import { BaseDevice } from '../device.ts';
-import type { GpioChip, GpioLine } from '../gpio/line.ts';
-import type { I2cBus } from '../i2c/bus.ts';
+import type { GpioChip, GpioLine } from '../gpio/interface.ts';
+import type { I2cBus } from '../i2c/interface.ts';
 import type { Logger } from '../../log.ts';
 import { decodeReport, KNOWN_CHIPS, REG, REPORT_LENGTH } from './ft6236.ts';
 import type { TouchPanelDevice } from './interface.ts';

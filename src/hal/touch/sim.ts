@@ -2,8 +2,8 @@
 // simulated I2C bus (the driver reads the same registers as on the real chip) and drives the
 // interrupt line as the chip's INT pin does, plus a replayer that plays signature recordings
 // scan by scan, in real time or one scan at a time.
-import type { I2cDeviceModel } from '../i2c/bus.ts';
-import type { Level } from '../gpio/line.ts';
+import type { I2cDeviceModel } from '../i2c/interface.ts';
+import type { Level } from '../gpio/interface.ts';
 import { encodePoint, MAX_POINTS, POINT_BLOCK, REG, type RawTouchPoint } from './ft6236.ts';
 import { scanFrames, type Recording, type ScanFrame } from './recording.ts';
 
