@@ -290,6 +290,9 @@ if [ -n "$PRINTER_DEVICE" ]; then
     lpadmin -p cabine -E -v "$PRINTER_DEVICE" -m everywhere -o printer-error-policy=abort-job \
       || die "lpadmin could not make a driverless queue for $PRINTER_DEVICE (is it an IPP Everywhere printer, and on?)"
     cupsenable cabine && cupsaccept cabine
+    # A board holds a customer's photo, signature and code: CUPS keeps a job's document only
+    # while the job is queued (its default keeps it a day), see docs/privacy.md.
+    cupsctl PreserveJobFiles=No || echo "provision: warning: could not set PreserveJobFiles No in cupsd.conf" >&2
   fi
 fi
 if [ -n "$PRINTER_URI" ]; then

@@ -7,6 +7,8 @@ import { createCodeRegistry } from '../codes/registry.ts';
 import { openLiveSettings, type LiveSettings } from '../config/live.ts';
 import type { Config } from '../config/schema.ts';
 import { controlGateFor } from '../console/gate.ts';
+import { createSessionFiles } from './session-files.ts';
+import { SimulatedPrinter } from '../hal/printer/index.ts';
 import { createControlHandlers } from '../console/handlers.ts';
 import { controlSocketPath } from '../console/run.ts';
 import { openSalesSwitch } from '../console/sales.ts';
@@ -71,6 +73,8 @@ export interface BuildOptions {
   control?: boolean;
   /** How the console's `restart` ends the booth (default: SIGTERM to itself; systemd starts it again). */
   restart?: () => void;
+  /** Keep the session's photo, signature, board and print job after it ends (`cabine demo` only: not a customer). */
+  keepSessionFiles?: boolean;
 }
 
 /** The fields of the fleet's event schema, nothing else. */
@@ -297,6 +301,21 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
           }),
         });
 
+  // The customer's files go once their session has ended (session-files.ts, docs/privacy.md).
+  const sessionFiles = options.keepSessionFiles
+    ? undefined
+    : createSessionFiles({
+        dataDir: config.data.dir,
+        ...(parts.printer instanceof SimulatedPrinter ? { printerDir: parts.printer.dir } : {}),
+        currentSession: () => sessionMachine.snapshot().sessionId,
+        logger,
+      });
+  let lastStep = sessionMachine.snapshot().step;
+  const unsubscribeSessionFiles = sessionMachine.subscribe((s) => {
+    if (s.step === 'idle' && lastStep !== 'idle' && !s.recovering) sessionFiles?.sweep();
+    lastStep = s.step;
+  });
+
   let tick: NodeJS.Timeout | undefined;
   let lastTick = 0;
   // The main loop: a periodic health tick. It keeps the process alive and, on a board,
@@ -367,7 +386,10 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
       fleet.start();
       updates.start();
       void sessionMachine.recover().then(
-        (report) => log.info({ report }, 'journal recovery done'),
+        (report) => {
+          log.info({ report }, 'journal recovery done');
+          sessionFiles?.sweep(); // what a power cut left of ended sessions
+        },
         (err: unknown) => log.error({ err }, 'journal recovery failed'),
       );
       await ui?.start();
@@ -379,6 +401,7 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
     async stop() {
       if (tick) clearInterval(tick);
       screen.stop();
+      unsubscribeSessionFiles();
       await control?.stop();
       await ui?.stop();
       sessionMachine.stop();

@@ -227,7 +227,7 @@ export const commands: CommandSpec[] = [
     async run(ctx) {
       ctx.term.writeLine('taking a still...');
       const r = await ctx.client.request('cameraTest', ctx.force ? { force: true } : {});
-      ctx.out(`still ${r.width}x${r.height}, ${Math.round(r.bytes / 1024)} KiB, saved as ${r.file}`);
+      ctx.out(`still ${r.width}x${r.height}, ${Math.round(r.bytes / 1024)} KiB, ${r.file ? `saved as ${r.file}` : 'not kept (checked in memory only)'}`);
       if (!r.validation) {
         ctx.out(`validation: not run - ${r.validationError ?? 'no reason given'}`);
         return;

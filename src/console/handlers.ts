@@ -1,9 +1,7 @@
 // Builds the booth side of the console (ControlHandlers) from the booth's parts. The
 // composition root passes what it has; a part the booth does not have yet answers with an
 // error saying so, never with an invented value.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
-import { join } from 'node:path';
 import type { LiveSettings } from '../config/live.ts';
 import { configKeys, getPath, parseKeyValue } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
@@ -190,10 +188,8 @@ export function createControlHandlers(parts: BoothParts): ControlHandlers {
     async cameraTest() {
       const camera = parts.camera ?? missing('the camera');
       const still = await camera.capture();
-      const dir = join(config.data.dir, 'console');
-      mkdirSync(dir, { recursive: true });
-      const file = join(dir, `camera-test-${new Date().toISOString().replace(/[:.]/g, '-')}.jpg`);
-      writeFileSync(file, still.jpeg);
+      // The still is whoever stands in the booth: checked in memory, never written to disk.
+      const file = null;
       if (!parts.validator) {
         return { width: still.width, height: still.height, bytes: still.jpeg.length, file, validation: null, validationError: 'no photo validator in this booth build' };
       }

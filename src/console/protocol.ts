@@ -115,8 +115,8 @@ export const cameraTestSchema = z.object({
   width: z.number().int().positive(),
   height: z.number().int().positive(),
   bytes: z.number().int().positive(),
-  /** Where the still was saved on the booth (data.dir/console/). */
-  file: z.string(),
+  /** Where the still was saved on the booth; null: not kept (it is a person's face), the usual case. */
+  file: z.string().nullable(),
   validation: z
     .object({
       compliant: z.boolean(),

@@ -25,7 +25,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     overrides: { 'hal.simulated': true, 'data.dir': dataDir, 'coinAcceptor.port': undefined, 'printer.uri': undefined },
   });
   const logger = createLogger({ level: opts.verbose ? 'info' : 'warn' });
-  const booth = await buildBooth(config, logger, { ui: false, control: false });
+  const booth = await buildBooth(config, logger, { ui: false, control: false, keepSessionFiles: true });
   try {
     await booth.start();
     const unavailable = booth.unavailable();

@@ -65,7 +65,9 @@ const config = loadConfig({
 // Logs (warnings and errors; CABINE_LOG_LEVEL for more) go to stderr: the harness keeps the
 // tail for its failure messages.
 const logger = createLogger(process.env.CABINE_LOG_LEVEL ? {} : { level: 'warn' });
-const booth = await buildBooth(config, logger, { ui: false, control: false });
+// The simulated printer's job files are the printed paper the harness counts (one board per
+// paid session): kept here, where a booth deletes them once the session ends (docs/privacy.md).
+const booth = await buildBooth(config, logger, { ui: false, control: false, keepSessionFiles: true });
 const sim = booth.parts.sim;
 if (!sim) throw new Error('the power-cut booth needs the simulated GPIO, I2C and camera');
 const recording = loadRecording(join(root, 'test/fixtures/signatures/martin.json'));
