@@ -18,8 +18,9 @@ const KEY: SigningKey = { privateKey, publicKey, publicKeyPem: publicKey.export(
 const DER = publicKey.export({ type: 'spki', format: 'der' });
 
 const AT = '2026-11-23T10:00:00.000Z';
+const CODE = '9CABG8TN1H1P3KDF27JRJR'; // a well-formed e-photo code (docs/codes.md example)
 const PHOTO = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2]);
-const sealed = sealRecord({ id: 'session-1', type: 'session', at: AT, data: { code: 'ABCD', paidCents: 800 }, files: { photo: PHOTO } }, 'B-1', KEY);
+const sealed = sealRecord({ id: 'session-1', type: 'session', at: AT, data: { code: CODE, paidCents: 800 }, files: { photo: PHOTO } }, 'B-1', KEY);
 
 /** Re-signs a changed record text with the booth key: a signed but wrong record. */
 function resigned(change: (record: Record<string, unknown>) => void, booth = 'B-1'): Buffer {
@@ -51,7 +52,7 @@ t.test('file types from their first bytes', async (t) => {
 });
 
 t.test('a sealed record: its exact bytes, signed as the record text', async (t) => {
-  const record = '{"id":"session-1","booth":"B-1","type":"session","at":"2026-11-23T10:00:00.000Z","data":{"code":"ABCD","paidCents":800},'
+  const record = `{"id":"session-1","booth":"B-1","type":"session","at":"2026-11-23T10:00:00.000Z","data":{"code":"${CODE}","paidCents":800},`
     + `"files":{"photo":{"mime":"image/jpeg","bytes":6,"sha256":"${createHash('sha256').update(PHOTO).digest('hex')}","base64":"/9j/4AEC"}}}`;
   const envelope = JSON.parse(sealed.toString('utf8')) as Record<string, unknown>;
   t.strictSame(Object.keys(envelope), ['v', 'booth', 'keyId', 'record', 'sig']);
@@ -86,7 +87,7 @@ t.test('opening: the booth, the signature, the record, each file, with the exact
   const opened = openEnvelope(parse(sealed), 'B-1', publicKey);
   if (!opened.ok) throw new Error(opened.reason);
   t.strictSame(opened.files, { photo: PHOTO });
-  t.strictSame(opened.record.data, { code: 'ABCD', paidCents: 800 });
+  t.strictSame(opened.record.data, { code: CODE, paidCents: 800 });
 
   t.strictSame(openEnvelope(parse(sealed), 'B-2', publicKey), { ok: false, reason: 'envelope names booth B-1 on B-2\'s topic' });
   const other = generateKeyPairSync('ed25519').publicKey;
@@ -132,8 +133,13 @@ t.test('the ingest\'s verdict: the refusal reasons, and what a good record keeps
   t.strictSame(verifyRecord('B-1', sealed, undefined), { ok: false, booth: 'B-1', reason: 'booth not enrolled' });
   t.strictSame(verifyRecord('B-2', sealed, publicKey), { ok: false, booth: 'B-2', id: undefined, reason: 'envelope names booth B-1 on B-2\'s topic' });
   t.strictSame(verifyRecord('B-1', resigned((r) => { r.booth = 'B-2'; }), publicKey), { ok: false, booth: 'B-1', id: 'session-1', reason: 'record names booth B-2' });
+  const badCode = { ok: false, booth: 'B-1', id: 'session-1', reason: 'session code is not a well-formed e-photo code' };
+  t.strictSame(verifyRecord('B-1', resigned((r) => { r.data = { code: '9CABG8TN1H1P3KDF27JRJS' }; }), publicKey), badCode, 'one check character wrong');
+  t.strictSame(verifyRecord('B-1', resigned((r) => { r.data = { code: 42 }; }), publicKey), badCode, 'not a string');
+  t.equal(verifyRecord('B-1', resigned((r) => { r.data = {}; }), publicKey).ok, true, 'a session record without a code');
+  t.equal(verifyRecord('B-1', resigned((r) => { r.type = 'payment'; r.data = { code: 'ABCD' }; }), publicKey).ok, true, 'only a session\'s code is an e-photo code');
 
-  const nested = resigned((r) => { r.data = { code: 'ABCD', none: null, yes: true, list: [1], obj: { a: 1 } }; });
+  const nested = resigned((r) => { r.data = { code: CODE, none: null, yes: true, list: [1], obj: { a: 1 } }; });
   // Delivered as a view into a larger buffer (as MQTT hands it over): read at its offset.
   const arena = new Uint8Array(nested.length + 16);
   arena.set(nested, 7);
@@ -143,7 +149,7 @@ t.test('the ingest\'s verdict: the refusal reasons, and what a good record keeps
   t.strictSame(verdict.stored, {
     record: {
       id: 'session-1', booth: 'B-1', type: 'session', at: AT,
-      data: { code: 'ABCD', none: null, yes: true },
+      data: { code: CODE, none: null, yes: true },
       files: { photo: { mime: 'image/jpeg', bytes: 6, sha256: sha256Hex(PHOTO), base64: '' } },
     },
     keyId: envelope.keyId, recordText: envelope.record, sig: envelope.sig,
