@@ -13,6 +13,11 @@ const MODULES = {
     // Fast in-process tests; the contract suite (test/hal/contracts/, also over a real pty) is left out: too slow per mutant.
     tests: ['test/hal/cctalk-link.test.ts', 'test/hal/coin-counter.test.ts', 'test/hal/coin-acceptor-driver.test.ts'],
   },
+  // The ccTalk link and frames alone (a shorter run than the whole acceptor).
+  cctalk: {
+    mutate: ['src/hal/coin-acceptor/link.ts', 'src/hal/coin-acceptor/frame.ts'],
+    tests: ['test/hal/cctalk-link.test.ts', 'test/hal/coin-acceptor-driver.test.ts'],
+  },
   outbox: { mutate: ['src/store/outbox.ts'], tests: ['test/fleet/outbox.test.ts', 'test/fleet/records-puback.test.ts'] },
   records: { mutate: ['src/fleet/records.ts'], tests: ['test/fleet/record-verify.test.ts'] },
   // The verification itself; verify-pool.ts (threads, chunking, respawn) is left to its own
@@ -47,7 +52,7 @@ export default {
   // The machine is shared: one checker and one test runner (CABINE_MUTATION_CONCURRENCY).
   concurrency: Number(process.env.CABINE_MUTATION_CONCURRENCY ?? 2),
   timeoutMS: 60000,
-  mutate: chosen.flatMap((m) => m.mutate),
+  mutate: [...new Set(chosen.flatMap((m) => m.mutate))],
   ignorePatterns: ['models', 'native/libcamera/build', 'docs', 'bench', 'firmware', 'provisioning', 'systemd', 'assets', '.stryker-tmp', 'reports'],
   reporters: ['clear-text', 'progress-append-only', 'json'],
   jsonReporter: { fileName: `reports/mutation/${process.env.MUTATION ?? 'all'}.json` },
