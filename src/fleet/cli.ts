@@ -120,7 +120,7 @@ export function registerFleetCommands(program: Command): void {
 
   withLink(fleet.command('cmd'))
     .argument('<booth>', 'booth id')
-    .argument('<name>', 'ping, status, telemetry, set-price, sales, print-test, outbox-flush, reboot')
+    .argument('<name>', 'ping, status, telemetry, set-price, sales, print-test, outbox-flush, reboot, update')
     .argument('[args]', 'arguments as JSON, e.g. \'{"cents":900}\'')
     .option('--timeout <seconds>', 'how long to wait for the answer', '10')
     .description('send a command to a booth and print its answer (exit 1 on an error answer)')
