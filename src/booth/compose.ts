@@ -41,6 +41,7 @@ import { openCounters } from './counters.ts';
 import { createDevices, type BoothDevices } from './devices.ts';
 import { createFleetHooks } from './fleet-hooks.ts';
 import { createScreenAdapter, type LiveGuidance } from './screen.ts';
+import { productsOf } from '../config/products.ts';
 import { Feed, cameraPort, healthPort, signaturePort, validatorPort } from './session-ports.ts';
 import { diskSpaceMb } from '../hal/host.ts';
 
@@ -243,9 +244,11 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
     desk.refresh();
     fleet.updateStatus();
   };
-  // Drawing the curtain starts a session (the screen's start button does too).
+  // Drawing the curtain starts a session when the booth sells one product; with several the
+  // customer chooses and confirms on the screen (a session never starts on a product not chosen).
   parts.curtain.on('drawn', () => {
-    if (sessionMachine.snapshot().step === 'idle') sessionMachine.send({ type: 'START' });
+    const products = settings.current().products;
+    if (products.length === 1 && sessionMachine.snapshot().step === 'idle') sessionMachine.send({ type: 'START', product: products[0]!.id });
   });
 
   const voice = createVoicePrompts({ cacheDir: join(config.data.dir, 'voice'), volume: config.ui.volume, enabled: config.ui.voice, logger });
@@ -254,6 +257,12 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
     card: () => (desk.state().card?.available ? desk.state().card : null),
     feeds: { guidance: guidanceFeed, preview: previewFeed, ink: inkFeed },
     priceCents: () => settings.current().payment.priceCents,
+    products: () => productsOf(settings.current()),
+    // The review shows the very 35x45 photo the board prints (the same crop as render above).
+    reviewPhoto: async (file) => {
+      if (!validator) throw new Error(`cannot crop the photo: ${visionProblem}`);
+      return (await validator.crop(await readFile(file))).print;
+    },
     // "No change given" only while the desk has no working hopper to pay change.
     noChange: () => desk.state().noChange,
     defaultLanguage: config.ui.defaultLanguage,
@@ -343,7 +352,7 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
           id: `refund-due-${claim.sessionId}`,
           type: 'refund-due',
           at: claim.closedAt ?? claim.createdAt,
-          data: { sessionId: claim.sessionId, owedCents: claim.claimCents, paidBackCents: claim.paidBackCents, cashCents: claim.cents, claimCode: claim.claimCode, reason: claim.reason, state: claim.state },
+          data: { sessionId: claim.sessionId, product: desk.ledger.session(claim.sessionId)?.product ?? null, owedCents: claim.claimCents, paidBackCents: claim.paidBackCents, cashCents: claim.cents, claimCode: claim.claimCode, reason: claim.reason, state: claim.state },
         });
         desk.ledger.markClaimReported(claim.sessionId);
       }

@@ -1,6 +1,7 @@
 // What the booth answers to its fleet (FleetHooks): status, counters, and the commands and
 // remote config, which go through the live settings like every other change.
 import type { LiveSettings } from '../config/live.ts';
+import { productsOf, withPrice } from '../config/products.ts';
 import type { SalesSwitch } from '../console/sales.ts';
 import type { PrintTester } from '../console/handlers.ts';
 import type { FleetHooks } from '../fleet/index.ts';
@@ -36,6 +37,7 @@ export function createFleetHooks(parts: FleetHookParts): FleetHooks {
       sales: { enabled: sales.state().enabled, ...(sales.state().reason ? { reason: sales.state().reason ?? '' } : {}) },
       step: machine.snapshot().step,
       priceCents: settings.current().payment.priceCents,
+      products: productsOf(settings.current()).map((p) => ({ id: p.id, delivers: p.delivers, priceCents: p.priceCents })),
       devices: parts.devices.map((d) => {
         const fault = parts.deviceProblem(d);
         return { name: d.name, ok: d.status().health === 'ok', simulated: d.simulated, ...(fault ? { fault: fault.slice(0, 200) } : {}) };
@@ -46,8 +48,10 @@ export function createFleetHooks(parts: FleetHookParts): FleetHooks {
       printer: { state: parts.printer.status().health, mediaLeft: null },
       ...(parts.refundsOwed ? { refundsOwed: parts.refundsOwed() } : {}),
     }),
-    setPrice: (cents) => {
-      const report = settings.apply([{ key: 'payment.priceCents', value: cents }], 'fleet set-price');
+    setPrice: (cents, product) => {
+      // A product's price is a change of the catalogue (one live setting, validated whole).
+      const change = product ? { key: 'products', value: withPrice(settings.current().products, product, cents) } : { key: 'payment.priceCents', value: cents };
+      const report = settings.apply([change], 'fleet set-price');
       if (report.refused.length > 0) throw new Error(report.refused.map((r) => r.reason).join('; '));
     },
     setSales: (enabled, reason) => {

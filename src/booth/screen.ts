@@ -6,7 +6,8 @@ import QRCode from 'qrcode';
 import sharp from 'sharp';
 import type { SessionInput, SessionSnapshot } from '../flows/session.ts';
 import type { Logger } from '../log.ts';
-import type { CustomerAction, Language, ScreenSource, ScreenState } from '../ui/screen.ts';
+import type { CustomerAction, Language, ProductView, ScreenSource, ScreenState } from '../ui/screen.ts';
+import type { Product, ProductEntry } from '../config/products.ts';
 import type { VoicePrompts } from '../ui/voice.ts';
 
 export interface LiveGuidance {
@@ -33,6 +34,13 @@ export interface ScreenAdapterOptions {
   machine: MachineView;
   feeds: ScreenFeeds;
   priceCents: () => number;
+  /** The catalogue on sale now, prices resolved (config/products.ts productsOf). */
+  products: () => (Product & Pick<ProductEntry, 'name' | 'accepts'>)[];
+  /**
+   * The photo the customer reviews: the capture cut to the 35x45 photo exactly as it will be
+   * printed (vision's crop). Absent or failing: the capture, scaled down.
+   */
+  reviewPhoto?: (photoFile: string) => Promise<Buffer>;
   /** Whether coins larger than what remains are refused (no hopper to give change): the payment desk's state. */
   noChange: () => boolean;
   /** The card side of the payment (null: no card reader, or it takes no card now). */
@@ -44,6 +52,8 @@ export interface ScreenAdapterOptions {
   logger: Logger;
   /** How long the end-of-session fault screen stays before the attract screen. */
   faultScreenMs?: number;
+  /** How long the confirmation waits for the customer before the attract screen comes back. */
+  confirmLapseMs?: number;
   now?: () => number;
 }
 
@@ -66,12 +76,16 @@ export function createScreenAdapter(options: ScreenAdapterOptions): ScreenSource
   const log = options.logger.child({ module: 'screen' });
   const now = options.now ?? Date.now;
   const faultScreenMs = options.faultScreenMs ?? 20_000;
+  const confirmLapseMs = options.confirmLapseMs ?? 60_000;
   let lang: Language = options.defaultLanguage;
   let guidance: LiveGuidance = { hint: null, ready: false };
   let strokes: { x: number; y: number }[][] = [];
   const photoUrls = new Map<string, string>();
   const qrSvgs = new Map<string, string>();
   let endedAt = 0;
+  /** The product the customer chose on the attract screen, awaiting confirmation. */
+  let chosen: string | null = null;
+  let chosenAt = 0;
   let lastScreen: ScreenState['screen'] | undefined;
   let state: ScreenState = { screen: 'attract', lang, priceCents: options.priceCents() };
   const listeners = new Set<(s: ScreenState) => void>();
@@ -82,7 +96,10 @@ export function createScreenAdapter(options: ScreenAdapterOptions): ScreenSource
         if (s.lastSession?.outcome === 'fault' && now() - endedAt < faultScreenMs) return 'fault';
         // A refund claim code stays long enough to be written down.
         if (s.lastSession?.outcome === 'undelivered' && now() - endedAt < faultScreenMs * 6) return 'fault';
-        return options.outOfOrder() ? 'fault' : 'attract';
+        if (options.outOfOrder()) return 'fault';
+        // A choice left unconfirmed (the customer walked away) lapses.
+        if (chosen && now() - chosenAt > confirmLapseMs) chosen = null;
+        return chosen && options.products().some((p) => p.id === chosen) ? 'confirm' : 'attract';
       }
       case 'capture':
       case 'validating':
@@ -107,6 +124,11 @@ export function createScreenAdapter(options: ScreenAdapterOptions): ScreenSource
     const s = options.machine.snapshot();
     const screen = screenOf(s);
     const next: ScreenState = { screen, lang, priceCents: options.priceCents() };
+    if (screen === 'attract') next.products = options.products().map(view);
+    if (screen === 'confirm') {
+      const product = options.products().find((p) => p.id === chosen);
+      if (product) next.chosen = view(product);
+    }
     if (screen === 'capture') {
       if (guidance.hint) next.hint = guidance.hint;
       next.ready = guidance.ready;
@@ -157,6 +179,15 @@ export function createScreenAdapter(options: ScreenAdapterOptions): ScreenSource
     return next;
   };
 
+  const view = (p: Product & Pick<ProductEntry, 'name' | 'accepts'>): ProductView => ({
+    id: p.id,
+    name: p.name[lang],
+    accepts: p.accepts[lang],
+    priceCents: p.priceCents,
+    delivers: p.delivers,
+    photos: p.sheets * 4,
+  });
+
   const publish = () => {
     let next = compute();
     if (next.screen === 'attract' && lastScreen !== undefined && lastScreen !== 'attract' && lang !== options.defaultLanguage) {
@@ -183,9 +214,11 @@ export function createScreenAdapter(options: ScreenAdapterOptions): ScreenSource
       qrSvgs.clear();
     }
     if (s.photoFile && !photoUrls.has(s.photoFile)) {
-      const thumb = await sharp(await readFile(s.photoFile)).resize({ width: 300 }).jpeg({ quality: 80 }).toBuffer();
+      const file = s.photoFile;
+      const crop = options.reviewPhoto ? await options.reviewPhoto(file).catch((err: unknown) => log.warn({ err }, 'review crop unavailable: showing the capture')) : undefined;
+      const shown = crop ?? (await sharp(await readFile(file)).resize({ width: 480 }).jpeg({ quality: 85 }).toBuffer());
       photoUrls.clear();
-      photoUrls.set(s.photoFile, `data:image/jpeg;base64,${thumb.toString('base64')}`);
+      photoUrls.set(file, `data:image/jpeg;base64,${shown.toString('base64')}`);
     }
     if (s.code && !qrSvgs.has(s.code)) {
       qrSvgs.clear();
@@ -215,8 +248,7 @@ export function createScreenAdapter(options: ScreenAdapterOptions): ScreenSource
   ticker.unref();
   publish();
 
-  const inputs: Record<Exclude<CustomerAction['type'], 'language'>, SessionInput> = {
-    start: { type: 'START' },
+  const inputs: Record<Exclude<CustomerAction['type'], 'language' | 'start' | 'choose' | 'confirm' | 'back'>, SessionInput> = {
     'accept-photo': { type: 'ACCEPT' },
     retake: { type: 'RETAKE' },
     'signature-clear': { type: 'SIGNATURE_CLEAR' },
@@ -238,6 +270,28 @@ export function createScreenAdapter(options: ScreenAdapterOptions): ScreenSource
       if (action.type === 'language') {
         lang = action.lang;
         publish();
+        return;
+      }
+      // Choosing a product and confirming happen before any session: nothing is journaled
+      // until the customer said yes (START names the product).
+      if (action.type === 'start' || action.type === 'choose') {
+        const id = action.type === 'start' ? options.products()[0]?.id : action.product;
+        if (options.machine.snapshot().step !== 'idle' || !options.products().some((p) => p.id === id)) return;
+        chosen = id ?? null;
+        chosenAt = now();
+        publish();
+        return;
+      }
+      if (action.type === 'back') {
+        chosen = null;
+        publish();
+        return;
+      }
+      if (action.type === 'confirm') {
+        if (!chosen || state.screen !== 'confirm') return;
+        const product = chosen;
+        chosen = null;
+        options.machine.send({ type: 'START', product });
         return;
       }
       options.machine.send(inputs[action.type]);

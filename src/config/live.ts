@@ -34,10 +34,10 @@ export interface SettingsReport {
 
 /**
  * Keys that take effect without a restart. Their readers ask the settings each time they
- * need them (the price and the session's timeouts when a session starts; the screen when it
+ * need them (the prices, the products and the session's timeouts when a session starts; the screen when it
  * draws). Every other key is read once when the booth is built, so it waits for a restart.
  */
-export const LIVE_KEYS: readonly RegExp[] = [/^payment\.priceCents$/, /^session\./];
+export const LIVE_KEYS: readonly RegExp[] = [/^payment\.priceCents$/, /^products$/, /^session\./];
 
 /** Keys the overlay cannot hold, and why. */
 const NOT_SETTABLE: readonly { key: RegExp; reason: string }[] = [

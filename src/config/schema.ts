@@ -3,6 +3,7 @@
 // needs no file. Contract keys (DESIGN.md): booth.id, data.dir, payment.priceCents,
 // fleet.url, printer.uri, camera.source, coinAcceptor.port, ui.port.
 import { z } from 'zod';
+import { catalogueSchema } from './products.ts';
 
 /** Code alphabet of e-photo codes (no O, I, L, S): the operator prefix must use it too. */
 const CODE_ALPHABET_RE = /^[0-9ABCDEFGHJKMNPQRTUVWXYZ]{4}$/;
@@ -116,7 +117,7 @@ export const configSchema = z
       .prefault({}),
     payment: z
       .object({
-        priceCents: z.number().int().min(10).max(100000).default(800).describe('Price of one e-photo session, in cents'),
+        priceCents: z.number().int().min(10).max(100000).default(800).describe('Price of one e-photo session, in cents (and of every product without its own price)'),
         storedCreditMinutes: z
           .number()
           .int()
@@ -126,6 +127,7 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    products: catalogueSchema,
     printer: z
       .object({
         uri: z

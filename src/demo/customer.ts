@@ -53,6 +53,8 @@ export async function playCustomer(machine: SessionMachine, parts: BoothDevices,
   const coinSim = sim.coins;
   if (!coinSim) throw new Error('the scripted customer pays through the in-process ccTalk simulator (no coinAcceptor.port)');
   const log = script.log ?? (() => undefined);
+  const ephoto = config.products.find((p) => p.delivers === 'ephoto');
+  if (!ephoto) throw new Error('the scripted customer buys an e-photo: the catalogue (products) sells none');
   await sim.camera.selectPhoto(script.photo ?? 'london-004');
   const recording = loadRecording(join(packageRoot, 'test/fixtures/signatures', `${script.signature ?? 'martin'}.json`));
   const coins: string[] = [];
@@ -106,6 +108,14 @@ export async function playCustomer(machine: SessionMachine, parts: BoothDevices,
       act(s).catch((err: unknown) => finish(err as Error));
     });
     log('curtain drawn');
-    new SimCurtainSwitch(sim.gpio, config.curtain.line, config.curtain.closedLevel).draw({ bounces: 3 }).catch((err: unknown) => finish(err as Error));
+    new SimCurtainSwitch(sim.gpio, config.curtain.line, config.curtain.closedLevel)
+      .draw({ bounces: 3 })
+      .then(() => {
+        // The customer chooses the e-photo on the screen and confirms (a one-product booth
+        // started it when the curtain closed: then this START is ignored).
+        log(`product ${ephoto.id} chosen and confirmed`);
+        machine.send({ type: 'START', product: ephoto.id });
+      })
+      .catch((err: unknown) => finish(err as Error));
   });
 }

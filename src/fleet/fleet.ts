@@ -103,10 +103,10 @@ export function createFleet(config: Config, deps: FleetDeps): Fleet {
     ping: () => ({ result: { pong: true, booth, version: deps.version, at: new Date().toISOString() } }),
     status: () => ({ result: { status: deps.hooks.status(), outbox: { depth: outbox.depth(), inFlight: records.inFlight() } } }),
     telemetry: async () => ({ result: await telemetry.publish() }),
-    'set-price': async ({ cents }) => {
-      await deps.hooks.setPrice(cents);
+    'set-price': async ({ cents, product }) => {
+      await deps.hooks.setPrice(cents, product);
       void presence.publish();
-      return { result: { priceCents: cents } };
+      return { result: { priceCents: cents, ...(product ? { product } : {}) } };
     },
     sales: async ({ enabled, reason }) => {
       await deps.hooks.setSales(enabled, reason);

@@ -22,7 +22,8 @@ export interface ConfigApplyResult {
 export interface FleetHooks {
   status(): BoothStatus;
   telemetry(): TelemetrySnapshot;
-  setPrice(cents: number): void | Promise<void>;
+  /** Sets the price of `product` (a catalogue id), or payment.priceCents when absent. */
+  setPrice(cents: number, product?: string): void | Promise<void>;
   /** Enables or inhibits sales (the coin acceptor stays inhibited while sales are off). */
   setSales(enabled: boolean, reason?: string): void | Promise<void>;
   /** Prints a test page; resolves with what the printer said (job id...). */

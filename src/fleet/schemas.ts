@@ -14,6 +14,11 @@ export const boothStatusSchema = z
     sales: z.object({ enabled: z.boolean(), reason: z.string().max(200).optional() }).describe('Whether the booth takes customers, and why not'),
     step: z.string().max(40).optional().describe('Current session step (idle, capture, ...)'),
     priceCents: z.number().int().min(0).optional().describe('Current price of a session'),
+    products: z
+      .array(z.object({ id: z.string().max(32), delivers: z.enum(['ephoto', 'prints']), priceCents: z.number().int().min(0) }))
+      .max(6)
+      .optional()
+      .describe('Products on sale (config products) and their prices'),
     devices: z
       .array(z.object({ name: z.string().max(40), ok: z.boolean(), simulated: z.boolean().optional(), fault: z.string().max(200).optional() }))
       .optional()
@@ -150,7 +155,12 @@ export const commandArgs = {
   ping: z.object({}).strict(),
   status: z.object({}).strict(),
   telemetry: z.object({}).strict(),
-  'set-price': z.object({ cents: z.number().int().min(10).max(100000) }).strict(),
+  'set-price': z
+    .object({
+      cents: z.number().int().min(10).max(100000),
+      product: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/).optional().describe('catalogue id of the product (absent: payment.priceCents, the price of products without their own)'),
+    })
+    .strict(),
   sales: z.object({ enabled: z.boolean(), reason: z.string().min(1).max(200).optional() }).strict(),
   'print-test': z.object({ force: z.boolean().optional().describe('run even during a customer session') }).strict(),
   'outbox-flush': z.object({}).strict(),

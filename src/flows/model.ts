@@ -3,9 +3,7 @@
 // before acting; recovery at boot folds the same facts, so the booth restarts exactly where
 // the journal says it was. Pure code: no I/O, no clock.
 import { z } from 'zod';
-
-export const products = ['ephoto', 'photo'] as const;
-export type Product = (typeof products)[number];
+import { deliveries, type Delivery } from '../config/products.ts';
 
 /** Steps of a session, in order; `idle` means no session. */
 export const steps = ['idle', 'capture', 'validating', 'review', 'signature', 'payment', 'issuing', 'printing', 'uploading', 'done', 'refunding'] as const;
@@ -38,7 +36,17 @@ export type Refund = z.infer<typeof refundSchema>;
 
 /** Everything the journal records, validated when read back (the file is external input). */
 export const factSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('SESSION_STARTED'), product: z.enum(products), dueCents: z.number().int().positive(), startedAt: z.string() }),
+  // The product sold (catalogue id) and what it delivers, as they were when the session
+  // started. Journals written before the catalogue say only 'ephoto' or 'photo' (prints).
+  z.object({
+    type: z.literal('SESSION_STARTED'),
+    product: z.string().min(1).max(32),
+    delivers: z.enum(deliveries).optional(),
+    sheets: z.number().int().min(1).max(4).optional(),
+    item: z.number().int().min(1).max(65535).optional(),
+    dueCents: z.number().int().positive(),
+    startedAt: z.string(),
+  }),
   z.object({ type: z.literal('PHOTO_CAPTURED'), file: z.string() }),
   z.object({ type: z.literal('PHOTO_VALIDATED'), compliant: z.boolean(), checks: z.array(checkSchema) }),
   z.object({ type: z.literal('RETAKE') }),
@@ -68,7 +76,13 @@ export type Fact = z.infer<typeof factSchema>;
 
 export interface SessionState {
   id: string;
-  product: Product;
+  /** The product sold (catalogue id). */
+  product: string;
+  delivers: Delivery;
+  /** 10x15 sheets to print. */
+  sheets: number;
+  /** The product's item number for a card reader. */
+  item: number;
   step: Step;
   startedAt: string;
   dueCents: number;
@@ -101,6 +115,9 @@ export function evolve(state: SessionState | undefined, sessionId: string, fact:
     return {
       id: sessionId,
       product: fact.product,
+      delivers: fact.delivers ?? (fact.product === 'ephoto' ? 'ephoto' : 'prints'),
+      sheets: fact.sheets ?? 1,
+      item: fact.item ?? (fact.product === 'ephoto' ? 1 : 2),
       step: 'capture',
       startedAt: fact.startedAt,
       dueCents: fact.dueCents,
@@ -128,7 +145,7 @@ export function evolve(state: SessionState | undefined, sessionId: string, fact:
       return { ...state, step: 'capture', retakes: state.retakes + 1 };
     case 'PHOTO_ACCEPTED':
       expect('review');
-      return { ...state, step: state.product === 'ephoto' ? 'signature' : 'payment' };
+      return { ...state, step: state.delivers === 'ephoto' ? 'signature' : 'payment' };
     case 'SIGNATURE_SAVED':
       expect('signature');
       return { ...state, step: 'payment', signatureFile: fact.file };
@@ -145,7 +162,7 @@ export function evolve(state: SessionState | undefined, sessionId: string, fact:
       return { ...state, coins: [...state.coins, fact.coinId], paidCents: state.paidCents + fact.cents };
     case 'PAID':
       expect('payment');
-      return { ...state, step: state.product === 'ephoto' ? 'issuing' : 'printing', paidCents: Math.max(state.paidCents, fact.paidCents) };
+      return { ...state, step: state.delivers === 'ephoto' ? 'issuing' : 'printing', paidCents: Math.max(state.paidCents, fact.paidCents) };
     case 'CODE_ISSUING':
       expect('issuing');
       return state;

@@ -55,9 +55,10 @@ export interface PaymentPort {
   /**
    * Opens the payment of `sessionId` for `dueCents`: applies stored credit left by earlier
    * customers (returns how much) and, if more is due, enables the acceptor. Idempotent.
-   * `item`: the product's number, as a card reader's VEND REQUEST names it (1 e-photo, 2 photo).
+   * `sold`: the product (catalogue id, in the payment record) and its item number, as a card
+   * reader's VEND REQUEST names it.
    */
-  open(sessionId: string, dueCents: number, item?: number): Promise<{ appliedCreditCents: number }>;
+  open(sessionId: string, dueCents: number, sold?: { product: string; item: number }): Promise<{ appliedCreditCents: number }>;
   /** Inhibits the acceptor (idempotent). Called at paid, cancel, timeout and on any fault. */
   inhibit(): Promise<void>;
   /** Coins credited; returns the unsubscribe function. */
@@ -114,7 +115,9 @@ export interface SessionRecord {
   id: string;
   type: 'session';
   sessionId: string;
-  product: 'ephoto' | 'photo';
+  /** The product sold (catalogue id) and what it delivered. */
+  product: string;
+  delivers: 'ephoto' | 'prints';
   code?: string;
   expires?: string;
   photoFile: string;

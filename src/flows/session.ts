@@ -14,12 +14,14 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/schema.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { Journal } from './journal.ts';
-import { deliverySteps, evolve, paidSteps, products, replay, type Fact, type Outcome, type Product, type SessionState, type Step } from './model.ts';
+import { productsOf, type Product } from '../config/products.ts';
+import { deliverySteps, evolve, paidSteps, replay, type Fact, type Outcome, type SessionState, type Step } from './model.ts';
 import { sessionSteps, type EffectName } from './steps.ts';
 import { systemClock, type Clock, type CoinCredit, type PhotoCheck, type PhotoValidation, type SessionEvent, type SessionPorts } from './ports.ts';
 
 export type SessionInput =
-  | { type: 'START'; product?: Product }
+  /** `product`: a catalogue id (default: the catalogue's first product). */
+  | { type: 'START'; product?: string }
   | { type: 'ACCEPT' }
   | { type: 'RETAKE' }
   | { type: 'CANCEL' }
@@ -43,7 +45,8 @@ type Internal =
   | { type: 'GIVE_UP'; sessionId: string };
 
 export interface SessionConfig {
-  prices: Record<Product, number>;
+  /** The catalogue, prices resolved (config/products.ts). */
+  products: Product[];
   maxRetakes: number;
   timeoutsMs: { capture: number; review: number; signature: number; payment: number; done: number };
   warnBeforeMs: number;
@@ -55,7 +58,7 @@ export interface SessionConfig {
 export function sessionConfigFrom(config: Config): SessionConfig {
   const s = config.session;
   return {
-    prices: { ephoto: config.payment.priceCents, photo: config.payment.priceCents },
+    products: productsOf(config).map(({ id, delivers, sheets, priceCents, item }) => ({ id, delivers, sheets, priceCents, item })),
     maxRetakes: s.maxRetakes,
     timeoutsMs: {
       capture: s.captureTimeoutSeconds * 1000,
@@ -74,7 +77,9 @@ export function sessionConfigFrom(config: Config): SessionConfig {
 export interface SessionSnapshot {
   step: Step;
   sessionId: string | null;
-  product: Product | null;
+  /** The product sold (catalogue id) and what it delivers. */
+  product: string | null;
+  delivers: Product['delivers'] | null;
   /** An effect of this step is running (capturing, validating, printing...). */
   busy: boolean;
   /** The one thing the customer should do now (the first failing check's hint, ...). */
@@ -200,11 +205,12 @@ export class SessionMachine {
       step: s?.step ?? 'idle',
       sessionId: s?.id ?? null,
       product: s?.product ?? null,
+      delivers: s?.delivers ?? null,
       busy: this.busy,
       hint: this.hint ?? (s?.step === 'review' && failing ? (failing.hint ?? failing.id) : null),
       checks: validation?.checks ?? null,
       compliant: validation?.compliant ?? null,
-      canAccept: s?.step === 'review' && validation !== undefined && (validation.compliant || s.product !== 'ephoto'),
+      canAccept: s?.step === 'review' && validation !== undefined && (validation.compliant || s.delivers !== 'ephoto'),
       retakesLeft: s ? Math.max(0, this.config.maxRetakes - s.retakes) : this.config.maxRetakes,
       photoFile: s?.photoFile ?? null,
       signatureFile: s?.signatureFile ?? null,
@@ -342,14 +348,20 @@ export class SessionMachine {
         this.unavailable = null;
         this.lastSession = null;
         this.config = this.readConfig();
-        const product = input.product ?? 'ephoto';
+        const product = input.product === undefined ? this.config.products[0] : this.config.products.find((p) => p.id === input.product);
+        if (!product) {
+          this.log.warn({ product: input.product }, 'START refused: no such product in the catalogue');
+          return;
+        }
         const id = this.newSessionId();
-        await this.commit(id, [{ type: 'SESSION_STARTED', product, dueCents: this.config.prices[product], startedAt: new Date(this.clock.now()).toISOString() }]);
-        this.publish('session.started', 'info', `session started (${product})`, id);
+        await this.commit(id, [
+          { type: 'SESSION_STARTED', product: product.id, delivers: product.delivers, sheets: product.sheets, item: product.item, dueCents: product.priceCents, startedAt: new Date(this.clock.now()).toISOString() },
+        ]);
+        this.publish('session.started', 'info', `session started (${product.id})`, id, undefined, { product: product.id });
         return;
       }
       case 'ACCEPT':
-        if (s?.step === 'review' && !this.busy && s.validation && (s.validation.compliant || s.product !== 'ephoto')) {
+        if (s?.step === 'review' && !this.busy && s.validation && (s.validation.compliant || s.delivers !== 'ephoto')) {
           await this.commit(s.id, [{ type: 'PHOTO_ACCEPTED', compliant: s.validation.compliant }]);
         }
         return;
@@ -592,6 +604,7 @@ export class SessionMachine {
     };
     this.publish('session.ended', s.outcome === 'completed' ? 'info' : 'warning', `session ${s.outcome}${s.reason ? `: ${s.reason}` : ''}`, s.id, undefined, {
       outcome: s.outcome,
+      product: s.product,
       paidCents: s.paidCents,
       keptCreditCents: s.keptCreditCents ?? 0,
       // Never the code itself (docs/privacy.md): events reach logs and the fleet; the session id names the record.
@@ -660,7 +673,7 @@ export class SessionMachine {
       if (!s.photoFile) throw new Error('no photo to validate');
       const result: PhotoValidation = await this.ports.validator.validate(await this.ports.media.read(s.photoFile), signal);
       const facts: Fact[] = [{ type: 'PHOTO_VALIDATED', compliant: result.compliant, checks: result.checks }];
-      if (!result.compliant && s.product === 'ephoto' && s.retakes >= this.config.maxRetakes) {
+      if (!result.compliant && s.delivers === 'ephoto' && s.retakes >= this.config.maxRetakes) {
         facts.push({ type: 'SESSION_ENDED', outcome: 'rejected', reason: `photo not compliant after ${s.retakes} retakes` });
       }
       return facts;
@@ -674,7 +687,7 @@ export class SessionMachine {
     openPayment: async (s) => {
       const health = this.ports.health.canDeliver();
       if (!health.ok) throw Object.assign(new Error(`cannot deliver: ${health.reason}`), { code: 'CANNOT_DELIVER' });
-      const { appliedCreditCents } = await this.ports.payment.open(s.id, s.dueCents, products.indexOf(s.product) + 1);
+      const { appliedCreditCents } = await this.ports.payment.open(s.id, s.dueCents, { product: s.product, item: s.item });
       return [{ type: 'PAYMENT_OPENED', appliedCreditCents }]; // PAID follows in commit if enough
     },
     issueCode: async (s, signal) => {
@@ -684,13 +697,15 @@ export class SessionMachine {
       return [{ type: 'CODE_ISSUED', code, expires }];
     },
     print: async (s, signal) => {
-      if (s.product !== 'ephoto') await this.settleMoney(s);
+      if (s.delivers !== 'ephoto') await this.settleMoney(s);
       if (!s.photoFile) throw new Error('no photo to print');
       await this.intend(s.id, { type: 'PRINT_SUBMITTING' }, signal);
       const job = await this.ports.printer.ensurePrinted(
         {
           sessionId: s.id,
           product: s.product,
+          delivers: s.delivers,
+          sheets: s.sheets,
           photoFile: s.photoFile,
           ...(s.signatureFile ? { signatureFile: s.signatureFile } : {}),
           ...(s.code ? { code: s.code } : {}),
@@ -709,6 +724,7 @@ export class SessionMachine {
         type: 'session',
         sessionId: s.id,
         product: s.product,
+        delivers: s.delivers,
         ...(s.code ? { code: s.code } : {}),
         ...(s.expires ? { expires: s.expires } : {}),
         photoFile: s.photoFile,

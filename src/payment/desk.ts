@@ -195,18 +195,18 @@ export class PaymentDesk extends EventEmitter {
 
   // ---- PaymentPort (src/flows/ports.ts) ---------------------------------------------------
 
-  /** `item`: the product's number for the card reader (VEND REQUEST item number). */
-  async open(sessionId: string, dueCents: number, item = 1): Promise<{ appliedCreditCents: number }> {
+  /** `sold`: the product (in the payment record) and its number for the card reader (VEND REQUEST item number). */
+  async open(sessionId: string, dueCents: number, sold?: { product: string; item: number }): Promise<{ appliedCreditCents: number }> {
     // A customer's coin must never be taken as a technician's test coin.
     if (this.testing) this.finishTest('a customer payment opened');
     this.expire();
-    const { appliedCents, uses, created } = this.ledger.open(sessionId, dueCents, this.now());
+    const { appliedCents, uses, created } = this.ledger.open(sessionId, dueCents, this.now(), sold?.product);
     if (created && appliedCents > 0) {
       this.publish({ type: 'credit.applied', severity: 'info', sessionId, cents: appliedCents, message: `${appliedCents} cents of stored credit applied`, data: { uses } });
     }
     const s = this.ledger.session(sessionId);
     if (s?.state === 'open') {
-      this.active = { sessionId, dueCents: s.dueCents, item };
+      this.active = { sessionId, dueCents: s.dueCents, item: sold?.item ?? 1 };
       await this.refresh().catch((err: Error) => this.log.warn({ err: err.message }, 'acceptor not enabled'));
     }
     return { appliedCreditCents: appliedCents };

@@ -122,6 +122,8 @@ const MIGRATIONS = [
      created_at TEXT NOT NULL,
      closed_at TEXT
    );`,
+  // The product a payment is for (catalogue id; config/products.ts), in its records.
+  `ALTER TABLE payment_sessions ADD COLUMN product TEXT;`,
 ];
 
 export interface RecordedCoin {
@@ -200,6 +202,8 @@ export interface SessionPayment {
   creditCents: number;
   state: 'open' | 'settled' | 'kept';
   spentCents: number | null;
+  /** The product paid for (catalogue id), when the session named it. */
+  product: string | null;
 }
 
 export interface Ledger {
@@ -225,7 +229,7 @@ export interface Ledger {
   currentSession(): string | null;
   session(sessionId: string): SessionPayment | undefined;
   /** Opens (once) and applies available stored credit, oldest first. */
-  open(sessionId: string, dueCents: number, now: Date): { appliedCents: number; uses: { creditId: number; cents: number }[]; created: boolean };
+  open(sessionId: string, dueCents: number, now: Date, product?: string): { appliedCents: number; uses: { creditId: number; cents: number }[]; created: boolean };
   /** Marks the session served; `surplusCents` is what it paid beyond `spentCents`. */
   settle(sessionId: string, spentCents: number, now: Date): { surplusCents: number; changed: boolean };
   /** Ends the session unserved: its whole credit becomes stored credit. */
@@ -315,11 +319,11 @@ export function openLedger(store: Store): Ledger {
     insertCredit: db.prepare<[string, string | null, number, number, string, string]>(
       'INSERT INTO payment_credit (origin, session_id, cents, left_cents, stored_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
     ),
-    session: db.prepare<[string], { session_id: string; due_cents: number; applied_cents: number; state: 'open' | 'settled' | 'kept'; spent_cents: number | null }>(
-      'SELECT session_id, due_cents, applied_cents, state, spent_cents FROM payment_sessions WHERE session_id = ?',
+    session: db.prepare<[string], { session_id: string; due_cents: number; applied_cents: number; state: 'open' | 'settled' | 'kept'; spent_cents: number | null; product: string | null }>(
+      'SELECT session_id, due_cents, applied_cents, state, spent_cents, product FROM payment_sessions WHERE session_id = ?',
     ),
     coinSum: db.prepare<[string], { s: number | null }>('SELECT SUM(cents) AS s FROM payment_coins WHERE session_id = ?'),
-    insertSession: db.prepare<[string, number, string]>("INSERT INTO payment_sessions (session_id, due_cents, state, opened_at) VALUES (?, ?, 'open', ?)"),
+    insertSession: db.prepare<[string, number, string, string | null]>("INSERT INTO payment_sessions (session_id, due_cents, state, opened_at, product) VALUES (?, ?, 'open', ?, ?)"),
     setApplied: db.prepare<[number, string]>('UPDATE payment_sessions SET applied_cents = ? WHERE session_id = ?'),
     close: db.prepare<[string, number | null, string, string]>('UPDATE payment_sessions SET state = ?, spent_cents = ?, closed_at = ? WHERE session_id = ?'),
     available: db.prepare<[string], { id: number; origin: string; session_id: string | null; cents: number; left_cents: number; stored_at: string; expires_at: string }>(
@@ -470,13 +474,14 @@ export function openLedger(store: Store): Ledger {
         creditCents: row.applied_cents + coinCents + cardCents,
         state: row.state,
         spentCents: row.spent_cents,
+        product: row.product,
       };
     },
-    open(sessionId, dueCents, now) {
+    open(sessionId, dueCents, now, product) {
       return store.transaction(() => {
         const existing = q.session.get(sessionId);
         if (existing) return { appliedCents: existing.applied_cents, uses: [], created: false };
-        q.insertSession.run(sessionId, dueCents, iso(now));
+        q.insertSession.run(sessionId, dueCents, iso(now), product ?? null);
         let need = dueCents;
         const uses: { creditId: number; cents: number }[] = [];
         for (const credit of q.available.all(iso(now))) {

@@ -15,6 +15,8 @@ export interface PaymentRecordInput {
   at: string;
   data: {
     sessionId: string;
+    /** The product paid for (catalogue id), when the session named it. */
+    product: string | null;
     outcome: 'settled' | 'kept';
     dueCents: number;
     coinCents: number;
@@ -38,6 +40,7 @@ const MIGRATIONS = [`CREATE TABLE payment_reported (id INTEGER PRIMARY KEY CHECK
 interface ClosedRow {
   seq: number;
   session_id: string;
+  product: string | null;
   due_cents: number;
   applied_cents: number;
   state: 'settled' | 'kept';
@@ -59,7 +62,7 @@ export function createPaymentReporter(deps: { store: Store; enqueue: (record: Pa
     cursor: db.prepare<[], { seq: number }>('SELECT seq FROM payment_reported WHERE id = 1'),
     setCursor: db.prepare<[number]>('INSERT INTO payment_reported (id, seq) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq'),
     closed: db.prepare<[number, number], ClosedRow>(
-      `SELECT seq, session_id, due_cents, applied_cents, state, spent_cents, opened_at, closed_at
+      `SELECT seq, session_id, product, due_cents, applied_cents, state, spent_cents, opened_at, closed_at
        FROM payment_sessions WHERE seq > ? AND state != 'open' ORDER BY seq LIMIT ?`,
     ),
     // The cursor never passes a payment still open (it will close later and must be reported);
@@ -77,6 +80,7 @@ export function createPaymentReporter(deps: { store: Store; enqueue: (record: Pa
       at: row.closed_at,
       data: {
         sessionId: row.session_id,
+        product: row.product,
         outcome: row.state,
         dueCents: row.due_cents,
         coinCents: coins.reduce((a, c) => a + c.cents, 0),

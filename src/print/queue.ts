@@ -20,7 +20,10 @@ import { writeFileDurablyAsync } from '../store/files.ts';
 /** What the flow asks to print (same shape as flows/ports.ts BoardRequest). */
 export interface BoardOrder {
   sessionId: string;
-  product: 'ephoto' | 'photo';
+  /** The product sold (catalogue id), what it delivers and how many sheets are printed. */
+  product: string;
+  delivers: 'ephoto' | 'prints';
+  sheets?: number;
   photoFile: string;
   signatureFile?: string;
   code?: string;
@@ -195,7 +198,7 @@ export class PrintQueue {
     let attempt = this.latest(order.sessionId) as PrintAttempt;
     let job: JobStatus;
     try {
-      job = await printer.submit({ ...document, name: jobName }, signal);
+      job = await printer.submit({ ...document, name: jobName, ...(order.sheets && order.sheets > 1 ? { copies: order.sheets } : {}) }, signal);
     } catch (err) {
       if (err instanceof IppStatusError) {
         // A definite refusal: nothing was queued, the next call may try again.
@@ -221,7 +224,7 @@ export class PrintQueue {
   }
 
   private async render(order: BoardOrder): Promise<Buffer> {
-    if (order.product === 'ephoto' && (!order.code || !order.expires)) throw new Error(`session ${order.sessionId}: an e-photo board needs its code and expiry`);
+    if (order.delivers === 'ephoto' && (!order.code || !order.expires)) throw new Error(`session ${order.sessionId}: an e-photo board needs its code and expiry`);
     const photo = await readFile(order.photoFile);
     const board = await renderBoard({
       photo,

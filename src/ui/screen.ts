@@ -6,7 +6,7 @@ import { z } from 'zod';
 export const languages = ['fr', 'en', 'es', 'de', 'ar'] as const;
 export type Language = (typeof languages)[number];
 
-export const screenNames = ['attract', 'capture', 'review', 'signature', 'payment', 'printing', 'done', 'fault', 'closed'] as const;
+export const screenNames = ['attract', 'confirm', 'capture', 'review', 'signature', 'payment', 'printing', 'done', 'fault', 'closed'] as const;
 export type ScreenName = (typeof screenNames)[number];
 
 export interface CheckView {
@@ -16,10 +16,26 @@ export interface CheckView {
   hint?: string;
 }
 
+/** A product as the attract and confirmation screens show it, in the screen's language. */
+export interface ProductView {
+  id: string;
+  name: string;
+  /** The plain sentence on which procedures accept it. */
+  accepts: string;
+  priceCents: number;
+  delivers: 'ephoto' | 'prints';
+  /** Photos printed (four per 10x15 sheet). */
+  photos: number;
+}
+
 export interface ScreenState {
   screen: ScreenName;
   lang: Language;
   priceCents: number;
+  /** Attract: the products on sale. */
+  products?: ProductView[];
+  /** Confirm: the product chosen, awaiting the customer's yes. */
+  chosen?: ProductView;
   /** The one guidance hint that matters now (hint key, shown as i18n `hint.<key>`), or "hold still". */
   hint?: string;
   /** Live guidance: all checks pass and the shutter is about to fire. */
@@ -65,7 +81,11 @@ export interface ScreenState {
 }
 
 export const customerActionSchema = z.discriminatedUnion('type', [
+  /** Offers the catalogue's first product for confirmation (a one-tap start). */
   z.object({ type: z.literal('start') }),
+  z.object({ type: z.literal('choose'), product: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/) }),
+  z.object({ type: z.literal('confirm') }),
+  z.object({ type: z.literal('back') }),
   z.object({ type: z.literal('language'), lang: z.enum(languages) }),
   z.object({ type: z.literal('accept-photo') }),
   z.object({ type: z.literal('retake') }),

@@ -26,8 +26,8 @@ t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
 const startBooth = () => startFleetBooth(broker, BOOTH, dataDir);
 
 /** A customer draws the curtain: what is the session asked to pay? */
-async function nextCustomerDue(booth: Booth): Promise<number> {
-  booth.machine.send({ type: 'START' });
+async function nextCustomerDue(booth: Booth, product?: string): Promise<number> {
+  booth.machine.send({ type: 'START', ...(product ? { product } : {}) });
   await until('a session', () => booth.machine.snapshot().step !== 'idle');
   const due = booth.machine.snapshot().dueCents;
   booth.machine.send({ type: 'CANCEL' });
@@ -52,6 +52,14 @@ t.test('a price set over MQTT is charged to the next customer and survives a res
   t.match(await requestCommand(conn, BOOTH, 'set-price', { cents: 5 }), { ok: false });
   t.equal(booth.settings.current().payment.priceCents, 950);
 
+  // Each product has its price: set-price names it; the catalogue is one live setting.
+  t.equal(await nextCustomerDue(booth, 'photo'), 600, 'the prints-only product has its own price');
+  t.match(await requestCommand(conn, BOOTH, 'set-price', { cents: 550, product: 'photo' }), { ok: true, result: { priceCents: 550, product: 'photo' } });
+  t.equal(await nextCustomerDue(booth, 'photo'), 550, 'the next prints-only customer pays the new price');
+  t.equal(await nextCustomerDue(booth, 'ephoto'), 950, 'the e-photo keeps payment.priceCents');
+  t.match(await requestCommand(conn, BOOTH, 'set-price', { cents: 550, product: 'nope' }), { ok: false, error: { message: /no product "nope"/ } });
+  t.match(await requestCommand(conn, BOOTH, 'status', undefined), { ok: true, result: { status: { products: [{ id: 'ephoto', priceCents: 950 }, { id: 'photo', priceCents: 550 }] } } });
+
   // config/desired: the price (live), a key read at build time (saved, at restart), a denied key.
   const report = await pushConfig(conn, BOOTH, { payment: { priceCents: 1000 }, ui: { volume: 40 }, booth: { id: 'OTHER' } });
   t.match(report, { ok: false, applied: { 'payment.priceCents': 1000 }, atRestart: { 'ui.volume': 40 } });
@@ -59,7 +67,7 @@ t.test('a price set over MQTT is charged to the next customer and survives a res
   t.equal(await nextCustomerDue(booth), 1000, 'config/desired prices the next customer too');
   t.equal(booth.config.ui.volume, 70, 'ui.volume waits for the restart');
   const overlay = JSON.parse(readFileSync(join(dataDir, 'settings.json'), 'utf8')) as { settings: Record<string, unknown> };
-  t.same(overlay.settings, { 'payment.priceCents': 1000, 'ui.volume': 40 }, 'both saved under data.dir');
+  t.same(Object.keys(overlay.settings).sort(), ['payment.priceCents', 'products', 'ui.volume'], 'all saved under data.dir');
 
   await booth.stop();
   // At the new connection the retained desired config comes again: what does the booth report?
@@ -73,6 +81,7 @@ t.test('a price set over MQTT is charged to the next customer and survives a res
   t.teardown(() => booth.stop());
   t.equal(booth.config.ui.volume, 40, 'the saved key is in force after the restart');
   t.equal(await nextCustomerDue(booth), 1000, 'the price survived the restart');
+  t.equal(await nextCustomerDue(booth, 'photo'), 550, 'the product price too');
   await until('the report of the retained desired config', () => reports.length > 0);
   t.match(reports[0], { applied: { 'payment.priceCents': 1000, 'ui.volume': 40 } }, 'now all in force');
   t.notOk(reports[0]!.atRestart, 'nothing waits for a restart any more');

@@ -59,7 +59,10 @@ export class PowerCut extends Error {
 const diskFull = () => Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
 
 export const config: SessionConfig = {
-  prices: { ephoto: 800, photo: 600 },
+  products: [
+    { id: 'ephoto', delivers: 'ephoto', sheets: 1, priceCents: 800, item: 1 },
+    { id: 'photo', delivers: 'prints', sheets: 2, priceCents: 600, item: 2 },
+  ],
   maxRetakes: 2,
   timeoutsMs: { capture: 120_000, review: 60_000, signature: 120_000, payment: 180_000, done: 60_000 },
   warnBeforeMs: 15_000,
@@ -122,6 +125,8 @@ export class World {
 
   // outbox
   records = new Map<string, SessionRecord>();
+  /** The product each payment was opened for (product id, card reader item). */
+  sold = new Map<string, { product: string; item: number }>();
 
   constructor(t: Test) {
     this.dir = mkdtempSync(join(tmpdir(), 'cabine-flows-'));
@@ -223,9 +228,10 @@ export class World {
         end: async () => undefined,
       },
       payment: {
-        open: async (sessionId, due) => {
+        open: async (sessionId, due, sold) => {
           this.alive();
           this.openSession = sessionId;
+          if (sold) this.sold.set(sessionId, sold);
           if (!this.applied.has(sessionId)) {
             const use = Math.min(this.storedCredit, due);
             this.storedCredit -= use;

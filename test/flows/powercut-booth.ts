@@ -111,6 +111,8 @@ const act = async (s: SessionSnapshot) => {
     if (stopping || booth.machine.snapshot().step !== 'idle') return;
     started++;
     await curtain.draw({ bounces: 2 });
+    // The customer chooses the e-photo on the screen and confirms it.
+    booth.machine.send({ type: 'START', product: 'ephoto' });
     // START refused (booth not ready yet, e.g. vision loading): try again shortly.
     await sleep(500);
     const now = booth.machine.snapshot();

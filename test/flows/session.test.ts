@@ -139,6 +139,55 @@ t.test('a non-official photo may be accepted non-compliant; no signature, no cod
   t.equal(world.settled.get(snap.sessionId!), 600);
 });
 
+t.test('products: each session sells the product it started with, at its price, named in every record', async (t) => {
+  const world = new World(t);
+  let catalogue = [
+    { id: 'ephoto', delivers: 'ephoto' as const, sheets: 1, priceCents: 800, item: 1 },
+    { id: 'prints-8', delivers: 'prints' as const, sheets: 2, priceCents: 900, item: 2 },
+  ];
+  const { createSessionMachine } = await import('../../src/flows/session.ts');
+  const { config } = await import('./doubles.ts');
+  const machine = createSessionMachine({ ports: world.ports(), journal: world.journalPort(), config: () => ({ ...config, products: catalogue }), clock: new FakeClock() });
+  t.teardown(() => machine.stop());
+
+  let snap = await step(machine, { type: 'START', product: 'no-such-product' });
+  t.equal(snap.step, 'idle', 'a product the catalogue does not have starts nothing');
+
+  snap = await step(machine, { type: 'START', product: 'prints-8' });
+  t.same([snap.product, snap.delivers, snap.dueCents], ['prints-8', 'prints', 900]);
+  // The catalogue changes during the session: this session keeps what it sold.
+  catalogue = [{ id: 'ephoto', delivers: 'ephoto', sheets: 1, priceCents: 1000, item: 1 }];
+  snap = await step(machine, { type: 'ACCEPT' });
+  t.equal(snap.step, 'payment', 'prints only: no signature');
+  t.equal(snap.dueCents, 900, 'the price the session started with');
+  const id = snap.sessionId!;
+  t.same(world.sold.get(id), { product: 'prints-8', item: 2 }, 'the payment (and the card reader) is told the product');
+  for (let i = 0; i < 9; i++) world.insertCoin(100);
+  await machine.settle();
+  snap = machine.snapshot();
+  t.equal(snap.step, 'done');
+  t.equal(snap.code, null, 'prints only: no code');
+  t.match(world.jobs.get(id)?.board, { product: 'prints-8', delivers: 'prints', sheets: 2 }, 'two sheets printed, no code');
+  t.notOk(world.jobs.get(id)?.board.code);
+  t.match(world.records.get(`session-${id}`), { product: 'prints-8', delivers: 'prints', paidCents: 900 });
+  t.notOk(world.records.get(`session-${id}`)?.code);
+  await step(machine, { type: 'FINISH' });
+
+  snap = await step(machine, { type: 'START' });
+  t.same([snap.product, snap.delivers, snap.dueCents], ['ephoto', 'ephoto', 1000], 'the next session: the new catalogue, its first product by default');
+});
+
+t.test('a journal written before the catalogue (product "photo") replays as prints only', async (t) => {
+  const { replay } = await import('../../src/flows/model.ts');
+  const s = replay('old', [
+    { type: 'SESSION_STARTED', product: 'photo', dueCents: 600, startedAt: '2026-01-01T00:00:00.000Z' },
+    { type: 'PHOTO_CAPTURED', file: 'p.jpg' },
+    { type: 'PHOTO_VALIDATED', compliant: true, checks: [] },
+    { type: 'PHOTO_ACCEPTED', compliant: true },
+  ]);
+  t.same([s?.delivers, s?.step, s?.item, s?.sheets], ['prints', 'payment', 2, 1]);
+});
+
 t.test('compliant photo: retake is still allowed within the limit', async (t) => {
   const world = new World(t);
   const machine = world.machine(t, new FakeClock(), { maxRetakes: 1 });

@@ -61,7 +61,7 @@ const vendStates = (store: Store) => store.db.prepare<[], { state: string; credi
 t.test('card only: enabled while due, approval journaled before it is reported, charged only after delivery', async (t) => {
   const r = await rig(t);
   t.equal(r.cards.tap(), 'disabled', 'no payment open: the reader takes no card');
-  await r.desk.open('s1', 800, 2);
+  await r.desk.open('s1', 800, { product: 'photo', item: 2 });
   await until('reader enabled', () => r.cards.status().state === 'enabled');
   t.match(r.desk.state().card, { available: true });
   let journaledFirst = true;

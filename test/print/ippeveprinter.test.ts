@@ -35,7 +35,7 @@ t.test('prints a board on ippeveprinter, follows the job, and gates on the real 
   const photoFile = join(dir, 'photo.png');
   writeFileSync(photoFile, await markerPhoto(900, 1157));
   const queue = new PrintQueue({ store, printer, boardsDir: join(dir, 'boards'), boothId: 'EVE-1', jobTimeoutMs: 60_000, jobPollMs: 250, logger: silentLogger() });
-  const order = { sessionId: 'session-1', product: 'ephoto' as const, photoFile, code: CODE, expires: '2027-05-23T10:00:00.000Z' };
+  const order = { sessionId: 'session-1', product: 'ephoto', delivers: 'ephoto' as const, photoFile, code: CODE, expires: '2027-05-23T10:00:00.000Z' };
   const result = await queue.ensurePrinted(order);
   t.same(queue.attempts('session-1').map((a) => a.state), ['completed']);
   t.same(await queue.ensurePrinted(order), result, 'idempotent');

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBooth } from '../../src/booth/compose.ts';
 import { loadConfig } from '../../src/config/load.ts';
+import { DEFAULT_PRODUCTS } from '../../src/config/products.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startBroker } from '../fleet/helpers/broker.ts';
 
@@ -120,7 +121,9 @@ t.test('the panel drives the simulated devices; bad requests are refused and cha
   t.equal(cut.status, 409);
   t.match(cut.body.error, /no fleet broker/);
 
-  // The curtain: the booth's curtain device sees the line move and a session starts.
+  // The curtain: the booth's curtain device sees the line move and, on a booth selling one
+  // product (the catalogue changed live), a session starts.
+  t.same(booth.settings.apply([{ key: 'products', value: [DEFAULT_PRODUCTS[0]] }], 'test').applied.map((c) => c.key), ['products']);
   await act({ type: 'camera', photo: 'london-004' });
   t.equal((await act({ type: 'curtain', position: 'drawn' })).status, 200);
   await new Promise<void>((resolve) => {

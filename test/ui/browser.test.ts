@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import QRCode from 'qrcode';
 import { silentLogger } from '../../src/log.ts';
-import { languages, type CustomerAction, type ScreenSource, type ScreenState } from '../../src/ui/screen.ts';
+import { languages, type CustomerAction, type Language, type ScreenSource, type ScreenState } from '../../src/ui/screen.ts';
+import { DEFAULT_PRODUCTS, productsOf } from '../../src/config/products.ts';
 import { HINT_KEYS, HINTS, HOLD_STILL } from '../../src/vision/hints.ts';
 import { createUiServer } from '../../src/ui/server.ts';
 import { chromiumPath, launchChromium } from './chromium.ts';
@@ -43,12 +44,27 @@ t.test('every screen, in French and Arabic', { skip: chromiumPath ? false : 'chr
     await page.waitForFunction(`document.body.dataset.screen === ${JSON.stringify(next.screen)}`);
     await page.waitForFunction(`document.documentElement.lang === ${JSON.stringify(next.lang)}`);
     await page.screenshot({ path: `${shots}${name}.png` });
+    // Every button the customer can touch is at least 12 mm on the booth's screen (71 px at
+    // the ~150 ppi of a 10.1" 1280x800 panel; style.css says why).
+    const small = (await page.evaluate(
+      `[...document.querySelectorAll('button')].filter((b) => b.offsetParent !== null).map((b) => ({ text: b.textContent, w: b.getBoundingClientRect().width, h: b.getBoundingClientRect().height })).filter((b) => b.w < 71 || b.h < 71)`,
+    )) as unknown[];
+    t.same(small, [], `${name}: every touch target is at least 12 mm`);
   };
+  // The default catalogue, as the booth shows it in each language.
+  const productsIn = (lang: Language): NonNullable<ScreenState['products']> =>
+    productsOf({ products: DEFAULT_PRODUCTS, payment: { priceCents: 800 } }).map((p) => ({ id: p.id, name: p.name[lang], accepts: p.accepts[lang], priceCents: p.priceCents, delivers: p.delivers, photos: p.sheets * 4 }));
+  const products = productsIn('fr');
 
   for (const lang of ['fr', 'ar'] as const) {
     const base = { lang, priceCents: 800 };
-    await show({ ...base, screen: 'attract' }, `${lang}-1-attract`);
+    await show({ ...base, screen: 'attract', products: productsIn(lang) }, `${lang}-1-attract`);
     t.equal(await page.getAttribute('html', 'dir'), lang === 'ar' ? 'rtl' : 'ltr');
+    t.equal(await page.locator('button.product').count(), 2, 'one button per product');
+    t.match(await page.textContent('button.product[data-product="photo"]'), lang === 'fr' ? /pas pour les démarches en ligne ANTS/ : /ANTS/, 'each with its sentence on the procedures');
+    await show({ ...base, screen: 'confirm', chosen: productsIn(lang)[1]! }, `${lang}-1b-confirm`);
+    t.match(await page.textContent('#confirm-gets'), lang === 'fr' ? /4 photos d’identité imprimées, sans code/ : /4/, 'the confirmation says what the customer gets');
+    t.match(await page.textContent('#confirm-price'), /6[,.]00/);
     await show({ ...base, screen: 'capture', hint: 'face.closer' }, `${lang}-2-capture`);
     t.match(await page.textContent('#capture-hint'), lang === 'fr' ? /Rapprochez-vous/ : /اقترب/);
     await show({ ...base, screen: 'review', retakesLeft: 2, checks: [
@@ -69,11 +85,22 @@ t.test('every screen, in French and Arabic', { skip: chromiumPath ? false : 'chr
   }
 
   // Clicks become actions.
-  await show({ screen: 'attract', lang: 'fr', priceCents: 800 }, 'fr-1-attract');
-  await page.click('button[data-action="start"]');
+  await show({ screen: 'attract', lang: 'fr', priceCents: 800, products }, 'fr-1-attract');
+  await page.click('button.product[data-product="photo"]');
   await page.click('nav button[data-lang="de"]');
+  await show({ screen: 'confirm', lang: 'fr', priceCents: 800, chosen: products[1]! }, 'fr-1b-confirm');
+  await page.click('button[data-action="confirm"]');
   await new Promise((r) => setTimeout(r, 200));
-  t.same(actions, [{ type: 'start' }, { type: 'language', lang: 'de' }]);
+  t.same(actions, [{ type: 'choose', product: 'photo' }, { type: 'language', lang: 'de' }, { type: 'confirm' }]);
+
+  // High contrast, large text: the customer's toggle makes every text larger, black on white.
+  const rootSize = () => page.evaluate(`parseFloat(getComputedStyle(document.documentElement).fontSize)`) as Promise<number>;
+  const before = await rootSize();
+  await page.click('#large-text');
+  t.ok((await rootSize()) >= before * 1.3, 'large text: at least a third larger');
+  t.equal(await page.getAttribute('#large-text', 'aria-pressed'), 'true');
+  t.equal(await page.evaluate(`getComputedStyle(document.querySelector('button.primary')).backgroundColor`), 'rgb(0, 0, 0)', 'high contrast: black on white');
+  await page.screenshot({ path: `${shots}fr-10-large-text.png` });
 });
 
 t.test('every hint the code can emit shows as its sentence, in every language, live and on review', { skip: chromiumPath ? false : 'chromium not installed' }, async (t) => {

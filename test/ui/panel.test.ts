@@ -69,6 +69,10 @@ t.test('a person plays a whole session through the panel and the screen', { skip
   await panelSays('camera-current', /refused-beanie/);
   await panel.click('button[data-act="curtain"][data-position="drawn"]');
   await panelSays('curtain-state', /drawn/);
+  // Two products on sale: the customer chooses the e-photo and confirms.
+  await screen.click('button.product[data-product="ephoto"]');
+  await onScreen('confirm');
+  await screen.click('button[data-action="confirm"]');
   await onScreen('capture');
   await onScreen('review');
   await screen.waitForFunction(`document.querySelectorAll('#checks li.fail').length > 0`);

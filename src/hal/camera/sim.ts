@@ -60,6 +60,23 @@ export function channelGains(controls: CameraControls, sceneEv: number): [number
   return [(light * controls.colourGains[0]) / refRed, light, (light * controls.colourGains[1]) / refBlue];
 }
 
+/**
+ * Sensor read noise, in place: each sample moves by -2..+2 levels (a small sensor's noise at
+ * booth lighting), so consecutive preview frames of a still scene differ as a real camera's do.
+ * A fast xorshift per frame seed: a preview frame must cost a few milliseconds.
+ */
+export function addReadNoise(rgb: Buffer, seed: number): Buffer {
+  let x = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < rgb.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    const v = rgb[i]! + (((x >>> 0) % 5) - 2);
+    rgb[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+  }
+  return rgb;
+}
+
 /** Packed RGB with the gains applied (a new buffer). */
 export function applyGains(rgb: Buffer, gains: [number, number, number]): Buffer {
   const out = Buffer.allocUnsafe(rgb.length);
@@ -227,7 +244,7 @@ export class SimulatedCamera extends BaseDevice implements SimulatedCameraDevice
     if (!this.scene || this.failure) return undefined;
     this.counters.frames++;
     return {
-      data: applyGains(this.scene.preview, channelGains(this.controlState, this.degrade.exposure)),
+      data: addReadNoise(applyGains(this.scene.preview, channelGains(this.controlState, this.degrade.exposure)), this.sequence + 1),
       width: PREVIEW_WIDTH,
       height: PREVIEW_HEIGHT,
       format: 'RGB24',

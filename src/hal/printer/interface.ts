@@ -61,6 +61,8 @@ export interface PrintDocument {
   media?: string;
   /** print-scaling keyword, sent only when the printer lists it. */
   scaling?: string;
+  /** Copies of the sheet (IPP copies; absent: one). */
+  copies?: number;
 }
 
 export type Readiness = { ok: true; warnings: string[] } | { ok: false; reason: string };

@@ -96,6 +96,7 @@ export class IppPrinter extends PolledPrinter {
     const jobAttributes: OutAttribute[] = [];
     if (document.media) jobAttributes.push({ name: 'media', tag: ValueTag.keyword, values: [document.media] });
     if (document.scaling) jobAttributes.push({ name: 'print-scaling', tag: ValueTag.keyword, values: [document.scaling] });
+    if (document.copies && document.copies > 1) jobAttributes.push({ name: 'copies', tag: ValueTag.integer, values: [document.copies] });
     // A printer busy with another job refuses Print-Job (server-error-busy, ippeveprinter does);
     // a refusal queued nothing, so sending again is safe. Other errors go up to the queue.
     let attrs: Map<string, IppAttribute> | undefined;

@@ -52,7 +52,14 @@ function drawSignature(strokes) {
   }
 }
 
+// High-contrast, large-text mode: the customer's choice, kept until the session ends.
+function setLargeText(on) {
+  document.documentElement.classList.toggle('large', on);
+  $('large-text').setAttribute('aria-pressed', String(on));
+}
+
 async function render(next) {
+  if (state && state.screen !== 'attract' && state.screen !== 'confirm' && next.screen === 'attract') setLargeText(false);
   state = next;
   await loadLanguage(state.lang);
   for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
@@ -60,7 +67,36 @@ async function render(next) {
   for (const section of document.querySelectorAll('.screen')) section.classList.toggle('active', section.id === state.screen);
   document.body.dataset.screen = state.screen;
 
-  $('price').textContent = t('attract.price', { price: euros(state.priceCents) });
+  if (state.screen === 'attract') {
+    // One button per product: its name, its price and the sentence on which procedures accept it.
+    $('products').replaceChildren(
+      ...(state.products ?? []).map((product) => {
+        const button = document.createElement('button');
+        button.className = 'product';
+        button.dataset.action = 'choose';
+        button.dataset.product = product.id;
+        const name = document.createElement('strong');
+        name.textContent = product.name;
+        const price = document.createElement('span');
+        price.className = 'product-price';
+        price.textContent = euros(product.priceCents);
+        const accepts = document.createElement('span');
+        accepts.className = 'product-accepts';
+        accepts.textContent = product.accepts;
+        button.append(name, price, accepts);
+        return button;
+      }),
+    );
+  }
+
+  if (state.screen === 'confirm' && state.chosen) {
+    const chosen = state.chosen;
+    $('confirm-name').textContent = chosen.name;
+    $('confirm-gets').textContent = t(chosen.delivers === 'ephoto' ? 'confirm.ephoto' : 'confirm.prints', { photos: chosen.photos });
+    $('confirm-accepts').textContent = chosen.accepts;
+    $('confirm-price').textContent = t('confirm.price', { price: euros(chosen.priceCents) });
+  }
+
   $('capture').classList.toggle('ready', Boolean(state.ready));
   $('capture-hint').textContent = state.ready ? t('hint.guidance.hold') : hintText(state.hint);
 
@@ -139,7 +175,9 @@ function act(action) {
 document.addEventListener('click', (event) => {
   const target = event.target.closest('button');
   if (!target) return;
-  if (target.dataset.lang) act({ type: 'language', lang: target.dataset.lang });
+  if (target.id === 'large-text') setLargeText(!document.documentElement.classList.contains('large'));
+  else if (target.dataset.lang) act({ type: 'language', lang: target.dataset.lang });
+  else if (target.dataset.action === 'choose') act({ type: 'choose', product: target.dataset.product });
   else if (target.dataset.action) act({ type: target.dataset.action });
 });
 
