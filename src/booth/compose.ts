@@ -210,6 +210,7 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
       printer: parts.printer,
       counters,
       refundsOwed: () => desk.refundsOwed(),
+      claimPaid: (session, by) => desk.claimPaid(session, by),
       printTester,
       deviceProblem,
       salesChanged: () => {
@@ -348,12 +349,23 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
   const reportRefunds = () => {
     try {
       for (const claim of desk.ledger.unreportedClaims()) {
+        const product = desk.ledger.session(claim.sessionId)?.product ?? null;
+        // The claim (sent again unchanged if it was: ingest is idempotent by id), then, once
+        // the operator paid it back, a refund-paid record that closes it in the books.
         fleet.enqueueRecord({
           id: `refund-due-${claim.sessionId}`,
           type: 'refund-due',
-          at: claim.closedAt ?? claim.createdAt,
-          data: { sessionId: claim.sessionId, product: desk.ledger.session(claim.sessionId)?.product ?? null, owedCents: claim.claimCents, paidBackCents: claim.paidBackCents, cashCents: claim.cents, claimCode: claim.claimCode, reason: claim.reason, state: claim.state },
+          at: claim.createdAt,
+          data: { sessionId: claim.sessionId, product, owedCents: claim.claimCents, paidBackCents: claim.paidBackCents, cashCents: claim.cents, claimCode: claim.claimCode, reason: claim.reason, state: 'claim-due' },
         });
+        if (claim.state === 'claim-paid') {
+          fleet.enqueueRecord({
+            id: `refund-paid-${claim.sessionId}`,
+            type: 'refund-paid',
+            at: claim.closedAt ?? new Date().toISOString(),
+            data: { sessionId: claim.sessionId, product, paidCents: claim.claimCents, paidBy: claim.paidBy },
+          });
+        }
         desk.ledger.markClaimReported(claim.sessionId);
       }
     } catch (err) {

@@ -10,6 +10,8 @@ import type { CoinAcceptorDevice } from '../hal/coin-acceptor/index.ts';
 import type { CurtainDevice } from '../hal/curtain/index.ts';
 import type { Logger } from '../log.ts';
 import type { PaymentDesk } from '../payment/index.ts';
+import type { RefundRow } from '../payment/ledger.ts';
+import type { RefundClaim } from '../console/protocol.ts';
 
 export function curtainView(curtain: CurtainDevice): CurtainView {
   return {
@@ -39,6 +41,17 @@ export function coinTester(desk: PaymentDesk, acceptor: CoinAcceptorDevice, mach
   });
 }
 
+const claimView = (desk: PaymentDesk, r: RefundRow): RefundClaim => ({
+  sessionId: r.sessionId,
+  product: desk.ledger.session(r.sessionId)?.product ?? null,
+  cents: r.claimCents,
+  claimCode: r.claimCode,
+  reason: r.reason,
+  at: r.createdAt,
+  state: r.state === 'claim-paid' ? 'claim-paid' : 'claim-due',
+  paidBy: r.paidBy,
+});
+
 export function cashBox(desk: PaymentDesk): CashBox {
   const coinLines = (lines: { cents: number; count: number; coin: string }[]) =>
     lines.map((line) => ({ valueCents: Math.round(line.cents / Math.max(1, line.count)), coin: line.coin, count: line.count }));
@@ -51,6 +64,8 @@ export function cashBox(desk: PaymentDesk): CashBox {
         refundsOwed: desk.refundsOwed(),
       };
     },
+    claims: () => desk.ledger.claimsDue().map((r) => claimView(desk, r)),
+    claimPaid: (session, by) => claimView(desk, desk.claimPaid(session, by)),
     collect: () => {
       const since = desk.ledger.lastEmptiedAt();
       const emptied = desk.emptyCashbox();

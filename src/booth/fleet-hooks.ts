@@ -19,6 +19,8 @@ export interface FleetHookParts {
   counters: BoothCounters;
   /** Refund claims owed to customers (failed deliveries). */
   refundsOwed?: () => { count: number; cents: number };
+  /** Marks a refund claim paid (payment desk). */
+  claimPaid?: (session: string, by: string) => { sessionId: string; claimCents: number };
   printTester: PrintTester;
   /** Why a device stops the booth, or null. */
   deviceProblem(device: Device): string | null;
@@ -57,6 +59,11 @@ export function createFleetHooks(parts: FleetHookParts): FleetHooks {
     setSales: (enabled, reason) => {
       sales.set(enabled, reason ?? null);
       parts.salesChanged();
+    },
+    refundPaid: (session, by) => {
+      if (!parts.claimPaid) throw new Error('this booth has no payment ledger');
+      const claim = parts.claimPaid(session, by);
+      return { sessionId: claim.sessionId, paidCents: claim.claimCents };
     },
     printTest: () => {
       const step = machine.snapshot().step;

@@ -3,7 +3,7 @@
 // write as events arrive and end on a key.
 import { configKeys, parseKeyValue, setPath, validateConfig, type ConfigKey } from '../config/load.ts';
 import type { ControlClient } from './client.ts';
-import type { BoothStatus, CoinEvent, DeviceRow, TouchEvent } from './protocol.ts';
+import { sessionRefSchema, type BoothStatus, type CoinEvent, type DeviceRow, type TouchEvent } from './protocol.ts';
 import type { Terminal } from './terminal.ts';
 
 export interface CommandContext {
@@ -276,6 +276,30 @@ export const commands: CommandSpec[] = [
       ctx.out(`collection ${r.id} at ${r.at}: ${euros(r.totalCents)} (since ${r.since ?? 'the first coin'})`);
       for (const coin of r.coins) ctx.out(`  ${euros(coin.valueCents).padStart(9)}  x ${coin.count}`);
       ctx.out('cash-box counters reset');
+    },
+  },
+  {
+    words: ['refunds'],
+    usage: 'refunds',
+    summary: 'refund claims owed to customers (failed deliveries)',
+    help: 'Lists the refund claims still owed: a customer paid, the board could not be delivered and the hopper could not pay the money back. Each line: the session (first 8 characters), the amount, when, the product, the claim code the customer was given (to match what the customer shows you) and why. Pay the customer, then run `refund paid SESSION`.',
+    async run(ctx) {
+      const claims = await ctx.client.request('refunds', {});
+      if (!claims.length) ctx.out('no refund claim owed');
+      for (const c of claims) ctx.out(`${c.sessionId.slice(0, 8)}  ${euros(c.cents).padStart(10)}  ${c.at.replace('T', ' ').slice(0, 16)}  ${(c.product ?? '-').padEnd(8)} code ${c.claimCode ?? '-'}  ${c.reason}`);
+      if (claims.length) ctx.out(`${claims.length} claim(s), ${euros(claims.reduce((a, c) => a + c.cents, 0))} owed`);
+    },
+  },
+  {
+    words: ['refund', 'paid'],
+    usage: 'refund paid SESSION',
+    summary: 'record that a refund claim was paid back to the customer',
+    help: 'Marks the refund claim of SESSION (its id, or its first 8 characters as `refunds` shows them) paid: it stops counting as money owed (console counters, fleet telemetry), the console audit keeps who did it and when, and a signed refund-paid record goes to the operator. Name the claim by its session, never by the customer\'s claim code: command lines are audited and the code stays out of every log. A claim is paid once.',
+    async run(ctx) {
+      const session = ctx.args[0];
+      if (!session || ctx.args.length > 1 || !sessionRefSchema.safeParse(session).success) throw new UsageError('usage: refund paid SESSION (the session id or its first 8 characters, as `refunds` lists it)');
+      const c = await ctx.client.request('refundPaid', { session });
+      ctx.out(`refund claim of session ${c.sessionId} marked paid: ${euros(c.cents)} (${c.paidBy ?? 'console'})`);
     },
   },
   {

@@ -12,6 +12,7 @@ import type { StrokePoint, Stroke } from '../hal/touch/strokes.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/db.ts';
 import type {
+  RefundClaim,
   CashCollection,
   CoinEvent,
   ControlHandlers,
@@ -45,6 +46,10 @@ export interface CashBox {
   counters(): Omit<Counters, 'sessions'>;
   /** Journals the collection and resets the counters, in one transaction. */
   collect(): CashCollection;
+  /** Refund claims still owed to customers. */
+  claims(): RefundClaim[];
+  /** Marks the claim of a session (id or prefix) paid by `by`; throws when none or several are due. */
+  claimPaid(session: string, by: string): RefundClaim;
 }
 export interface OutboxView {
   state(): OutboxState;
@@ -211,6 +216,13 @@ export function createControlHandlers(parts: BoothParts): ControlHandlers {
       const collection = (parts.cashBox ?? missing('the cash box counters (payment)')).collect();
       parts.fleet?.publishEvent({ type: 'cash.collected', severity: 'info', message: `cash collected: ${collection.totalCents} cents`, at: collection.at, data: { ...collection } });
       return collection;
+    },
+    async refunds() {
+      return (parts.cashBox ?? missing('the payment ledger')).claims();
+    },
+    async refundPaid({ session }) {
+      // The console audit journals the command line (with the session id) before this runs.
+      return (parts.cashBox ?? missing('the payment ledger')).claimPaid(session, 'console technician');
     },
     async journalTail({ limit }) {
       const lines: { at: string; source: string; text: string; order: number }[] = [];

@@ -157,6 +157,23 @@ export const cashCollectionSchema = z.object({
 });
 export type CashCollection = z.infer<typeof cashCollectionSchema>;
 
+/** A session named by its id (a UUID: lower-case hex) or its first 8 characters or more; a claim code (upper case) is not one. */
+export const sessionRefSchema = z.string().regex(/^[0-9a-f][0-9a-f-]{7,35}$/, 'a session id (lower-case hex) or its first 8 characters or more');
+
+/** A refund claim (a paid delivery that failed): what the booth owes a customer. */
+export const refundClaimSchema = z.object({
+  sessionId: z.string(),
+  product: z.string().nullable(),
+  cents: z.number().int().min(0),
+  /** The code the customer was given (shown to the technician to match it; never logged). */
+  claimCode: z.string().nullable(),
+  reason: z.string(),
+  at: isoTime,
+  state: z.enum(['claim-due', 'claim-paid']),
+  paidBy: z.string().nullable(),
+});
+export type RefundClaim = z.infer<typeof refundClaimSchema>;
+
 export const journalLineSchema = z.object({ at: isoTime, source: z.string(), text: z.string() });
 export type JournalLine = z.infer<typeof journalLineSchema>;
 
@@ -247,6 +264,9 @@ export const methods = {
   printTest: { params: forceable, result: printTestSchema, disturbs: true },
   counters: { params: none, result: countersSchema, disturbs: false },
   cashCollect: { params: forceable, result: cashCollectionSchema, disturbs: true },
+  refunds: { params: none, result: z.array(refundClaimSchema), disturbs: false },
+  // By session id (or its first 8+ characters), never by claim code: the command line is audited.
+  refundPaid: { params: z.object({ session: sessionRefSchema }).strict(), result: refundClaimSchema, disturbs: false },
   journalTail: { params: z.object({ limit: z.number().int().min(1).max(1000).default(20) }).strict(), result: z.array(journalLineSchema), disturbs: false },
   outbox: { params: none, result: outboxStateSchema, disturbs: false },
   outboxFlush: { params: none, result: outboxFlushSchema, disturbs: false },
@@ -313,6 +333,8 @@ export interface ControlHandlers {
   printTest(): Promise<PrintTestResult>;
   counters(): Promise<Counters>;
   cashCollect(): Promise<CashCollection>;
+  refunds(): Promise<RefundClaim[]>;
+  refundPaid(params: { session: string }): Promise<RefundClaim>;
   journalTail(params: { limit: number }): Promise<JournalLine[]>;
   outbox(): Promise<OutboxState>;
   outboxFlush(): Promise<OutboxFlushResult>;

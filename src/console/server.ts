@@ -89,6 +89,8 @@ export function createControlServer(options: ControlServerOptions): ControlServe
     printTest: () => handlers.printTest(),
     counters: () => handlers.counters(),
     cashCollect: () => handlers.cashCollect(),
+    refunds: () => handlers.refunds(),
+    refundPaid: (p) => handlers.refundPaid({ session: p.session }),
     journalTail: (p) => handlers.journalTail({ limit: p.limit }),
     outbox: () => handlers.outbox(),
     outboxFlush: () => handlers.outboxFlush(),

@@ -113,6 +113,7 @@ export function createFleet(config: Config, deps: FleetDeps): Fleet {
       void presence.publish();
       return { result: { enabled, ...(reason ? { reason } : {}) } };
     },
+    'refund-paid': async ({ session, by }) => ({ result: await deps.hooks.refundPaid(session, `fleet operator${by ? ` (${by})` : ''}`) }),
     'print-test': async () => ({ result: (await deps.hooks.printTest()) ?? null }),
     'outbox-flush': () => ({ result: { depth: records.rewind(), inFlight: records.inFlight() } }),
     reboot: ({ reason }) => ({ result: { rebooting: true }, after: () => deps.hooks.reboot(reason ?? 'fleet command') }),

@@ -26,6 +26,8 @@ export interface FleetHooks {
   setPrice(cents: number, product?: string): void | Promise<void>;
   /** Enables or inhibits sales (the coin acceptor stays inhibited while sales are off). */
   setSales(enabled: boolean, reason?: string): void | Promise<void>;
+  /** The operator paid the refund claim of `session` back: no longer owed (throws when none is due). */
+  refundPaid(session: string, by: string): { sessionId: string; paidCents: number } | Promise<{ sessionId: string; paidCents: number }>;
   /** Prints a test page; resolves with what the printer said (job id...). */
   printTest(): unknown;
   /** Reboots the booth (called after the response to the command was delivered). */

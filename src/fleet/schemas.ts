@@ -129,7 +129,11 @@ export const recordSchema = z
     booth: boothId,
     type: z.string().regex(/^[a-z][a-z0-9.-]{0,31}$/).describe('session (issued code), payment, ...'),
     at: isoTime,
-    data: z.record(z.string(), z.unknown()).describe('Type-specific content; session: code, expires, sessionId, product, paidCents, startedAt, completedAt; payment: sessionId, outcome (settled or kept), dueCents, coinCents, appliedCreditCents, spentCents, storedCreditCents, coins [{coin, cents, at}], openedAt, closedAt'),
+    data: z
+      .record(z.string(), z.unknown())
+      .describe(
+        'Type-specific content; session: code, expires, sessionId, product (catalogue id), delivers (ephoto or prints), paidCents, startedAt, completedAt; payment: sessionId, product, outcome (settled or kept), dueCents, coinCents, appliedCreditCents, spentCents, storedCreditCents, coins [{coin, cents, at}], openedAt, closedAt; refund-due: sessionId, product, owedCents, paidBackCents, cashCents, claimCode, reason, state; refund-paid: sessionId, product, paidCents, paidBy',
+      ),
     files: z.record(z.string().max(40), fileSchema).describe('Attached files (photo, signature), each with its SHA-256'),
   })
   .describe('A business record');
@@ -162,6 +166,12 @@ export const commandArgs = {
     })
     .strict(),
   sales: z.object({ enabled: z.boolean(), reason: z.string().min(1).max(200).optional() }).strict(),
+  'refund-paid': z
+    .object({
+      session: z.string().regex(/^[0-9a-f][0-9a-f-]{7,35}$/).describe('session id of the refund claim (from its refund-due record), or its first 8 characters or more'),
+      by: z.string().min(1).max(80).optional().describe('who paid the customer back (for the books)'),
+    })
+    .strict(),
   'print-test': z.object({ force: z.boolean().optional().describe('run even during a customer session') }).strict(),
   'outbox-flush': z.object({}).strict(),
   reboot: z.object({ reason: z.string().max(200).optional(), force: z.boolean().optional().describe('reboot even during a customer session') }).strict(),

@@ -20,7 +20,7 @@ import { silentLogger, type Logger } from '../log.ts';
 import type { Store } from '../store/db.ts';
 import { CardPayments, type CardActivity } from './card.ts';
 import { planAcceptance } from './coins.ts';
-import { openLedger, type CashboxLine, type Ledger, type StoredCredit } from './ledger.ts';
+import { openLedger, type CashboxLine, type Ledger, type RefundRow, type StoredCredit } from './ledger.ts';
 
 /** A coin credited to a session (same shape as flows' CoinCredit). */
 export interface SessionCoinCredit {
@@ -32,7 +32,7 @@ export interface SessionCoinCredit {
 export type CanDeliver = () => { ok: true } | { ok: false; reason: string };
 
 export interface PaymentEvent {
-  type: 'coin.credited' | 'refund.paid' | 'refund.claim' | 'card.approved' | 'card.denied' | 'card.charged' | 'card.released' | 'card.voided' | 'payment.paid' | 'credit.stored' | 'credit.applied' | 'credit.expired' | 'change.paid' | 'change.unpaid' | 'payment.alarm';
+  type: 'coin.credited' | 'refund.paid' | 'refund.claim' | 'refund.claim-paid' | 'card.approved' | 'card.denied' | 'card.charged' | 'card.released' | 'card.voided' | 'payment.paid' | 'credit.stored' | 'credit.applied' | 'credit.expired' | 'change.paid' | 'change.unpaid' | 'payment.alarm';
   severity: 'info' | 'warning' | 'error';
   message: string;
   sessionId?: string;
@@ -266,6 +266,22 @@ export class PaymentDesk extends EventEmitter {
   }
 
   /** Refund claims still owed (console, fleet telemetry). */
+  /**
+   * The operator paid a refund claim back: `session` is its session id or a prefix of it (at
+   * least 8 characters, as the console and refund-due records show it; never the claim code,
+   * which stays out of logs and audit trails). Journaled with `by`; an event tells the fleet.
+   */
+  claimPaid(session: string, by: string): RefundRow {
+    if (!/^[0-9a-f][0-9a-f-]{7,35}$/.test(session)) throw new Error('name the claim by its session id (at least its first 8 characters, as `refunds` lists it)');
+    const due = this.ledger.claimsDue().filter((c) => c.sessionId.startsWith(session));
+    if (due.length === 0) throw new Error(`no refund claim due for session ${session}`);
+    if (due.length > 1) throw new Error(`${due.length} claims due for sessions starting ${session}: give more of the session id`);
+    const claim = due[0]!;
+    if (!this.ledger.markClaimPaid(claim.sessionId, this.now(), by)) throw new Error(`the claim of session ${claim.sessionId} is no longer due`);
+    this.publish({ type: 'refund.claim-paid', severity: 'info', sessionId: claim.sessionId, cents: claim.claimCents, message: `refund claim of ${claim.claimCents} cents paid back by the operator (${by})` });
+    return this.ledger.refund(claim.sessionId)!;
+  }
+
   refundsOwed(): { count: number; cents: number } {
     const due = this.ledger.claimsDue();
     return { count: due.length, cents: due.reduce((a, r) => a + r.claimCents, 0) };

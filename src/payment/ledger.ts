@@ -124,6 +124,8 @@ const MIGRATIONS = [
    );`,
   // The product a payment is for (catalogue id; config/products.ts), in its records.
   `ALTER TABLE payment_sessions ADD COLUMN product TEXT;`,
+  // Who marked a refund claim paid (console technician, fleet operator), for the books.
+  `ALTER TABLE payment_refunds ADD COLUMN paid_by TEXT;`,
 ];
 
 export interface RecordedCoin {
@@ -184,6 +186,8 @@ export interface RefundRow {
   reason: string;
   createdAt: string;
   closedAt: string | null;
+  /** Who marked the claim paid (claim-paid only). */
+  paidBy: string | null;
 }
 
 export interface CashboxLine {
@@ -267,8 +271,11 @@ export interface Ledger {
   /** Claims whose refund-due record is not yet in the outbox. */
   unreportedClaims(): RefundRow[];
   markClaimReported(sessionId: string): void;
-  /** The operator paid the claim `code` back; false if no such claim is due. */
-  markClaimPaid(code: string, now: Date): boolean;
+  /**
+   * The operator paid the claim of `sessionId` back (`by`: who says so); false if no claim of
+   * that session is due. Its record is sent again (reported cleared): now a refund-paid one.
+   */
+  markClaimPaid(sessionId: string, now: Date, by: string): boolean;
 }
 
 interface RefundDbRow {
@@ -283,6 +290,7 @@ interface RefundDbRow {
   reported: number;
   created_at: string;
   closed_at: string | null;
+  paid_by: string | null;
 }
 
 interface VendRow {
@@ -373,7 +381,7 @@ export function openLedger(store: Store): Ledger {
     claimsDue: db.prepare<[], RefundDbRow>("SELECT * FROM payment_refunds WHERE state = 'claim-due' ORDER BY created_at"),
     unreported: db.prepare<[], RefundDbRow>("SELECT * FROM payment_refunds WHERE state IN ('claim-due', 'claim-paid') AND reported = 0 ORDER BY created_at"),
     markReported: db.prepare<[string]>('UPDATE payment_refunds SET reported = 1 WHERE session_id = ?'),
-    claimPaid: db.prepare<[string, string]>("UPDATE payment_refunds SET state = 'claim-paid', closed_at = ? WHERE claim_code = ? AND state = 'claim-due'"),
+    claimPaid: db.prepare<[string, string, string]>("UPDATE payment_refunds SET state = 'claim-paid', closed_at = ?, paid_by = ?, reported = 0 WHERE session_id = ? AND state = 'claim-due'"),
     testCoinsSince: db.prepare<[string], { n: number; c: number | null }>('SELECT COUNT(*) AS n, SUM(cents) AS c FROM payment_test_coins WHERE at > ?'),
   };
   const toRefund = (r: RefundDbRow): RefundRow => ({
@@ -387,6 +395,7 @@ export function openLedger(store: Store): Ledger {
     reason: r.reason,
     createdAt: r.created_at,
     closedAt: r.closed_at,
+    paidBy: r.paid_by,
   });
   const toVend = (r: VendRow): CardVend => ({
     id: r.id,
@@ -627,8 +636,8 @@ export function openLedger(store: Store): Ledger {
     markClaimReported(sessionId) {
       q.markReported.run(sessionId);
     },
-    markClaimPaid(code, now) {
-      return q.claimPaid.run(iso(now), code).changes > 0;
+    markClaimPaid(sessionId, now, by) {
+      return q.claimPaid.run(iso(now), by, sessionId).changes > 0;
     },
     interruptCardVends(now) {
       return store.transaction(() => {

@@ -120,10 +120,13 @@ t.test('the console over a serial line against the simulated booth', async (t) =
   t.equal(booth().desk.ledger.currentSession(), null);
   await run('counters', /cash box\s+2\.50 EUR[\s\S]*of which test coins: 2, 2\.50 EUR/);
 
-  // A customer draws the curtain during a coin test: the booth ends the test at once.
+  // A customer comes in during a coin test (curtain drawn, a product chosen and confirmed on
+  // the screen): the booth ends the test at once.
   laptop.type('coin test\r');
   await laptop.expect(/acceptor enabled/);
   await real.curtain(true);
+  booth().screen.act({ type: 'choose', product: 'ephoto' });
+  booth().screen.act({ type: 'confirm' });
   await laptop.expect(/the booth ended the test: a customer session started; acceptor inhibited/);
   await laptop.expect(/TEST-01> /);
   await until('acceptor inhibited', () => booth().parts.coinAcceptor.acceptance().length === 0);
@@ -152,8 +155,7 @@ t.test('the console over a serial line against the simulated booth', async (t) =
   await laptop.expect(/curtain open/);
   laptop.type('q');
   await laptop.expect(/TEST-01> /);
-  booth().machine.send({ type: 'CANCEL' }); // drawing it started a session
-  await until('session over', () => booth().machine.snapshot().step === 'idle');
+  t.equal(booth().machine.snapshot().step, 'idle', 'the curtain alone starts nothing: the customer chooses a product first');
 
   laptop.type('touch test\r');
   await laptop.expect(/touch panel 800x480, write on it:/);
@@ -176,7 +178,10 @@ t.test('the console over a serial line against the simulated booth', async (t) =
   t.equal(readFileSync(page!).subarray(1, 4).toString(), 'PNG');
 
   // --- counters, cash collect, journal, outbox, config, network, sales ------------------------------
-  await run('counters', /sessions\s+2 \(0 completed, 2 not\)[\s\S]*cash box\s+2\.50 EUR/);
+  await run('counters', /sessions\s+1 \(0 completed, 1 not\)[\s\S]*cash box\s+2\.50 EUR[\s\S]*money owed\s+0\.00 EUR in 0 refund claims/);
+  await run('refunds', /no refund claim owed/);
+  await run('refund paid 12345678', /no refund claim due for session 12345678/);
+  await run('refund paid 9CAB-ABCD', /usage: refund paid SESSION/);
   await run('cash collect', /collection cash-\S+ at .*: 2\.50 EUR[\s\S]*cash-box counters reset/);
   await run('counters', /cash box\s+0\.00 EUR since 20/);
   laptop.type('journal tail 8\r');

@@ -320,13 +320,17 @@ t.test('refunds: the cash a session spent (not the card), paid back by the hoppe
   t.strictSame(ledger.unreportedClaims().map((r) => r.sessionId), ['s1', 's4']);
   ledger.markClaimReported('s1');
   t.strictSame(ledger.unreportedClaims().map((r) => r.sessionId), ['s4']);
-  t.equal(ledger.markClaimPaid('NO-SUCH', at(14)), false);
-  t.equal(ledger.markClaimPaid('CODE-4', at(14)), true);
-  t.equal(ledger.markClaimPaid('CODE-4', at(15)), false, 'paid once');
+  t.equal(ledger.markClaimPaid('NO-SUCH', at(14), 'console'), false);
+  t.equal(ledger.markClaimPaid('CODE-4', at(14), 'console'), false, 'a claim is named by its session, not its code');
+  t.equal(ledger.markClaimPaid('s4', at(14), 'console'), true);
+  t.equal(ledger.markClaimPaid('s4', at(15), 'console'), false, 'paid once');
   t.strictSame(ledger.refund('s4')?.state, 'claim-paid');
   t.equal(ledger.refund('s4')?.closedAt, at(14).toISOString());
+  t.equal(ledger.refund('s4')?.paidBy, 'console');
   t.strictSame(ledger.claimsDue().map((r) => r.sessionId), ['s1']);
   t.strictSame(ledger.unreportedClaims().map((r) => [r.sessionId, r.state]), [['s4', 'claim-paid']], 'a paid claim is still reported');
+  t.equal(ledger.markClaimPaid('s1', at(16), 'fleet operator'), true);
+  t.strictSame(ledger.unreportedClaims().map((r) => [r.sessionId, r.state]), [['s1', 'claim-paid'], ['s4', 'claim-paid']], 'a reported claim, once paid, is reported again (refund-paid)');
 });
 
 t.test('the schema is recorded under the owner "payment", versions 1 to 4: how an upgraded booth finds what its database already has', async (t) => {

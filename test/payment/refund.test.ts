@@ -45,22 +45,33 @@ async function rig(t: Test, hopper: boolean) {
 
 t.test('no hopper: the whole cash becomes a refund claim with a code; counted as owed until paid', async (t) => {
   const r = await rig(t, false);
-  await r.desk.open('s1', 600);
+  await r.desk.open('5e55-1001-aaaa', 600);
   await until('accepting', () => r.desk.state().accepting.length > 0);
   for (const c of ['EU200A', 'EU200A', 'EU200A']) r.coins.insertCoin(c);
   await until('paid', () => r.credits.length === 3);
-  await r.desk.settle('s1', 600);
-  const refund = await r.desk.refund('s1', 'printer: paper jam');
+  await r.desk.settle('5e55-1001-aaaa', 600);
+  const refund = await r.desk.refund('5e55-1001-aaaa', 'printer: paper jam');
   t.match(refund, { paidBackCents: 0, claimCents: 600, releasedCardCents: 0 });
   t.match(refund.claimCode, /^[0-9ABCDEFGHJKMNPQRTUVWXYZ]{4}-[0-9ABCDEFGHJKMNPQRTUVWXYZ]{4}$/);
   t.same(r.desk.refundsOwed(), { count: 1, cents: 600 });
-  t.same(await r.desk.refund('s1', 'again'), refund, 'idempotent: the same claim');
+  t.same(await r.desk.refund('5e55-1001-aaaa', 'again'), refund, 'idempotent: the same claim');
   const claim = r.events.find((e) => e.type === 'refund.claim');
   t.ok(claim, 'an alarm event');
   t.notMatch(JSON.stringify(r.events), refund.claimCode ?? 'x', 'the claim code is in no event');
   t.same(r.desk.ledger.unreportedClaims().map((c) => c.claimCode), [refund.claimCode], 'waiting for its refund-due record');
-  t.ok(r.desk.ledger.markClaimPaid(refund.claimCode ?? '', new Date()));
-  t.same(r.desk.refundsOwed(), { count: 0, cents: 0 });
+  t.throws(() => r.desk.claimPaid(refund.claimCode ?? '', 'console'), /name the claim by its session id|no refund claim due/, 'the claim code is not how a claim is named (it stays out of audit trails)');
+  t.throws(() => r.desk.claimPaid('5e55-9999', 'console'), /no refund claim due for session 5e55-9999/);
+  t.throws(() => r.desk.claimPaid('5e55', 'console'), /at least its first 8/, 'too short a prefix');
+  t.same(r.desk.refundsOwed(), { count: 1, cents: 600 }, 'still owed');
+  r.desk.ledger.markClaimReported('5e55-1001-aaaa');
+  t.same(r.desk.ledger.unreportedClaims(), [], 'its refund-due record sent');
+  const paid = r.desk.claimPaid('5e55-100', 'console technician');
+  t.match(paid, { sessionId: '5e55-1001-aaaa', state: 'claim-paid', claimCents: 600, paidBy: 'console technician' });
+  t.same(r.desk.refundsOwed(), { count: 0, cents: 0 }, 'no longer owed');
+  t.same(r.desk.ledger.unreportedClaims().map((c) => c.state), ['claim-paid'], 'to be reported again: paid');
+  t.match(r.events.at(-1), { type: 'refund.claim-paid', sessionId: '5e55-1001-aaaa', cents: 600 });
+  t.notMatch(JSON.stringify(r.events), refund.claimCode ?? 'x', 'still no claim code in any event');
+  t.throws(() => r.desk.claimPaid('5e55-1001-aaaa', 'console'), /no refund claim due/, 'paid once only');
 });
 
 t.test('hopper: paid back in coins, once; what it cannot pay is owed', async (t) => {

@@ -38,6 +38,9 @@ export function recordingHooks(overrides: Partial<FleetHooks> = {}): { hooks: Fl
       calls.sales.push({ enabled, reason });
       state.sales = enabled;
     },
+    refundPaid: (session) => {
+      throw new Error(`no refund claim due for session ${session}`);
+    },
     printTest: () => {
       calls.printTests++;
       return { jobId: `job-${calls.printTests}` };

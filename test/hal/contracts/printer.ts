@@ -104,7 +104,7 @@ export function printerContract(t: Test, label: string, makeRig: () => Promise<P
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
     const photoFile = join(dir, 'photo.png');
     writeFileSync(photoFile, await markerPhoto());
-    const order = { sessionId: 'session-1', product: 'photo' as const, photoFile };
+    const order = { sessionId: 'session-1', product: 'photo', delivers: 'prints' as const, photoFile };
     const queueOn = (printer: PrinterDevice, store: ReturnType<typeof openStore>) =>
       new PrintQueue({ store, printer, boardsDir: join(dir, 'boards'), boothId: 'C-1', jobTimeoutMs: 30_000, jobPollMs: 100, logger: silentLogger() });
 
