@@ -30,7 +30,7 @@ t.test('a coin goes to the open payment, with its counter and cash-box line', as
   t.strictSame(ledger.recordCoin(coin('EU050A', 50, 8), 30), { coinId: 'coin-2', sessionId: 's1', cents: 50, coin: 'EU050A' });
   t.equal(ledger.lastCounter(SERIAL), 8, 'the counter of the last coin');
   t.strictSame(ledger.session('s1'), {
-    sessionId: 's1', dueCents: 800, appliedCents: 0, coinCents: 250, cardCents: 0, creditCents: 250, state: 'open', spentCents: null,
+    sessionId: 's1', dueCents: 800, appliedCents: 0, coinCents: 250, cardCents: 0, creditCents: 250, state: 'open', spentCents: null, product: null,
   });
   t.strictSame(ledger.cashbox(), [{ coin: 'EU050A', count: 1, cents: 50 }, { coin: 'EU200A', count: 1, cents: 200 }]);
   t.strictSame(ledger.availableCredit(T0), [], 'a coin to a payment is no stored credit');
@@ -134,7 +134,7 @@ t.test('opening applies stored credit oldest first, only what is due, never expi
   // s2 at the second credit 2 expires: only credit 3 applies.
   t.strictSame(ledger.open('s2', 400, at(31)), { appliedCents: 100, uses: [{ creditId: 3, cents: 100 }], created: true });
   t.strictSame(ledger.session('s2'), {
-    sessionId: 's2', dueCents: 400, appliedCents: 100, coinCents: 0, cardCents: 0, creditCents: 100, state: 'open', spentCents: null,
+    sessionId: 's2', dueCents: 400, appliedCents: 100, coinCents: 0, cardCents: 0, creditCents: 100, state: 'open', spentCents: null, product: null,
   });
   t.strictSame(ledger.open('s3', 100, at(31)), { appliedCents: 0, uses: [], created: true }, 'nothing left');
 });
@@ -163,7 +163,7 @@ t.test('settle: spends from the credit, returns the surplus, once; never more th
   t.strictSame(ledger.settle('s1', 500, at(1)), { surplusCents: 100, changed: true });
   t.strictSame(ledger.settle('s1', 500, at(2)), { surplusCents: 0, changed: false });
   t.strictSame(ledger.session('s1'), {
-    sessionId: 's1', dueCents: 500, appliedCents: 0, coinCents: 600, cardCents: 0, creditCents: 600, state: 'settled', spentCents: 500,
+    sessionId: 's1', dueCents: 500, appliedCents: 0, coinCents: 600, cardCents: 0, creditCents: 600, state: 'settled', spentCents: 500, product: null,
   });
   t.equal(ledger.currentSession(), null, 'a settled payment takes no more coins');
   ledger.open('s2', 200, T0);
@@ -287,7 +287,7 @@ t.test('refunds: the cash a session spent (not the card), paid back by the hoppe
   ledger.settle('s1', 600, at(1));
   const begun = ledger.beginRefund('s1', 'print failed', at(2));
   t.strictSame(begun, {
-    sessionId: 's1', cents: 400, payoutId: null, paidBackCents: 0, claimCents: 0, claimCode: null, state: 'paying', reason: 'print failed', createdAt: at(2).toISOString(), closedAt: null,
+    sessionId: 's1', cents: 400, payoutId: null, paidBackCents: 0, claimCents: 0, claimCode: null, state: 'paying', reason: 'print failed', createdAt: at(2).toISOString(), closedAt: null, paidBy: null,
   });
   t.strictSame(ledger.beginRefund('s1', 'again', at(3)), begun, 'opened once');
   ledger.setRefundPayout('s1', 7);
@@ -295,7 +295,7 @@ t.test('refunds: the cash a session spent (not the card), paid back by the hoppe
   t.equal(ledger.refund('s1')?.payoutId, 7, 'the first payout stays');
   const finished = ledger.finishRefund('s1', 300, 'CODE-1', at(4));
   t.strictSame(finished, {
-    sessionId: 's1', cents: 400, payoutId: 7, paidBackCents: 300, claimCents: 100, claimCode: 'CODE-1', state: 'claim-due', reason: 'print failed', createdAt: at(2).toISOString(), closedAt: at(4).toISOString(),
+    sessionId: 's1', cents: 400, payoutId: 7, paidBackCents: 300, claimCents: 100, claimCode: 'CODE-1', state: 'claim-due', reason: 'print failed', createdAt: at(2).toISOString(), closedAt: at(4).toISOString(), paidBy: null,
   });
   t.strictSame(ledger.finishRefund('s1', 400, 'CODE-2', at(5)), finished, 'finished once');
 
@@ -304,7 +304,7 @@ t.test('refunds: the cash a session spent (not the card), paid back by the hoppe
   ledger.recordCoin(coin('EU200A', 200, 4, at(6)), 30);
   t.equal(ledger.beginRefund('s2', 'camera', at(7)).cents, 200, 'an unsettled session refunds its whole credit');
   t.strictSame(ledger.finishRefund('s2', 200, 'UNUSED', at(8)), {
-    sessionId: 's2', cents: 200, payoutId: null, paidBackCents: 200, claimCents: 0, claimCode: null, state: 'paid-back', reason: 'camera', createdAt: at(7).toISOString(), closedAt: at(8).toISOString(),
+    sessionId: 's2', cents: 200, payoutId: null, paidBackCents: 200, claimCents: 0, claimCode: null, state: 'paid-back', reason: 'camera', createdAt: at(7).toISOString(), closedAt: at(8).toISOString(), paidBy: null,
   });
   // s3: paid by card only: nothing in cash to refund.
   ledger.open('s3', 300, at(9));
@@ -333,9 +333,17 @@ t.test('refunds: the cash a session spent (not the card), paid back by the hoppe
   t.strictSame(ledger.unreportedClaims().map((r) => [r.sessionId, r.state]), [['s1', 'claim-paid'], ['s4', 'claim-paid']], 'a reported claim, once paid, is reported again (refund-paid)');
 });
 
-t.test('the schema is recorded under the owner "payment", versions 1 to 4: how an upgraded booth finds what its database already has', async (t) => {
+t.test('the schema is recorded under the owner "payment", versions 1 to 6: how an upgraded booth finds what its database already has', async (t) => {
   const { store } = fresh(t);
-  t.strictSame(store.db.prepare("SELECT version FROM schema_migrations WHERE owner = 'payment' ORDER BY version").all(), [1, 2, 3, 4].map((version) => ({ version })));
+  t.strictSame(store.db.prepare("SELECT version FROM schema_migrations WHERE owner = 'payment' ORDER BY version").all(), [1, 2, 3, 4, 5, 6].map((version) => ({ version })));
   openLedger(store);
-  t.equal((store.db.prepare("SELECT COUNT(*) AS n FROM schema_migrations WHERE owner = 'payment'").get() as { n: number }).n, 4, 'reopening applies nothing twice');
+  t.equal((store.db.prepare("SELECT COUNT(*) AS n FROM schema_migrations WHERE owner = 'payment'").get() as { n: number }).n, 6, 'reopening applies nothing twice');
+});
+
+t.test('a payment keeps the product it is for (payment records name it)', async (t) => {
+  const { ledger } = fresh(t);
+  ledger.open('s1', 600, at(1), 'photo');
+  t.equal(ledger.session('s1')?.product, 'photo');
+  ledger.open('s1', 900, at(2), 'ephoto');
+  t.equal(ledger.session('s1')?.product, 'photo', 'reopening changes nothing');
 });
