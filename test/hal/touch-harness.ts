@@ -71,9 +71,10 @@ class TestLine implements GpioLine {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
-  fire(level: Level): void {
+  /** An edge to `edgeLevel`; listeners get `readLevel`, the level read when they run. */
+  fire(edgeLevel: Level, readLevel: Level): void {
     const edge = this.options.edge ?? 'none';
-    if (edge === 'both' || (edge === 'falling' && level === 0) || (edge === 'rising' && level === 1)) for (const l of this.listeners) l(level);
+    if (edge === 'both' || (edge === 'falling' && edgeLevel === 0) || (edge === 'rising' && edgeLevel === 1)) for (const l of this.listeners) l(readLevel);
   }
   async close(): Promise<void> {
     this.listeners.clear();
@@ -87,6 +88,13 @@ export class TestGpioChip implements GpioChip {
   readonly lines = new Map<number, TestLine>();
   private readonly levels = new Map<number, Level>();
   edges = 0;
+
+  /**
+   * `deferred: true` delivers edges the way the kernel's sysfs edge interface (onoff) does: the
+   * watcher wakes later and reads the line's level then, so after a short pulse it reads the
+   * level the pulse returned to, not the edge's.
+   */
+  constructor(private readonly delivery: { deferred?: boolean } = {}) {}
 
   async openLine(options: LineOptions): Promise<GpioLine> {
     if (this.lines.has(options.offset)) throw new Error(`line ${options.offset} busy`);
@@ -105,7 +113,9 @@ export class TestGpioChip implements GpioChip {
     this.levels.set(offset, level);
     if (before !== level) {
       this.edges++;
-      this.lines.get(offset)?.fire(level);
+      const line = this.lines.get(offset);
+      if (!this.delivery.deferred) line?.fire(level, level);
+      else setImmediate(() => line?.fire(level, this.level(offset)));
     }
   }
 

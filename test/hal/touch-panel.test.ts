@@ -26,12 +26,12 @@ interface Rig {
   cancels: number[];
 }
 
-async function rig(t: Test, touch: Record<string, unknown> = {}, opts: { model?: Ft6236Model; attach?: boolean; gpio?: boolean } = {}): Promise<Rig> {
+async function rig(t: Test, touch: Record<string, unknown> = {}, opts: { model?: Ft6236Model; attach?: boolean; gpio?: boolean; deferredEdges?: boolean } = {}): Promise<Rig> {
   const config = configSchema.parse({ touch: { pollMs: 1000, ...touch } }).touch;
   const model = opts.model ?? new Ft6236Model();
   const bus = new TestI2cBus();
   if (opts.attach !== false) bus.attach(config.address, model);
-  const gpio = new TestGpioChip();
+  const gpio = new TestGpioChip({ deferred: opts.deferredEdges ?? false });
   model.connectInterrupt((level) => gpio.drive(INT, level));
   const clock = { now: 0 };
   const panel = createTouchPanel(config, { i2c: bus, ...(opts.gpio === false ? {} : { gpio }), logger: silentLogger(), now: () => clock.now });
@@ -51,6 +51,7 @@ async function replay(r: Rig, recording: Recording, until = Infinity): Promise<T
   while (!replayer.done && replayer.time() < until) {
     r.clock.now = replayer.time();
     replayer.step();
+    await new Promise((resolve) => setImmediate(resolve)); // deferred edges are delivered
     await r.panel.settled();
   }
   return replayer;
@@ -129,6 +130,17 @@ t.test('the palm recording: the resting hand is withdrawn as soon as the pen pro
   await replay(r, recording);
   r.panel.end();
   t.equal(r.cancels.length, 1, 'one cancel: the hand, drawn while it was alone on the panel');
+});
+
+t.test('short INT pulses delivered as sysfs does (the level read after the edge is already high again): every report is still read on its interrupt', async (t) => {
+  const recording = recordings[0]!;
+  const r = await rig(t, {}, { deferredEdges: true });
+  r.panel.begin();
+  await replay(r, recording);
+  const signature = r.panel.end();
+  t.equal(signature.strokes.length, recording.expect.strokes, `${recording.expect.strokes} strokes`);
+  t.ok((r.panel.status().readings?.interrupts as number) > 0, 'interrupts counted');
+  t.equal(r.panel.status().readings?.polls, 0, 'no report waited for the polling fallback');
 });
 
 t.test('polling fallback: no interrupt line, the same signature still comes through', async (t) => {

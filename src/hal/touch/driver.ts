@@ -104,8 +104,10 @@ export class Ft6236Panel extends BaseDevice implements TouchPanelDevice {
     if (this.options.interruptLine !== undefined && this.deps.gpio) {
       try {
         this.line = await this.deps.gpio.openLine({ offset: this.options.interruptLine, direction: 'in', edge: 'falling', consumer: 'cabine-touch-int' });
-        this.unwatch = this.line.watch((level) => {
-          if (level !== 0) return;
+        // Every call is a falling edge (the line watches only those). The level passed is read
+        // when the watcher runs: after the chip's short trigger-mode pulse it is high again, so
+        // it must not be used to drop the edge (that dropped every real interrupt).
+        this.unwatch = this.line.watch(() => {
           this.counters.interrupts++;
           this.lastInterrupt = this.now();
           if (this.capturingNow) this.scheduleRead(true);
