@@ -24,7 +24,7 @@ export interface RecordInput {
 
 const JPEG_MAGIC = Buffer.from([0xff, 0xd8, 0xff]);
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-const PDF_MAGIC = Buffer.from('%PDF-', 'latin1');
+const PDF_MAGIC = Buffer.from('%PDF-');
 
 /** The type of a file from its first bytes (a shorter file has a shorter prefix: no match). */
 export function mimeOf(data: Buffer): string {
@@ -62,8 +62,8 @@ export function sealRecord(input: RecordInput, booth: string, key: SigningKey): 
     files,
   });
   const text = JSON.stringify(record);
-  const envelope: RecordEnvelope = { v: 1, booth, keyId: key.keyId, record: text, sig: signBytes(key, Buffer.from(text, 'utf8')) };
-  return Buffer.from(JSON.stringify(envelope), 'utf8');
+  const envelope: RecordEnvelope = { v: 1, booth, keyId: key.keyId, record: text, sig: signBytes(key, Buffer.from(text)) };
+  return Buffer.from(JSON.stringify(envelope));
 }
 
 export type OpenResult =
@@ -88,7 +88,7 @@ export function parseEnvelope(payload: Buffer): { ok: true; envelope: RecordEnve
  */
 export function openEnvelope(envelope: RecordEnvelope, topicBooth: string, publicKey: KeyObject): OpenResult {
   if (envelope.booth !== topicBooth) return { ok: false, reason: `envelope names booth ${envelope.booth} on ${topicBooth}'s topic` };
-  if (!verifyBytes(publicKey, Buffer.from(envelope.record, 'utf8'), envelope.sig)) {
+  if (!verifyBytes(publicKey, Buffer.from(envelope.record), envelope.sig)) {
     return { ok: false, reason: 'signature does not verify with the booth\'s enrolled key', booth: topicBooth };
   }
   const bounded = parseBoundedJson(envelope.record);

@@ -72,7 +72,10 @@ t.test('sealing refuses a bad id and an unreadable file, saying which', async (t
   });
   const dir = mkdtempSync(join(tmpdir(), 'cabine-record-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  t.throws(() => sealRecord({ id: 'r-1', type: 'session', data: {}, files: { photo: join(dir, 'missing.jpg') } }, 'B-1', KEY), /^record file "photo" cannot be read: ENOENT/);
+  t.throws(() => sealRecord({ id: 'r-1', type: 'session', data: {}, files: { photo: join(dir, 'missing.jpg') } }, 'B-1', KEY), {
+    message: /^record file "photo" cannot be read: ENOENT/,
+    cause: { code: 'ENOENT', path: join(dir, 'missing.jpg') },
+  }, 'the file system\'s error kept as the cause');
   writeFileSync(join(dir, 'p.pdf'), '%PDF-1.4 x');
   const fromPath = JSON.parse((JSON.parse(sealRecord({ id: 'r-1', type: 'session', data: {}, files: { doc: join(dir, 'p.pdf') } }, 'B-1', KEY).toString()) as { record: string }).record) as { files: unknown };
   t.strictSame(fromPath.files, { doc: { mime: 'application/pdf', bytes: 10, sha256: sha256Hex(Buffer.from('%PDF-1.4 x')), base64: Buffer.from('%PDF-1.4 x').toString('base64') } }, 'a file read from its path');
