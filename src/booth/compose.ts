@@ -39,7 +39,7 @@ import type { Validator } from '../vision/validator.ts';
 import { cashBox, coinTester, curtainView, fleetLink, outboxView } from './console-adapters.ts';
 import { openCounters } from './counters.ts';
 import { createDevices, type BoothDevices } from './devices.ts';
-import { createFleetHooks } from './fleet-hooks.ts';
+import { createFleetHooks, printerTelemetry } from './fleet-hooks.ts';
 import { createScreenAdapter, type LiveGuidance } from './screen.ts';
 import { productsOf } from '../config/products.ts';
 import { Feed, cameraPort, healthPort, signaturePort, validatorPort } from './session-ports.ts';
@@ -211,6 +211,10 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
       counters,
       refundsOwed: () => desk.refundsOwed(),
       claimPaid: (session, by) => desk.claimPaid(session, by),
+      cashBox: () => {
+        const lines = desk.cashbox();
+        return { totalCents: lines.reduce((sum, l) => sum + l.cents, 0), coins: Object.fromEntries(lines.map((l) => [l.coin, l.count])), since: desk.ledger.lastEmptiedAt() };
+      },
       printTester,
       deviceProblem,
       salesChanged: () => {
@@ -372,10 +376,31 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
       log.error({ err }, 'refund-due records not queued; retrying every second');
     }
   };
+  // Before the printer runs out: an alarm when the prints left fall to printer.lowPrintsWarning
+  // (or the printer itself says a consumable is low), once per crossing, again after a refill.
+  let consumablesLow = false;
+  const watchConsumables = () => {
+    const printer = printerTelemetry(parts.printer, settings.current().printer);
+    const threshold = settings.current().printer.lowPrintsWarning;
+    const lowReasons = (printer.reasons ?? []).filter((r) => /-low(-warning|-report)?$/.test(r));
+    const low = (threshold > 0 && printer.printsLeft !== null && printer.printsLeft !== undefined && printer.printsLeft <= threshold) || lowReasons.length > 0;
+    if (low && !consumablesLow) {
+      publishEvent({
+        type: 'printer.consumables-low',
+        severity: 'warning',
+        device: 'printer',
+        at: new Date().toISOString(),
+        message: `printer consumables low: ${printer.printsLeft ?? 'unknown'} prints left${lowReasons.length ? ` (${lowReasons.join(', ')})` : ''}; refill before it runs out`,
+        data: { printsLeft: printer.printsLeft ?? null, mediaLeft: printer.mediaLeft, supplies: printer.supplies ?? [], reasons: lowReasons },
+      });
+    }
+    consumablesLow = low;
+  };
   const healthTick = () => {
     lastTick = Date.now();
     reportPayments();
     reportRefunds();
+    watchConsumables();
   };
 
   return {

@@ -4,7 +4,8 @@ import type { LiveSettings } from '../config/live.ts';
 import { productsOf, withPrice } from '../config/products.ts';
 import type { SalesSwitch } from '../console/sales.ts';
 import type { PrintTester } from '../console/handlers.ts';
-import type { FleetHooks } from '../fleet/index.ts';
+import type { FleetHooks, TelemetrySnapshot } from '../fleet/index.ts';
+import { printsLeft, type PrinterState } from '../hal/printer/index.ts';
 import type { SessionMachine } from '../flows/session.ts';
 import type { Device } from '../hal/device.ts';
 import type { UpdateAgent } from '../update/agent.ts';
@@ -19,6 +20,8 @@ export interface FleetHookParts {
   counters: BoothCounters;
   /** Refund claims owed to customers (failed deliveries). */
   refundsOwed?: () => { count: number; cents: number };
+  /** The cash box fill since the last collection. */
+  cashBox?: () => { totalCents: number; coins: Record<string, number>; since: string | null };
   /** Marks a refund claim paid (payment desk). */
   claimPaid?: (session: string, by: string) => { sessionId: string; claimCents: number };
   printTester: PrintTester;
@@ -30,6 +33,20 @@ export interface FleetHookParts {
   reboot(): void;
   /** Fleet updates: downloads, stages, reports (src/update/agent.ts). */
   updates?: Pick<UpdateAgent, 'request' | 'report'>;
+}
+
+/** The printer's consumables as telemetry: sheets, prints left, each supply's level. */
+export function printerTelemetry(printer: Device & { lastState?(): PrinterState | undefined }, config: { printsPerSupply: number }): TelemetrySnapshot['printer'] {
+  const state = printer.lastState?.();
+  const consumables = state?.consumables ?? [];
+  const media = consumables.filter((c) => c.kind === 'media' && c.sheets !== null);
+  return {
+    state: printer.status().health,
+    mediaLeft: media.length ? media.reduce((sum, c) => sum + (c.sheets ?? 0), 0) : null,
+    printsLeft: printsLeft(consumables, config.printsPerSupply),
+    supplies: consumables.filter((c) => c.kind === 'supply').slice(0, 16).map((c) => ({ name: c.name.slice(0, 80), percent: c.percent })),
+    reasons: (state?.reasons ?? []).slice(0, 32).map((r) => r.slice(0, 80)),
+  };
 }
 
 export function createFleetHooks(parts: FleetHookParts): FleetHooks {
@@ -47,7 +64,8 @@ export function createFleetHooks(parts: FleetHookParts): FleetHooks {
     }),
     telemetry: () => ({
       ...parts.counters.snapshot(),
-      printer: { state: parts.printer.status().health, mediaLeft: null },
+      printer: printerTelemetry(parts.printer, settings.current().printer),
+      ...(parts.cashBox ? { cashBox: parts.cashBox() } : {}),
       ...(parts.refundsOwed ? { refundsOwed: parts.refundsOwed() } : {}),
     }),
     setPrice: (cents, product) => {

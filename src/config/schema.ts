@@ -139,6 +139,8 @@ export const configSchema = z
         pollSeconds: seconds(5, 'Printer state poll period (paper, jam, offline...)'),
         requestTimeoutSeconds: seconds(10, 'Timeout of one IPP request to the printer'),
         retries: z.number().int().min(0).max(10).default(2).describe('Retries of a printer status request after a network error'),
+        printsPerSupply: z.number().int().min(1).max(100000).default(400).describe('Prints a full ribbon (or ink/toner supply) makes: turns the level the printer reports in percent into prints left'),
+        lowPrintsWarning: z.number().int().min(0).max(10000).default(30).describe('Prints left at which the booth raises the printer.consumables-low alarm (0: off), before the printer runs out'),
         statusUrl: z
           .string()
           .regex(/^https:\/\/[^\s<>"]{1,200}$/, 'an https:// URL')

@@ -50,8 +50,22 @@ export const telemetrySnapshotSchema = z
     coins: counters.describe('Coins accepted per value in cents ("200": 12)'),
     retakes: counters.describe('Retakes per failing check id ("face.height": 3)'),
     printer: z
-      .object({ state: z.string().max(40), mediaLeft: z.number().int().min(0).nullable().describe('Sheets left, null if unknown') })
-      .describe('Printer state and media'),
+      .object({
+        state: z.string().max(40),
+        mediaLeft: z.number().int().min(0).nullable().describe('Sheets left in the trays, null if unknown'),
+        printsLeft: z.number().int().min(0).nullable().optional().describe('Prints the booth can still make: the fewest over paper and each supply (printer-input-tray, printer-supply or marker-levels), null if unknown'),
+        supplies: z
+          .array(z.object({ name: z.string().max(80), percent: z.number().int().min(0).max(100).nullable() }))
+          .max(16)
+          .optional()
+          .describe('Each supply (ribbon, ink...) and its level in percent'),
+        reasons: z.array(z.string().max(80)).max(32).optional().describe('printer-state-reasons (media-low-warning, marker-supply-low-warning...)'),
+      })
+      .describe('Printer state and consumables'),
+    cashBox: z
+      .object({ totalCents: z.number().int().min(0), coins: counters.describe('Coins in the box per coin code ("EU200A": 12)'), since: z.string().max(40).nullable() })
+      .optional()
+      .describe('Cash box fill since the last collection, by coin'),
     refundsOwed: z
       .object({ count: z.number().int().min(0), cents: z.number().int().min(0) })
       .optional()

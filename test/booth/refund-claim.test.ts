@@ -46,7 +46,7 @@ t.test('refund-due to the operator, refund-paid back: the claim is closed once, 
 
   await until('the refund-due record', () => records.some((r) => r.id === `refund-due-${session}`), 20_000);
   t.match(records.find((r) => r.id === `refund-due-${session}`), { type: 'refund-due', data: { sessionId: session, product: 'photo', owedCents: 600, claimCode: refund.claimCode, state: 'claim-due' } });
-  t.match(await requestCommand(conn, BOOTH, 'telemetry', undefined), { ok: true, result: { counters: { refundsOwed: { count: 1, cents: 600 } } } });
+  t.match(await requestCommand(conn, BOOTH, 'telemetry', undefined), { ok: true, result: { counters: { refundsOwed: { count: 1, cents: 600 }, cashBox: { totalCents: 600, coins: { EU200A: 3 } } } } }, 'money owed, and the cash box fill by coin');
 
   // The operator names the claim by session; a claim code is refused at the edge.
   t.match(await requestCommand(conn, BOOTH, 'refund-paid', { session: refund.claimCode }), { ok: false });

@@ -15,6 +15,7 @@ export * from './interface.ts';
 export { IppPrinter, type IppPrinterOptions } from './ipp.ts';
 export { SimulatedPrinter, type SimulatedCondition, type SimulatedPrinterOptions } from './sim.ts';
 export { IppClient, IppStatusError, IppTransportError, httpUrlOf } from './ipp-client.ts';
+export { consumablesFrom, printsLeft, type Consumable } from './consumables.ts';
 
 export interface PrinterDeps {
   simulated: boolean;

@@ -3,6 +3,7 @@
 // looked up by id or by name, and cancelled. Words are IPP's (RFC 8011), so the IPP driver
 // maps one to one and the simulator speaks the same vocabulary.
 import type { Device } from '../device.ts';
+import type { Consumable } from './consumables.ts';
 
 export type PrinterStateName = 'idle' | 'processing' | 'stopped' | 'unreachable';
 
@@ -20,6 +21,8 @@ export interface PrinterState {
   /** print-scaling-supported (empty when the printer does not say). */
   scaling: string[];
   makeAndModel?: string;
+  /** Paper and supplies left, as the printer reports them (consumables.ts); absent: not reported. */
+  consumables?: Consumable[];
   /** When the state was read (ISO 8601). */
   checkedAt: string;
 }

@@ -210,6 +210,15 @@ export function strings(attr: IppAttribute | undefined): string[] {
   return (attr?.values ?? []).flatMap((v) => (typeof v === 'string' ? [v] : v && typeof v === 'object' && 'text' in v && typeof v.text === 'string' ? [v.text] : []));
 }
 
+/** Every value as text, octet strings included (printer-supply, printer-input-tray: UTF-8 key=value lists). */
+export function texts(attr: IppAttribute | undefined): string[] {
+  return [...strings(attr), ...(attr?.values ?? []).flatMap((v) => (Buffer.isBuffer(v) ? [v.toString('utf8')] : []))];
+}
+
+export function numbers(attr: IppAttribute | undefined): number[] {
+  return (attr?.values ?? []).filter((v): v is number => typeof v === 'number');
+}
+
 export function firstNumber(attr: IppAttribute | undefined): number | undefined {
   const v = attr?.values[0];
   return typeof v === 'number' ? v : undefined;

@@ -5,7 +5,8 @@ import type { Logger } from '../../log.ts';
 import { sleep, systemClock, type Clock } from '../clock.ts';
 import { PolledPrinter } from './base.ts';
 import { ValueTag, type IppAttribute, type OutAttribute } from './ipp-codec.ts';
-import { IppClient, IppStatusError, firstBoolean, firstNumber, firstString, strings } from './ipp-client.ts';
+import { IppClient, IppStatusError, firstBoolean, firstNumber, firstString, numbers, strings, texts } from './ipp-client.ts';
+import { consumablesFrom } from './consumables.ts';
 import { JOB_STATES, type JobStatus, type PrintDocument, type PrinterState, type PrinterStateName } from './interface.ts';
 
 export interface IppPrinterOptions {
@@ -28,6 +29,13 @@ const PRINTER_ATTRIBUTES = [
   'media-ready',
   'print-scaling-supported',
   'printer-make-and-model',
+  // Consumables (consumables.ts): paper per tray, supplies as IPP Everywhere or CUPS says them.
+  'printer-input-tray',
+  'printer-supply',
+  'printer-supply-description',
+  'marker-names',
+  'marker-levels',
+  'marker-types',
 ];
 
 const JOB_ATTRIBUTES = ['job-id', 'job-name', 'job-state', 'job-state-reasons', 'job-state-message'];
@@ -82,6 +90,14 @@ export class IppPrinter extends PolledPrinter {
         acceptingJobs: firstBoolean(a.get('printer-is-accepting-jobs')) ?? true,
         formats: strings(a.get('document-format-supported')),
         media: { supported: strings(a.get('media-supported')), ready: strings(a.get('media-ready')) },
+        consumables: consumablesFrom({
+          inputTray: texts(a.get('printer-input-tray')),
+          supply: texts(a.get('printer-supply')),
+          supplyDescription: strings(a.get('printer-supply-description')),
+          markerNames: strings(a.get('marker-names')),
+          markerLevels: numbers(a.get('marker-levels')),
+          markerTypes: strings(a.get('marker-types')),
+        }),
         scaling: strings(a.get('print-scaling-supported')),
         ...(model ? { makeAndModel: model } : {}),
         checkedAt,
