@@ -188,7 +188,10 @@ export function createScreenAdapter(options: ScreenAdapterOptions): ScreenSource
     photos: p.sheets * 4,
   });
 
+  let stopped = false;
   const publish = () => {
+    // A thumbnail or QR code prepared while the booth was stopping: its parts may be closed.
+    if (stopped) return;
     let next = compute();
     if (next.screen === 'attract' && lastScreen !== undefined && lastScreen !== 'attract' && lang !== options.defaultLanguage) {
       // The next customer starts in the booth's language.
@@ -298,6 +301,7 @@ export function createScreenAdapter(options: ScreenAdapterOptions): ScreenSource
     },
     refresh: publish,
     stop() {
+      stopped = true;
       clearInterval(ticker);
       for (const u of unsubscribers) u();
     },

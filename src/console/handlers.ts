@@ -232,7 +232,9 @@ export function createControlHandlers(parts: BoothParts): ControlHandlers {
           let detail: string;
           try {
             const { type: _type, ...rest } = JSON.parse(r.data) as Record<string, unknown>;
-            detail = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+            // A code (e-photo or refund claim) is the customer's: the technician sees that one was issued, not which.
+            const hidden = (k: string, v: unknown) => (k === 'code' || k === 'claimCode') && typeof v === 'string' ? '(hidden)' : v;
+            detail = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? hidden(k, v) : JSON.stringify(v, hidden)}`).join(' ');
           } catch {
             detail = '(damaged entry)';
           }

@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBooth, type Booth } from '../../src/booth/compose.ts';
 import { loadConfig } from '../../src/config/load.ts';
+import { createControlHandlers } from '../../src/console/handlers.ts';
+import { openSalesSwitch } from '../../src/console/sales.ts';
 import { playCustomer } from '../../src/demo/customer.ts';
 import { openJournal } from '../../src/flows/journal.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -57,6 +59,12 @@ t.test('a served session: its files go once it ends, the record keeps what it ne
   t.ok(Buffer.from(record.files.photo!.base64, 'base64').equals(photo), 'with the very photo');
   t.ok(Buffer.from(record.files.signature!.base64, 'base64').equals(signature), 'and signature');
   t.equal(record.data.code, s.code, 'and the code');
+
+  // The technician's `journal tail` says a code was issued, not which one.
+  const handlers = createControlHandlers({ config, store: booth.store, devices: [], sales: openSalesSwitch(booth.store), logger: silentLogger(), version: 'test', startedAt: Date.now() });
+  const journal = (await handlers.journalTail({ limit: 200 })).map((l) => l.text).join('\n');
+  t.match(journal, /CODE_ISSUED code=\(hidden\)/, 'the issue is in the journal tail');
+  t.notMatch(journal, s.code!, 'the code is not');
 });
 
 t.test('an abandoned session and a power cut leave nothing behind', async (t) => {
