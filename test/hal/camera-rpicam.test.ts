@@ -5,65 +5,17 @@
 // decode to the right colours, a crashed preview is started again and marks the camera OK
 // with its first frame, a failed still is followed by probes that find the camera back.
 import t from 'tap';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { loadConfig } from '../../src/config/load.ts';
 import { PREVIEW_HEIGHT, PREVIEW_WIDTH, type PreviewFrame } from '../../src/hal/camera/interface.ts';
 import { RpicamCamera, STILL_SETTLE_MS, findRpicamApps, previewToRgb } from '../../src/hal/camera/rpicam.ts';
 import { silentLogger } from '../../src/log.ts';
 import { until } from '../fleet/helpers/booth.ts';
+import { STILL_SIZE, installRpicamApps } from './helpers/rpicam-apps.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'cabine-rpicam-'));
-t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-const jpegFile = join(dir, 'still.jpg');
-writeFileSync(jpegFile, await sharp({ create: { width: 64, height: 48, channels: 3, background: '#808080' } }).jpeg().toBuffer());
-
-const common = `#!${process.execPath}
-const fs = require('fs'), path = require('path');
-const dir = ${JSON.stringify(dir)};
-const lock = path.join(dir, 'camera.lock');
-const log = (line) => fs.appendFileSync(path.join(dir, 'log'), Date.now() + ' ' + line + '\\n');
-const count = (name) => { const f = path.join(dir, name); const n = (fs.existsSync(f) ? Number(fs.readFileSync(f, 'utf8')) : 0) + 1; fs.writeFileSync(f, String(n)); return n; };
-const setting = (name) => { const f = path.join(dir, name); return fs.existsSync(f) ? Number(fs.readFileSync(f, 'utf8')) : 0; };
-`;
-writeFileSync(join(dir, 'rpicam-vid'), `${common}
-if (fs.existsSync(lock)) { process.stderr.write('ERROR: failed to acquire camera: busy\\n'); process.exit(1); }
-fs.writeFileSync(lock, String(process.pid));
-const launch = count('vid-launches');
-log('vid-start ' + launch);
-const crashAfter = launch <= setting('vid-crashes') ? 3 : Infinity;
-const w = ${PREVIEW_WIDTH}, h = ${PREVIEW_HEIGHT};
-// Video range: top half black (Y 16), bottom half white (Y 235), neutral chroma; one red row block.
-const frame = Buffer.alloc(w * h * 1.5, 128);
-frame.fill(16, 0, w * h / 2); frame.fill(235, w * h / 2, w * h);
-let sent = 0;
-const timer = setInterval(() => {
-  if (sent++ >= crashAfter) { clearInterval(timer); fs.rmSync(lock); log('vid-crash'); process.exit(1); }
-  process.stdout.write(frame);
-}, 40);
-process.on('SIGTERM', () => { clearInterval(timer); setTimeout(() => { fs.rmSync(lock, { force: true }); log('vid-exit'); process.exit(0); }, 300); });
-`);
-writeFileSync(join(dir, 'rpicam-still'), `${common}
-const args = process.argv.slice(2);
-if (args.includes('--list-cameras')) { process.stdout.write('Available cameras\\n-----------------\\n0 : imx708 [4608x2592 10-bit RGGB] (/base/soc/i2c0mux/i2c@1/imx708@1a)\\n'); process.exit(0); }
-if (fs.existsSync(lock)) { log('still-busy'); process.stderr.write('ERROR: *** failed to acquire camera /base/soc/i2c0mux/i2c@1/imx708@1a ***\\n'); process.exit(255); }
-log('still-start ' + args.join(' '));
-if (count('still-runs') <= setting('still-failures')) { process.stderr.write('ERROR: *** failed to start camera ***\\n'); process.exit(255); }
-process.stdout.write(fs.readFileSync(${JSON.stringify(jpegFile)}), () => process.exit(0));
-`);
-chmodSync(join(dir, 'rpicam-vid'), 0o755);
-chmodSync(join(dir, 'rpicam-still'), 0o755);
-const env = { ...process.env, PATH: `${dir}:${process.env.PATH ?? ''}` };
-process.env.PATH = env.PATH;
-
-const config = { ...loadConfig({ env: {} }).camera, stillWidth: 64, stillHeight: 48, previewFps: 25 };
-const logLines = () => (existsSync(join(dir, 'log')) ? readFileSync(join(dir, 'log'), 'utf8').trim().split('\n') : []);
-const reset = (settings: Record<string, number> = {}) => {
-  for (const f of ['log', 'vid-launches', 'still-runs', 'vid-crashes', 'still-failures', 'camera.lock']) rmSync(join(dir, f), { force: true });
-  for (const [k, v] of Object.entries(settings)) writeFileSync(join(dir, k), String(v));
-};
+const { dir, env, logLines, reset } = await installRpicamApps(t);
+const config = { ...loadConfig({ env: {} }).camera, stillWidth: STILL_SIZE.width, stillHeight: STILL_SIZE.height, previewFps: 25 };
 
 t.test('the apps are found on PATH', async (t) => {
   t.same(findRpicamApps(env), { still: 'rpicam-still', vid: 'rpicam-vid' });

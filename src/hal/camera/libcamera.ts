@@ -7,6 +7,7 @@
 import sharp from 'sharp';
 import type { Config } from '../../config/schema.ts';
 import type { Logger } from '../../log.ts';
+import { every, sleep, systemClock, type Clock } from '../clock.ts';
 import { BaseDevice } from '../device.ts';
 import { frameToRgb } from './frame-format.ts';
 import { DEFAULT_CONTROLS, PREVIEW_HEIGHT, PREVIEW_WIDTH, mergeControls, type CameraControls, type CameraDevice, type PreviewFrame, type PreviewOptions, type Still } from './interface.ts';
@@ -37,7 +38,7 @@ export class LibcameraCamera extends BaseDevice implements CameraDevice {
   readonly stillSize: { width: number; height: number };
   private session: LibcameraSession | undefined;
   private controlState: CameraControls = { ...DEFAULT_CONTROLS };
-  private previewTimer: NodeJS.Timeout | undefined;
+  private previewTimer: unknown;
   private previewActive = false;
   private sequence = 0;
   private readonly log: Logger;
@@ -47,7 +48,7 @@ export class LibcameraCamera extends BaseDevice implements CameraDevice {
   private nextReopenAt = 0;
   private backoffMs: number = REOPEN_BACKOFF_MS[0];
   private stopped = true;
-  private probeTimer: NodeJS.Timeout | undefined;
+  private stopProbing: (() => void) | undefined;
   private grabbing = 0;
   /** Captures in flight: stop() lets them finish before the session is closed. */
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -57,6 +58,8 @@ export class LibcameraCamera extends BaseDevice implements CameraDevice {
     logger: Logger,
     /** The addon (tests inject a simulated one). */
     private readonly loadAddon: () => AddonLoad = loadLibcameraAddon,
+    /** The preview loop, capture timeouts, probes and reopen backoff run on this clock. */
+    private readonly clock: Clock = systemClock,
   ) {
     super();
     this.stillSize = { width: config.stillWidth, height: config.stillHeight };
@@ -108,13 +111,13 @@ export class LibcameraCamera extends BaseDevice implements CameraDevice {
 
   /** Closes and opens the camera again, once per backoff period. */
   private reopen(): void {
-    if (this.reopening || this.stopped || Date.now() < this.nextReopenAt) return;
-    this.nextReopenAt = Date.now() + this.backoffMs;
+    if (this.reopening || this.stopped || this.clock.now() < this.nextReopenAt) return;
+    this.nextReopenAt = this.clock.now() + this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, REOPEN_BACKOFF_MS[1]);
     this.reopening = (async () => {
       this.log.warn({ failures: this.failures }, 'camera failing: closing and opening it again');
       this.closeSession();
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(this.clock, 100);
       if (this.stopped) return;
       const problem = this.open();
       if (problem) this.markFault(`reopening failed: ${problem.message}`, true);
@@ -131,9 +134,9 @@ export class LibcameraCamera extends BaseDevice implements CameraDevice {
     await this.reopening;
     // A capture in flight (a customer's still) completes before the camera closes; one that
     // hangs is cut short by its own timeout, and the addon settles it when the camera stops.
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => (timer = setTimeout(r, CAPTURE_TIMEOUT_MS.still)))]);
-    clearTimeout(timer);
+    let timer: unknown;
+    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => (timer = this.clock.setTimeout(() => r(undefined), CAPTURE_TIMEOUT_MS.still)))]);
+    this.clock.clearTimeout(timer);
     this.closeSession();
     this.markStopped();
   }
@@ -145,7 +148,7 @@ export class LibcameraCamera extends BaseDevice implements CameraDevice {
       if (this.health === 'fault') this.reopen();
       throw new Error(`camera unavailable: ${this.status().detail ?? 'not started'}`);
     }
-    let timer: NodeJS.Timeout | undefined;
+    let timer: unknown;
     this.grabbing++;
     try {
       const request = session.capture(stream);
@@ -157,7 +160,7 @@ export class LibcameraCamera extends BaseDevice implements CameraDevice {
       const frame = await Promise.race([
         request,
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no ${stream} frame within ${CAPTURE_TIMEOUT_MS[stream] / 1000} s`)), CAPTURE_TIMEOUT_MS[stream]);
+          timer = this.clock.setTimeout(() => reject(new Error(`no ${stream} frame within ${CAPTURE_TIMEOUT_MS[stream] / 1000} s`)), CAPTURE_TIMEOUT_MS[stream]);
         }),
       ]);
       const rgb = frameToRgb(frame);
@@ -173,7 +176,7 @@ export class LibcameraCamera extends BaseDevice implements CameraDevice {
       this.startProbe();
       throw err;
     } finally {
-      clearTimeout(timer);
+      this.clock.clearTimeout(timer);
       this.grabbing--;
     }
   }
@@ -184,17 +187,21 @@ export class LibcameraCamera extends BaseDevice implements CameraDevice {
    * through marks it OK, the failures lead to a reopen.
    */
   private startProbe(): void {
-    if (this.probeTimer || this.stopped) return;
-    this.probeTimer = setInterval(() => {
-      if (this.previewActive || this.grabbing > 0 || this.stopped) return;
-      this.grabRgb('preview').catch(() => undefined);
-    }, 1000);
-    this.probeTimer.unref?.();
+    if (this.stopProbing || this.stopped) return;
+    this.stopProbing = every(
+      this.clock,
+      1000,
+      () => {
+        if (this.previewActive || this.grabbing > 0 || this.stopped) return;
+        this.grabRgb('preview').catch(() => undefined);
+      },
+      { unref: true },
+    );
   }
 
   private stopProbe(): void {
-    if (this.probeTimer) clearInterval(this.probeTimer);
-    this.probeTimer = undefined;
+    this.stopProbing?.();
+    this.stopProbing = undefined;
   }
 
   startPreview(onFrame: (frame: PreviewFrame) => void, options: PreviewOptions = {}): void {
@@ -203,7 +210,7 @@ export class LibcameraCamera extends BaseDevice implements CameraDevice {
     const period = 1000 / (options.fps ?? this.config.previewFps);
     const loop = async () => {
       if (!this.previewActive) return;
-      const started = performance.now();
+      const started = this.clock.now();
       try {
         const { rgb, width, height } = await this.grabRgb('preview');
         const data = width === PREVIEW_WIDTH && height === PREVIEW_HEIGHT ? rgb : await sharp(rgb, { raw: { width, height, channels: 3 } }).resize(PREVIEW_WIDTH, PREVIEW_HEIGHT, { fit: 'cover' }).raw().toBuffer();
@@ -212,14 +219,14 @@ export class LibcameraCamera extends BaseDevice implements CameraDevice {
         this.log.warn({ err }, 'preview frame lost');
       }
       // Frames are skipped, never queued: the next one is asked for once this one is done.
-      if (this.previewActive) this.previewTimer = setTimeout(() => void loop(), Math.max(0, period - (performance.now() - started)));
+      if (this.previewActive) this.previewTimer = this.clock.setTimeout(() => void loop(), Math.max(0, period - (this.clock.now() - started)));
     };
     void loop();
   }
 
   stopPreview(): void {
     this.previewActive = false;
-    if (this.previewTimer) clearTimeout(this.previewTimer);
+    this.clock.clearTimeout(this.previewTimer);
     this.previewTimer = undefined;
   }
 
