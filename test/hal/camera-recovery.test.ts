@@ -2,9 +2,11 @@
 // native/libcamera: cameras, sessions, YUV420 frames) that fails, stalls, then works again.
 // A fault stops sales; the next good frame must mark the camera OK again, and repeated
 // failures must close the camera and open it again.
+import FakeTimers from '@sinonjs/fake-timers';
 import t from 'tap';
 import { loadConfig } from '../../src/config/load.ts';
 import { LibcameraCamera, REOPEN_AFTER } from '../../src/hal/camera/libcamera.ts';
+import type { Clock } from '../../src/hal/clock.ts';
 import { silentLogger } from '../../src/log.ts';
 import { until } from '../fleet/helpers/booth.ts';
 import { simulatedAddon } from './helpers/libcamera-addon.ts';
@@ -75,4 +77,36 @@ t.test('stop waits for a capture in flight before it closes the camera', async (
   await camera.stop();
   t.equal(sim.log.closed, 1, 'stop is idempotent');
   t.equal(camera.status().health, 'stopped');
+});
+
+t.test('on an injected clock: a stalled still fails at 15 s of that clock, the probe finds the camera back 1 s later', async (t) => {
+  const fake = FakeTimers.createClock(0);
+  const clock: Clock = { now: () => fake.now, setTimeout: (f, ms) => fake.setTimeout(f, ms), clearTimeout: (h) => fake.clearTimeout(h as number) };
+  const sim = simulatedAddon(['stall']);
+  const camera = new LibcameraCamera(config, silentLogger(), sim.load, clock);
+  await camera.start();
+  let outcome: string | undefined;
+  const still = camera.capture().then(
+    () => (outcome = 'photo'),
+    (err: Error) => (outcome = err.message),
+  );
+  await fake.tickAsync(14_999);
+  t.equal(outcome, undefined, 'still waiting 1 ms before the timeout');
+  t.equal(camera.status().health, 'ok');
+  await fake.tickAsync(1);
+  await still;
+  t.equal(outcome, 'no still frame within 15 s');
+  t.equal(camera.status().health, 'fault');
+  const captures = sim.log.captures;
+  await fake.tickAsync(999);
+  t.equal(sim.log.captures, captures, 'no probe before 1 s');
+  await fake.tickAsync(1);
+  await until('the probe frame', () => camera.status().health === 'ok');
+  t.equal(sim.log.captures, captures + 1, 'one probe frame brought it back');
+  // stop lets the stalled request run out its own timeout (on the clock) before it closes the camera
+  const stopping = camera.stop();
+  await fake.tickAsync(15_000);
+  await stopping;
+  t.equal(camera.status().health, 'stopped');
+  t.equal(sim.log.closed, 1);
 });
