@@ -10,6 +10,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { Config } from '../../config/schema.ts';
 import type { Logger } from '../../log.ts';
+import { every, systemClock, type Clock } from '../clock.ts';
 import { BaseDevice } from '../device.ts';
 import { frameToRgb } from './frame-format.ts';
 import { DEFAULT_CONTROLS, PREVIEW_HEIGHT, PREVIEW_WIDTH, mergeControls, type CameraControls, type CameraDevice, type PreviewFrame, type PreviewOptions, type Still } from './interface.ts';
@@ -59,9 +60,9 @@ export class RpicamCamera extends BaseDevice implements CameraDevice {
   /** Resolves once the last preview process has exited (the camera is free). */
   private previewExited: Promise<void> = Promise.resolve();
   private previewWanted: { onFrame: (frame: PreviewFrame) => void; options: PreviewOptions } | undefined;
-  private restartTimer: NodeJS.Timeout | undefined;
+  private restartTimer: unknown;
   private restartBackoffMs: number = RESTART_BACKOFF_MS[0];
-  private probeTimer: NodeJS.Timeout | undefined;
+  private stopProbing: (() => void) | undefined;
   private capturing = false;
   private stopped = true;
   private readonly log: Logger;
@@ -70,7 +71,8 @@ export class RpicamCamera extends BaseDevice implements CameraDevice {
     private readonly config: Config['camera'],
     private readonly apps: RpicamApps,
     logger: Logger,
-    private readonly timing: { probeMs?: number } = {},
+    /** The idle probe's period; the clock the probe, preview restarts and kill grace run on. */
+    private readonly timing: { probeMs?: number; clock?: Clock } = {},
   ) {
     super();
     this.driver = apps.still;
@@ -144,21 +146,29 @@ export class RpicamCamera extends BaseDevice implements CameraDevice {
 
   /** While faulty and idle, a small still now and then: the camera recovers without a restart of the booth. */
   private startProbe(): void {
-    if (this.probeTimer || this.stopped) return;
-    this.probeTimer = setInterval(() => {
-      if (this.previewWanted || this.capturing || this.stopped) return;
-      this.capturing = true;
-      this.runStill(PREVIEW_WIDTH, PREVIEW_HEIGHT, 1).then(
-        () => this.good(),
-        (err: Error) => this.log.debug({ err: err.message }, 'camera probe failed'),
-      ).finally(() => (this.capturing = false));
-    }, this.timing.probeMs ?? PROBE_MS);
-    this.probeTimer.unref?.();
+    if (this.stopProbing || this.stopped) return;
+    this.stopProbing = every(
+      this.clock,
+      this.timing.probeMs ?? PROBE_MS,
+      () => {
+        if (this.previewWanted || this.capturing || this.stopped) return;
+        this.capturing = true;
+        this.runStill(PREVIEW_WIDTH, PREVIEW_HEIGHT, 1).then(
+          () => this.good(),
+          (err: Error) => this.log.debug({ err: err.message }, 'camera probe failed'),
+        ).finally(() => (this.capturing = false));
+      },
+      { unref: true },
+    );
+  }
+
+  private get clock(): Clock {
+    return this.timing.clock ?? systemClock;
   }
 
   private stopProbe(): void {
-    if (this.probeTimer) clearInterval(this.probeTimer);
-    this.probeTimer = undefined;
+    this.stopProbing?.();
+    this.stopProbing = undefined;
   }
 
   startPreview(onFrame: (frame: PreviewFrame) => void, options: PreviewOptions = {}): void {
@@ -204,7 +214,7 @@ export class RpicamCamera extends BaseDevice implements CameraDevice {
       if (this.previewWanted !== wanted || this.stopped) return;
       const delay = this.restartBackoffMs;
       this.restartBackoffMs = Math.min(delay * 2, RESTART_BACKOFF_MS[1]);
-      this.restartTimer = setTimeout(() => {
+      this.restartTimer = this.clock.setTimeout(() => {
         this.restartTimer = undefined;
         if (this.previewWanted === wanted && !this.preview) this.spawnPreview();
       }, delay);
@@ -213,16 +223,16 @@ export class RpicamCamera extends BaseDevice implements CameraDevice {
 
   stopPreview(): void {
     this.previewWanted = undefined;
-    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.clock.clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
     const child = this.preview;
     this.preview = undefined;
     if (!child) return;
     child.kill('SIGTERM');
     // One that does not let go of the camera in time is killed.
-    const kill = setTimeout(() => child.kill('SIGKILL'), EXIT_GRACE_MS);
-    kill.unref?.();
-    child.once('close', () => clearTimeout(kill));
+    const kill = this.clock.setTimeout(() => child.kill('SIGKILL'), EXIT_GRACE_MS);
+    (kill as { unref?: () => void } | undefined)?.unref?.();
+    child.once('close', () => this.clock.clearTimeout(kill));
   }
 
   setControls(update: Partial<CameraControls>): CameraControls {
