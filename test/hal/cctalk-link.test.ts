@@ -104,11 +104,11 @@ t.test('retries: a failed attempt is repeated, a NAK is not; the timeout allows 
   const busy = linkOn(t, (s) => [s, reply(HEADER.busy)], 2);
   t.equal((await kindOf(busy.link.request(2, HEADER.simplePoll, [], { retries: 1 })))[0], 'busy');
   t.equal(busy.wire.received.length, 2, 'per-request retries');
-  // 250 data bytes at 2 ms a byte: a reply 150 ms after the write is still in time (timeout 30).
+  // 250 data bytes at 2 ms a byte: a reply 300 ms after the write is still in time (timeout 30).
   const slow = linkOn(t, () => []);
   const wire = slow.wire;
   const late = slow.link.request(2, HEADER.simplePoll, new Array(250).fill(0) as number[]);
-  await new Promise((r) => setTimeout(r, 150));
+  await new Promise((r) => setTimeout(r, 300));
   wire.push(wire.received[0]!);
   wire.push(reply(0, [9]));
   t.strictSame((await late).data, Buffer.from([9]), 'in time: 30 ms + 255 bytes x 2 ms');
@@ -139,4 +139,34 @@ t.test('a closed port fails the pending request and every later one', async (t) 
   setTimeout(() => wire.destroy(), 5);
   t.strictSame(await kindOf(pending), ['closed', 'serial port closed']);
   t.strictSame(await kindOf(link.request(2, HEADER.simplePoll)), ['closed', 'serial port closed']);
+});
+
+t.test('defaults: two retries when none are given', async (t) => {
+  const wire = new Wire((sent, n) => (n <= 2 ? [sent] : [sent, reply(0, [3])]));
+  const link = new CctalkLink(wire, silentLogger(), { replyTimeoutMs: 30, gapMs: 20 });
+  t.teardown(() => wire.destroy());
+  t.strictSame((await link.request(2, HEADER.simplePoll)).data, Buffer.from([3]), 'the third attempt answered');
+  t.equal(wire.received.length, 3);
+});
+
+t.test('a closed link sends nothing more; a failed write is not repeated', async (t) => {
+  const { wire, link } = linkOn(t, (s) => [s, reply(0)], 2);
+  link.close();
+  t.strictSame(await kindOf(link.request(2, HEADER.simplePoll)), ['closed', 'serial port closed']);
+  t.equal(wire.received.length, 0);
+
+  class BrokenWire extends Duplex {
+    writes = 0;
+    override _write(_chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+      this.writes++;
+      done(new Error('EIO'));
+    }
+    override _read(): void {}
+  }
+  const broken = new BrokenWire();
+  broken.on('error', () => undefined);
+  const failing = new CctalkLink(broken, silentLogger(), { replyTimeoutMs: 30, retries: 2, gapMs: 20 });
+  t.teardown(() => broken.destroy());
+  t.strictSame(await kindOf(failing.request(2, HEADER.simplePoll)), ['closed', 'serial write failed: EIO']);
+  t.equal(broken.writes, 1, 'a write the port refused is not retried');
 });
