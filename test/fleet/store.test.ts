@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { openFleetStore } from '../../src/fleet/operator/store-open.ts';
-import { openPostgresFleetStore, POSTGRES_MIGRATIONS, redactUrl } from '../../src/fleet/operator/store-postgres.ts';
+import { durableTransaction, openPostgresFleetStore, POSTGRES_MIGRATIONS, redactUrl } from '../../src/fleet/operator/store-postgres.ts';
+import { silentLogger } from '../../src/log.ts';
 import { openSqliteFleetStore } from '../../src/fleet/operator/store-sqlite.ts';
 import { SQLITE_MIGRATIONS } from '../../src/fleet/operator/db.ts';
 import { openStore } from '../../src/store/db.ts';
@@ -121,6 +122,25 @@ t.test('PostgreSQL', async (t) => {
     for (let i = 0; i < 3 && !stored; i++) stored = await store.storeBatch([sessionRecord(b, 2, '2026-09-01T00:00:01.000Z')]).catch(() => undefined);
     t.same(stored, ['new'], 'stored on a fresh connection');
     t.equal((await store.counts()).records, 2);
+  });
+
+  t.test('a connection cut between two statements of a transaction fails that call, not the process', async (t) => {
+    const url = await freshDatabase();
+    const pool = new pg.Pool({ connectionString: url, max: 1 });
+    pool.on('error', () => undefined);
+    t.teardown(() => pool.end());
+    const cut = durableTransaction(pool, silentLogger(), async (client) => {
+      const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      const ended = new Promise((resolve) => client.once('end', resolve));
+      const killer = new pg.Client({ connectionString: url });
+      await killer.connect();
+      await killer.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+      await killer.end();
+      await ended; // cut while checked out with no statement running: 'error' goes to the client
+      await client.query('SELECT 1');
+    });
+    await t.rejects(cut, 'the call fails');
+    t.same(await durableTransaction(pool, silentLogger(), async (client) => (await client.query<{ one: number }>('SELECT 1 AS one')).rows), [{ one: 1 }], 'the next call works on a fresh connection');
   });
 
   t.test('errors say where and why, without the password', async (t) => {

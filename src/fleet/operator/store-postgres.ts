@@ -130,6 +130,11 @@ export async function durableTransaction<T>(pool: pg.Pool, logger: Logger, fn: (
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
     let broken: Error | undefined;
+    // A connection cut while checked out, between two statements (a server restart), emits
+    // 'error' on the client, not on the pool: without a listener that is an uncaught error
+    // that ends the process. Noted here; the next statement fails and the client is dropped.
+    const onError = (err: Error) => (broken = err);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       await client.query('SET LOCAL synchronous_commit = on');
@@ -145,6 +150,7 @@ export async function durableTransaction<T>(pool: pg.Pool, logger: Logger, fn: (
       }
       throw err;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }
