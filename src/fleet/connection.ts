@@ -72,6 +72,9 @@ export class FleetConnection extends EventEmitter<{ connect: []; offline: []; me
   private stopping = false;
   /** Publishes awaiting their PUBACK; failed when the connection drops (mqtt.js may never call back). */
   private readonly pending = new Set<(err: Error) => void>();
+  /** SUBSCRIBEs of the current connection not yet answered (see `listening`). */
+  private unanswered = 0;
+  private connection = 0;
   private readonly logger: Logger;
 
   constructor(
@@ -84,6 +87,14 @@ export class FleetConnection extends EventEmitter<{ connect: []; offline: []; me
 
   get connected(): boolean {
     return this.client?.connected === true;
+  }
+
+  /**
+   * Connected and every subscription answered by the broker. Until then a request published by
+   * another client can reach the broker before this client's SUBSCRIBE and be dropped.
+   */
+  get listening(): boolean {
+    return this.connected && this.unanswered === 0;
   }
 
   start(): void {
@@ -110,6 +121,8 @@ export class FleetConnection extends EventEmitter<{ connect: []; offline: []; me
     this.client = client;
     client.on('connect', () => {
       this.attempt = 0;
+      this.connection++;
+      this.unanswered = 0;
       this.logger.info({ url: o.url }, 'connected to the fleet broker');
       const bySubscription = new Map<string, QoS>();
       for (const s of this.subscriptions) bySubscription.set(s.filter, Math.max(bySubscription.get(s.filter) ?? 0, s.qos) as QoS);
@@ -143,7 +156,11 @@ export class FleetConnection extends EventEmitter<{ connect: []; offline: []; me
   }
 
   private subscribeOnBroker(filter: string, qos: QoS): void {
-    this.client?.subscribe(filter, { qos }, (err, granted) => {
+    if (!this.client) return;
+    const connection = this.connection;
+    this.unanswered++;
+    this.client.subscribe(filter, { qos }, (err, granted) => {
+      if (connection === this.connection) this.unanswered--;
       const refused = granted?.find((g) => g.qos >= 0x80);
       if (err || refused) this.logger.error({ filter, err: err?.message, reason: refused?.qos }, 'subscription refused by the broker');
     });

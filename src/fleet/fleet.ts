@@ -43,6 +43,8 @@ export interface Fleet {
   readonly signingPublicKeyPem: string;
   readonly signingKeyId: string;
   readonly connected: boolean;
+  /** Connected and subscribed: commands and config sent from now on reach this booth. */
+  readonly listening: boolean;
   start(): void;
   stop(): Promise<void>;
   /** An alarm or fault for the operator (best effort, bounded queue while offline). */
@@ -137,6 +139,9 @@ export function createFleet(config: Config, deps: FleetDeps): Fleet {
     signingKeyId: key.keyId,
     get connected() {
       return conn.connected;
+    },
+    get listening() {
+      return conn.listening;
     },
     start() {
       if (started) return;

@@ -22,7 +22,7 @@ export async function startFleetBooth(broker: TestBroker, id: string, dataDir: s
   });
   const booth = await buildBooth(config, silentLogger(), { ui: false, control: false });
   await booth.start();
-  await until('the fleet link', () => booth.fleet.connected);
+  await until('the fleet link', () => booth.fleet.listening);
   await until('the booth sells', () => booth.unavailable() === null, 60_000);
   return booth;
 }

@@ -136,7 +136,7 @@ async function startBooth(t: Test, id: string, options: { step?: string; updater
     fb.agent.stop();
     await fb.booth.close();
   });
-  await until(`${id} connected`, () => fb.booth.fleet.connected);
+  await until(`${id} connected`, () => fb.booth.fleet.listening);
   return fb;
 }
 
@@ -160,7 +160,7 @@ t.test('the update command is checked at the edge and refused during a customer 
   const plain = makeBooth(broker, 'UPD-PLAIN');
   t.teardown(() => plain.close());
   plain.fleet.start();
-  await until('plain booth connected', () => plain.fleet.connected);
+  await until('plain booth connected', () => plain.fleet.listening);
   const conn = await operator(t);
   const ok = { url: good.url, sha256: good.sha256, version: good.version };
   for (const [args, why] of [

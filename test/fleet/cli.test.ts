@@ -84,7 +84,7 @@ t.test('ingest, status, cmd, config, export', async (t) => {
   await ingestExit;
   t.match(JSON.parse(ingestOut), { stored: 3, records: 3, codes: 3 });
 
-  await until('telemetry', () => fleet.connected);
+  await until('telemetry', () => fleet.listening);
   const status = await cabine(['fleet', 'status', '--json', '--wait', '1.5', ...link]);
   t.equal(status.code, 0, status.stderr);
   t.match(JSON.parse(status.stdout), [{ booth: 'CLI-1', status: { state: 'online', version: '9.9.9' }, telemetry: { outbox: { depth: 0 } } }]);

@@ -30,7 +30,7 @@ t.test('status is retained online, and the last will says offline when the link 
   const booth = makeBooth(broker, 'PRES-1');
   t.teardown(() => booth.close());
   booth.fleet.start();
-  await until('connected', () => booth.fleet.connected);
+  await until('connected', () => booth.fleet.listening);
   const conn = await operator(t);
   let views = await fleetSnapshot(conn, 800);
   const mine = views.find((v) => v.booth === 'PRES-1');
@@ -108,7 +108,7 @@ t.test('commands answer on the response topic with the correlation data', async 
   const booth = makeBooth(broker, 'CMD-1');
   t.teardown(() => booth.close());
   booth.fleet.start();
-  await until('connected', () => booth.fleet.connected);
+  await until('connected', () => booth.fleet.listening);
   const conn = await operator(t);
   const ping = await requestCommand(conn, 'CMD-1', 'ping', {});
   t.match(ping, { ok: true, command: 'ping', result: { pong: true, booth: 'CMD-1' } });
@@ -136,7 +136,7 @@ t.test('desired config is validated by the config schema, applied where safe and
   const booth = makeBooth(broker, 'CFG-1');
   t.teardown(() => booth.close());
   booth.fleet.start();
-  await until('connected', () => booth.fleet.connected);
+  await until('connected', () => booth.fleet.listening);
   const conn = await operator(t);
   t.teardown(() => conn.publish(topics.configDesired('CFG-1'), '', { qos: 1, retain: true }));
   const report = await pushConfig(conn, 'CFG-1', {

@@ -77,7 +77,7 @@ t.teardown(() => broker.stop());
 const booth = makeBooth(broker, 'FUZZ-1');
 t.teardown(() => booth.close());
 booth.fleet.start();
-await until('connected', () => booth.fleet.connected);
+await until('connected', () => booth.fleet.listening);
 const op = broker.operator();
 const conn = await connectOperator({ url: broker.url, caFile: broker.ca!.certFile, certFile: op.certFile, keyFile: op.keyFile }, silentLogger(), 'fuzz');
 t.teardown(() => conn.stop());

@@ -43,7 +43,7 @@ t.test('reboot and print-test wait for the customer unless forced', async (t) =>
   const booth = makeBooth(broker, 'SES-1', { hooks: { status: () => ({ sales: { enabled: true }, priceCents: 800, step: 'capture', devices: [] }) } });
   t.teardown(() => booth.close());
   booth.fleet.start();
-  await until('connected', () => booth.fleet.connected);
+  await until('connected', () => booth.fleet.listening);
   t.match(await requestCommand(conn, 'SES-1', 'reboot', { reason: 'update' }), { ok: false, error: { code: 'busy', message: /customer session is under way \(step capture\)/ } });
   t.match(await requestCommand(conn, 'SES-1', 'print-test', {}), { ok: false, error: { code: 'busy' } });
   t.same(booth.calls.reboots, [], 'not rebooted');
@@ -57,7 +57,7 @@ t.test('a flood of commands is answered busy beyond the limit', async (t) => {
   const booth = makeBooth(broker, 'FLOOD-1');
   t.teardown(() => booth.close());
   booth.fleet.start();
-  await until('connected', () => booth.fleet.connected);
+  await until('connected', () => booth.fleet.listening);
   const answers = await Promise.all(Array.from({ length: COMMAND_BURST + 10 }, () => requestCommand(conn, 'FLOOD-1', 'set-price', { cents: 900 })));
   const busy = answers.filter((a) => !a.ok && a.error.code === 'busy').length;
   t.ok(busy >= 10 - 2, `${busy} of ${answers.length} refused as busy`);
