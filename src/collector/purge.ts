@@ -73,8 +73,10 @@ export function startPurger(store: CollectorStore, options: { graceMs: number; e
   const logger = options.logger.child({ module: 'collector.purge' });
   return runPeriodically(
     async () => {
+      const started = performance.now();
       const n = await purgeDue(store, { graceMs: options.graceMs });
-      if (n.used + n.expired > 0) logger.info(n, 'photos and signatures purged');
+      // Every pass says it ended and how long it took (operators size --purge-every by it).
+      logger.info({ ...n, ms: Math.round(performance.now() - started) }, n.used + n.expired > 0 ? 'photos and signatures purged' : 'purge pass: nothing due');
     },
     options.everyMs,
     logger,
