@@ -118,3 +118,32 @@ t.test('ingest, status, cmd, config, export', async (t) => {
   const bad = await cabine(['fleet', 'export', '--data', fleetData, '--format', 'xml']);
   t.equal(bad.code, 1);
 });
+
+t.test('the ingest purges photos past their time, as the collector does (an operator may run only the ingest)', async (t) => {
+  const { openSqliteCollectorStore } = await import('../../src/collector/store-sqlite.ts');
+  const before = openSqliteCollectorStore(fleetData);
+  const twoDaysAgo = new Date(Date.now() - 48 * 3600_000).toISOString();
+  t.ok(await before.use(testCode(0), 'test-client', twoDaysAgo), 'code 0 used two days ago');
+  t.ok(await before.use(testCode(1), 'test-client', new Date().toISOString()), 'code 1 used just now');
+  await before.close();
+
+  const off = await cabine(['fleet', 'ingest', '--data', fleetData, '--seconds', '0.5', '--purge-every', '0', ...link]);
+  t.equal(off.code, 0, off.stderr);
+  const bad = await cabine(['fleet', 'ingest', '--data', fleetData, '--seconds', '0.5', '--purge-grace-hours', 'soon', ...link]);
+  t.equal(bad.code, 1);
+  t.match(bad.stderr, /--purge-grace-hours must be 0 to 8784, got "soon"/);
+  const notYet = openSqliteCollectorStore(fleetData);
+  t.equal((await notYet.lookup(testCode(0)))?.purgedAt, null, '--purge-every 0: nothing purged');
+  await notYet.close();
+
+  // --seconds stops the ingest after its first pass (stop waits for a pass under way).
+  const run = await cabine(['fleet', 'ingest', '--data', fleetData, '--seconds', '0.5', ...link]);
+  t.equal(run.code, 0, run.stderr);
+  const after = openSqliteCollectorStore(fleetData);
+  t.teardown(() => after.close());
+  t.ok((await after.lookup(testCode(0)))?.purgedAt, 'used beyond the 24 h grace: purged');
+  t.match(JSON.parse((await after.recordText(testCode(0))) ?? '{}'), { files: { photo: { base64: '' } } }, 'its photo bytes are gone');
+  t.equal((await after.lookup(testCode(1)))?.purgedAt, null, 'used within the grace: kept');
+  t.equal((await after.lookup(testCode(2)))?.purgedAt, null, 'unused and valid: kept');
+  t.match((await after.auditOf(testCode(0))).map((a) => [a.action, a.result, a.detail]), [['pull', 'delivered', null], ['purge', 'purged', 'used']], 'the purge is audited');
+});
