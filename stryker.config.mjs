@@ -7,12 +7,16 @@ import process from 'node:process';
 const MODULES = {
   codes: { mutate: ['src/codes/code.ts'], tests: ['test/codes/known-good.test.ts'] },
   ledger: { mutate: ['src/payment/ledger.ts'], tests: ['test/payment/ledger.test.ts', 'test/payment/coin-journal-atomic.test.ts'] },
-  desk: { mutate: ['src/payment/desk.ts'], tests: ['test/payment/desk-rules.test.ts', 'test/payment/desk.test.ts', 'test/payment/refund.test.ts', 'test/payment/coin-journal-atomic.test.ts'] },
+  // card.test.ts: the desk's card-payment paths (approvals, charge on delivery, release, void).
+  desk: { mutate: ['src/payment/desk.ts'], tests: ['test/payment/desk-rules.test.ts', 'test/payment/desk.test.ts', 'test/payment/refund.test.ts', 'test/payment/coin-journal-atomic.test.ts', 'test/payment/card.test.ts'] },
   acceptor: {
     mutate: ['src/hal/coin-acceptor/acceptor.ts', 'src/hal/coin-acceptor/frame.ts', 'src/hal/coin-acceptor/link.ts'],
     // Fast in-process tests; the contract suite (test/hal/contracts/, also over a real pty) is left out: too slow per mutant.
     tests: ['test/hal/cctalk-link.test.ts', 'test/hal/coin-counter.test.ts', 'test/hal/coin-acceptor-driver.test.ts'],
   },
+  // The driver alone (acceptor.ts: event counter, credits, alarms, inhibits, reconnection): the
+  // 'acceptor' run without the link and frames, which 'cctalk' measures.
+  driver: { mutate: ['src/hal/coin-acceptor/acceptor.ts'], tests: ['test/hal/coin-counter.test.ts', 'test/hal/coin-acceptor-driver.test.ts'] },
   // The ccTalk link and frames alone (a shorter run than the whole acceptor).
   cctalk: {
     mutate: ['src/hal/coin-acceptor/link.ts', 'src/hal/coin-acceptor/frame.ts'],
@@ -48,14 +52,20 @@ export default {
   coverageAnalysis: 'perTest',
   // CABINE_MUTATION_EXCLUDE=StringLiteral (comma-separated mutator names): e.g. the vision
   // limits, whose strings are the documented sources printed in docs/vision.md, not behaviour.
+  // No mutant inside log calls (stryker.log-ignorer.mjs: log lines are for people, not behaviour).
+  appendPlugins: ['./stryker.log-ignorer.mjs'],
+  ignorers: ['LogCalls'],
   mutator: { excludedMutations: (process.env.CABINE_MUTATION_EXCLUDE ?? '').split(',').filter(Boolean) },
   // The machine is shared: one checker and one test runner (CABINE_MUTATION_CONCURRENCY).
   concurrency: Number(process.env.CABINE_MUTATION_CONCURRENCY ?? 2),
   timeoutMS: 60000,
   mutate: [...new Set(chosen.flatMap((m) => m.mutate))],
   ignorePatterns: ['models', 'native/libcamera/build', 'docs', 'bench', 'firmware', 'provisioning', 'systemd', 'assets', '.stryker-tmp', 'reports'],
-  reporters: ['clear-text', 'progress-append-only', 'json'],
+  // event-recorder: one JSON file per tested mutant as it is tested (a long run's survivors can
+  // be read before it ends: grep -l '"Survived"' reports/mutation/<module>-events/*).
+  reporters: ['clear-text', 'progress-append-only', 'json', 'event-recorder'],
   jsonReporter: { fileName: `reports/mutation/${process.env.MUTATION ?? 'all'}.json` },
+  eventReporter: { baseDir: `reports/mutation/${process.env.MUTATION ?? 'all'}-events` },
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
 };

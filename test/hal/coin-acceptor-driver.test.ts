@@ -8,6 +8,8 @@ import {
   CctalkBus, CctalkCoinAcceptor, CctalkBusSimulator, openSimulatedPort,
   type AcceptorAlarm, type CoinCreditEvent, type CoinErrorEvent, type SimOptions,
 } from '../../src/hal/coin-acceptor/index.ts';
+import type { Clock } from '../../src/hal/clock.ts';
+import { HEADER } from '../../src/hal/coin-acceptor/frame.ts';
 import { silentLogger } from '../../src/log.ts';
 import { until } from './coin-acceptor-harness.ts';
 
@@ -74,12 +76,15 @@ t.test('identity, coin table and readings; every coin inhibited until asked', as
   t.equal(d.acceptor.status().health, 'ok');
   t.equal(d.acceptor.status().detail, 'CAB SIM-CA #0A0B0C');
   t.strictSame(d.marks, [['0A0B0C', 0]], 'no ledger counter: the device\'s counter is the starting point, persisted');
-  t.match(d.acceptor.status().readings, { counter: 0, accepting: [], credits: 0, creditedCents: 0, errors: 0, missedEvents: 0, resets: 0 });
+  t.match(d.acceptor.status().readings, {
+    identity: { category: 'Coin Acceptor', manufacturer: 'CAB', product: 'SIM-CA', serial: '0A0B0C', software: '1.0' },
+    counter: 0, accepting: [], credits: 0, creditedCents: 0, errors: 0, missedEvents: 0, resets: 0,
+  });
   t.equal(d.sim.status().acceptor.masterEnabled, false);
   t.equal(d.sim.status().acceptor.inhibitMask, 0);
 });
 
-t.test('acceptance: the per-coin mask on both bytes and the master inhibit, deduplicated and sorted', async (t) => {
+t.test('acceptance: the per-coin mask on both bytes and the master inhibit; in table order, once each', async (t) => {
   const table = ['EU010A', 'EU020A', 'EU050A', 'EU100A', 'EU200A', 'GB100A', 'XX001A', 'XX002A', 'XX003A', 'EU500A'];
   const d = await drive(t, { sim: { coinTable: table } });
   await d.acceptor.setAcceptance(['EU500A', 'EU050A', 'EU500A']);
@@ -245,5 +250,154 @@ t.test('a device that is not a coin acceptor is refused', async (t) => {
   t.equal(acceptor.status().health, 'absent');
   t.match(acceptor.status().detail, 'device at address 2 is a "Payout", not a coin acceptor');
   t.equal(acceptor.driver, 'cctalk:sim');
-  await t.rejects(acceptor.setAcceptance(['EU200A']), /coin acceptor not ready/);
+  await t.rejects(acceptor.setAcceptance(['EU200A']), { message: 'coin acceptor not ready: coin acceptor not answering: device at address 2 is a "Payout", not a coin acceptor' });
+  const requests = sim.status().requests;
+  await acceptor.stop();
+  t.equal(sim.status().requests, requests, 'nothing sent to a device never identified, not even an inhibit');
+});
+
+t.test('identity as devices send it: padded with spaces or NULs, no software revision (NAK)', async (t) => {
+  const padded: Record<number, number[] | 'nak'> = {
+    [HEADER.requestEquipmentCategory]: [...Buffer.from('Coin Acceptor  \0\0', 'latin1')],
+    [HEADER.requestManufacturerId]: [...Buffer.from(' CAB\0', 'latin1')],
+    [HEADER.requestProductCode]: [...Buffer.from('SIM-CA\0\0\0', 'latin1')],
+    [HEADER.requestSoftwareRevision]: 'nak',
+  };
+  const d = await drive(t, {
+    before: (sim) => {
+      const answer = sim.acceptor.answer.bind(sim.acceptor);
+      sim.acceptor.answer = (header, data) => padded[header] ?? answer(header, data);
+    },
+  });
+  t.strictSame(d.acceptor.identity(), { category: 'Coin Acceptor', manufacturer: 'CAB', product: 'SIM-CA', serial: '0A0B0C' });
+  t.equal(d.acceptor.status().detail, 'CAB SIM-CA #0A0B0C');
+});
+
+t.test('a serial number reply of the wrong length is refused', async (t) => {
+  const sim = new CctalkBusSimulator();
+  const bus = new CctalkBus('sim', () => openSimulatedPort(sim), silentLogger(), { replyTimeoutMs: 500, retries: 2 });
+  const acceptor = new CctalkCoinAcceptor(bus, { pollMs: 10, simulated: true, logger: silentLogger() });
+  t.teardown(async () => {
+    await acceptor.stop();
+    sim.stop();
+  });
+  const answer = sim.acceptor.answer.bind(sim.acceptor);
+  sim.acceptor.answer = (header, data) => (header === HEADER.requestSerialNumber ? [0x0c, 0x0b] : answer(header, data));
+  await acceptor.start();
+  t.equal(acceptor.status().health, 'absent');
+  t.equal(acceptor.status().detail, 'coin acceptor not answering: bad serial number reply (2 bytes)');
+  t.equal(acceptor.identity(), undefined);
+});
+
+/** A driver on its own bus, with the port openings counted and the timers pending on its clock. */
+function bare(t: Test, options: { sim?: SimOptions; failuresBeforeFault?: number; replyTimeoutMs?: number } = {}) {
+  const sim = new CctalkBusSimulator(options.sim);
+  let opened = 0;
+  const pending = new Set<unknown>();
+  const clock: Clock = {
+    now: () => Date.now(),
+    setTimeout: (callback, ms) => {
+      const handle = setTimeout(() => {
+        pending.delete(handle);
+        callback();
+      }, ms);
+      pending.add(handle);
+      return handle;
+    },
+    clearTimeout: (handle) => {
+      pending.delete(handle);
+      clearTimeout(handle as NodeJS.Timeout);
+    },
+  };
+  const bus = new CctalkBus('sim', () => {
+    opened++;
+    return openSimulatedPort(sim);
+  }, silentLogger(), { replyTimeoutMs: options.replyTimeoutMs ?? 500, retries: 2, clock });
+  const acceptor = new CctalkCoinAcceptor(bus, {
+    pollMs: 10, simulated: true, logger: silentLogger(),
+    ...(options.failuresBeforeFault ? { failuresBeforeFault: options.failuresBeforeFault } : {}),
+  });
+  t.teardown(async () => {
+    await acceptor.stop();
+    sim.stop();
+  });
+  return { sim, bus, acceptor, opened: () => opened, pending };
+}
+
+t.test('start and stop are idempotent: one use of a shared bus, released once; no timer left', async (t) => {
+  const { sim, bus, acceptor, opened, pending } = bare(t);
+  bus.acquire(); // another device on the same bus (the hopper)
+  t.strictSame(acceptor.coinTable(), []);
+  const starting = acceptor.start();
+  t.equal(acceptor.status().health, 'starting', 'until the first connection attempt ends');
+  await starting;
+  await acceptor.start();
+  // Connected once, then polled (never identified again while it answers).
+  await until('polled', () => (acceptor.status().readings?.polls as number) >= 3);
+  t.equal(opened(), 1);
+  t.equal(acceptor.status().health, 'ok');
+  await acceptor.stop(); // a poll in flight completes first
+  t.equal(sim.status().requests, 25 + (acceptor.status().readings?.polls as number) + 2, 'a poll, 5 identity requests, 16 coin positions, 2 inhibits, a first read; then polls only; 2 inhibits at stop');
+  t.equal(pending.size, 0, 'no poll scheduled after stop');
+  t.equal(acceptor.status().health, 'stopped');
+  await acceptor.stop();
+  t.ok(bus.current(), 'the other device still has its link: the driver released the bus once');
+  await bus.release();
+  t.equal(bus.current(), undefined, 'the last user closes it');
+  await acceptor.setAcceptance(['EU200A']);
+  t.equal(sim.status().acceptor.masterEnabled, false, 'stopped: inhibited');
+  await acceptor.start();
+  t.equal(opened(), 2, 'a start after the last release opens the port again');
+  t.equal(sim.status().acceptor.masterEnabled, true, 'started again: identified and the wish applied');
+  t.strictSame(acceptor.acceptance(), ['EU200A']);
+});
+
+t.test('a fault after exactly failuresBeforeFault failed polls (default 2), fatal, each poll retried', async (t) => {
+  type Stats = { transactions: number; failedAttempts: number };
+  const linkStats = (acceptor: CctalkCoinAcceptor) => ({ ...(acceptor.status().readings?.link as Stats) });
+  for (const [allowed, expected] of [[undefined, 2], [4, 4]] as const) {
+    const { sim, acceptor } = bare(t, { replyTimeoutMs: 100, ...(allowed ? { failuresBeforeFault: allowed } : {}) });
+    await acceptor.start();
+    t.match(linkStats(acceptor), { transactions: Number, failedAttempts: Number, timeouts: Number, echoErrors: Number, checksumErrors: Number, wrongAddress: Number, unsolicitedFrames: Number });
+    await acceptor.setAcceptance(['EU200A']);
+    // The device falls silent right after the poll that reported a coin: no transaction is
+    // in flight then, so every later one fails.
+    let before: Stats | undefined;
+    acceptor.once('credit', () => {
+      sim.setSilent(true);
+      before = linkStats(acceptor);
+    });
+    const faults: { device: string; message: string; fatal: boolean; link: Stats }[] = [];
+    acceptor.on('fault', (f: { device: string; message: string; fatal: boolean }) => faults.push({ ...f, link: linkStats(acceptor) }));
+    sim.insertCoin('EU200A');
+    await until('fault', () => faults.length === 1);
+    t.equal(faults[0]!.link.transactions - before!.transactions, expected, `${expected} failed polls`);
+    t.equal(faults[0]!.link.failedAttempts - before!.failedAttempts, expected * 3, 'of 3 attempts each');
+    t.match(faults[0], { device: 'coinAcceptor', fatal: true, message: 'coin acceptor not answering: no reply from address 2 within 100 ms' });
+    await acceptor.stop();
+  }
+});
+
+t.test('readings before the first connection; sixteen coin positions; no credit sink', async (t) => {
+  const table = ['EU010A', 'EU020A', 'EU050A', 'EU100A', 'EU200A', 'GB100A', 'XX001A', 'XX002A', 'XX003A', 'XX004A', 'XX005A', 'XX006A', 'XX007A', 'XX008A', 'XX009A', 'EU500A'];
+  const { sim, acceptor } = bare(t, { sim: { coinTable: table } });
+  t.strictSame(acceptor.status().readings, { counter: null, accepting: [], credits: 0, creditedCents: 0, errors: 0, missedEvents: 0, resets: 0, polls: 0 });
+  const credits: CoinCreditEvent[] = [];
+  acceptor.on('credit', (c: CoinCreditEvent) => credits.push(c));
+  await acceptor.start(); // setCreditSink never called: credits are events only (console device test)
+  t.strictSame(acceptor.coinTable().at(-1), { position: 16, coin: 'EU500A', valueCents: 500 });
+  await acceptor.setAcceptance(['EU500A']);
+  t.equal(sim.status().acceptor.inhibitMask, 1 << 15);
+  sim.insertCoin('EU500A');
+  await until('credit', () => credits.length === 1);
+  t.match(credits[0], { coin: 'EU500A', valueCents: 500, channel: 16, counter: 1 });
+});
+
+t.test('a buffered-credit reply of the wrong length is refused', async (t) => {
+  const { sim, acceptor } = bare(t);
+  const answer = sim.acceptor.answer.bind(sim.acceptor);
+  sim.acceptor.answer = (header, data) => (header === HEADER.readBufferedCredit ? [0, 0, 0, 0, 0, 0, 0, 0, 0, 0] : answer(header, data));
+  await acceptor.start();
+  t.equal(acceptor.status().health, 'fault', 'identified, then refused');
+  t.equal(acceptor.status().detail, 'coin acceptor not answering: read buffered credit: 10 data bytes, expected 11');
 });

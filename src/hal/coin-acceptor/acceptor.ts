@@ -49,8 +49,8 @@ export function counterBefore(counter: number, back: number): number {
 
 /** Number of events between two counters (wrap 255 → 1; from 0 = after reset). */
 export function eventsSince(last: number, now: number): number {
-  if (now === last) return 0;
-  if (last === 0 || now > last) return now - last;
+  // Counting up, or from 0 after a reset (the counter never returns to 0 by wrapping).
+  if (now >= last) return now - last;
   return now + 255 - last;
 }
 
@@ -118,12 +118,13 @@ export class CctalkCoinAcceptor extends BaseDevice implements CoinAcceptorDevice
   }
 
   protected override readings(): Record<string, unknown> {
+    const link = this.bus.current();
     return {
       ...(this.ident ? { identity: this.ident } : {}),
       counter: this.lastCounter ?? null,
       accepting: this.applied,
       ...this.counters,
-      ...(this.bus.current() ? { link: { ...this.bus.current()?.stats } } : {}),
+      ...(link ? { link: { ...link.stats } } : {}),
     };
   }
 
@@ -148,7 +149,7 @@ export class CctalkCoinAcceptor extends BaseDevice implements CoinAcceptorDevice
   }
 
   async setAcceptance(coins: readonly string[]): Promise<void> {
-    this.desired = [...new Set(coins)].sort();
+    this.desired = [...coins]; // only asked "is this coin wished?": order and repeats do not matter
     if (!this.running) return;
     // Serialised with the poll loop: one transaction at a time, and never between a poll and
     // the processing of its events.
@@ -239,7 +240,8 @@ export class CctalkCoinAcceptor extends BaseDevice implements CoinAcceptorDevice
     const reply = await this.readBuffer(link);
     this.failures = 0;
     this.counters.polls++;
-    if (this.health !== 'ok') this.markOk(this.ident ? `${this.ident.manufacturer} ${this.ident.product} #${this.ident.serial}` : undefined);
+    // Health is 'ok' here: every fault (no answer, a credit not recorded) also ends the
+    // connection, and only connect() (which marks it ok) opens the next one.
     this.process(reply);
   }
 
@@ -272,19 +274,16 @@ export class CctalkCoinAcceptor extends BaseDevice implements CoinAcceptorDevice
   }
 
   private process(reply: { counter: number; events: [number, number][] }): void {
-    const last = this.lastCounter;
     const now = reply.counter;
-    if (last === undefined) {
-      this.lastCounter = now;
-      return;
-    }
+    const last = this.lastCounter ?? now; // connect() sets it before the first reply is processed
     if (now === last) return;
     if (now === 0) {
       this.counters.resets++;
       this.lastCounter = 0;
       try {
         // Count from 0 after a restart too (else the old counter would look like lost events).
-        if (this.ident) this.mark?.(this.ident.serial, 0);
+        // Identified: connect() sets the identity before the first reply is processed.
+        this.mark?.(this.ident!.serial, 0);
       } catch (err) {
         this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'counter reset not persisted');
       }
@@ -329,7 +328,7 @@ export class CctalkCoinAcceptor extends BaseDevice implements CoinAcceptorDevice
       channel: position,
       sorterPath,
       counter,
-      serial: this.ident?.serial ?? '',
+      serial: this.ident!.serial, // identified before the first reply is processed
       at: new Date(this.bus.clock.now()).toISOString(),
     };
     try {
