@@ -1,7 +1,8 @@
 // Writes labels.csv (src/vision/real-sets.ts) for the public sets of debruine/webmorphR.stim
 // (CC BY 4.0) extracted under DIR (docs/vision.md, "Accuracy on real portraits"):
 //   inst/neutral_front  Face Research Lab London Set, neutral fronts: compliant (except the ones
-//                       listed in LONDON_FAULTS, seen by eye); group = the self-reported
+//                       listed in LONDON_FAULTS, seen by eye: a turned head, ears hidden by
+//                       hair); group = the self-reported
 //                       ethnicity of data-raw/london_info.csv
 //   inst/smiling_front  the same 102 sitters smiling: fault "smile" (expression.neutral, or
 //                       mouth.closed where teeth show: both name it)
@@ -30,6 +31,13 @@ const LONDON_FAULTS: Record<string, [string, string]> = {
   // ears, a fifth of the way from the face's middle to its edge: a turn of ≈ 9°, read
   // 8.6°; her head is also bowed (pitch −10.6°).
   '139': ['head-turned', 'head.pose'],
+  // Ears hidden by hair ("Les oreilles doivent être dégagées"): the ear regions of every
+  // compliant photo were looked at enlarged; only an ear wholly under hair is a fault (an ear
+  // partly under hair with its lobe or rim seen stays compliant: London 016, 030, 039, 041, 067,
+  // 081, 087, 092, 123, 129, 131, 143; Canada 045f, 054f, 123m). No check covers it yet ("-").
+  '003': ['ears-covered', '-'], // a bob over both ears
+  '038': ['ears-covered', '-'], // loose hair over both ears, no ear seen
+  '113': ['ears-covered', '-'], // her left ear under her hair
 };
 
 const jpgs = (sub: string) => (existsSync(join(dir, 'inst', sub)) ? readdirSync(join(dir, 'inst', sub)).filter((f) => f.endsWith('.jpg') && !f.startsWith('.')).sort() : []);

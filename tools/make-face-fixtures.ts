@@ -3,7 +3,7 @@
 // transformations: blur, exposure in linear light, grayscale, white and patterned backdrops
 // put behind the sitter through the segmentation mask, roll, off-centre and too-small framing,
 // two people, tinted lenses drawn over the eyes, a cast shadow on the backdrop, a beanie and a
-// headscarf drawn over the head. bench/vision-accuracy.ts scores the validator
+// headscarf drawn over the head, a fringe of the sitter's own hair to the brows and over the eyes. bench/vision-accuracy.ts scores the validator
 // on them (per-check precision and recall).
 //
 // Each manifest entry says which checks the transformation breaks (`fail`: they must fail),
@@ -22,6 +22,8 @@ import { loadImage } from '../src/vision/image.ts';
 import { LIMITS } from '../src/vision/limits.ts';
 import { loadFaceAnalyser } from '../src/vision/models/index.ts';
 import { resizePlane } from '../src/vision/models/image.ts';
+import { fringe, fringeTo } from './fringe.ts';
+import { toLinear, toSrgb } from './srgb.ts';
 
 const FACES = fileURLToPath(new URL('../test/fixtures/faces/', import.meta.url));
 const OUT = join(FACES, 'variants');
@@ -52,12 +54,6 @@ export interface ManifestEntry {
 }
 
 const BACKGROUND_CHECKS: CheckId[] = ['background.plain', 'background.light', 'background.not-white', 'shadow.background'];
-
-const toLinear = (v: number) => {
-  const c = v / 255;
-  return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-};
-const toSrgb = (lin: number) => Math.round(255 * (lin <= 0.0031308 ? 12.92 * lin : 1.055 * lin ** (1 / 2.4) - 0.055));
 
 const raw = (img: RgbImage) => ({ raw: { width: img.width, height: img.height, channels: 3 as const } });
 const jpeg = (img: RgbImage) => sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), raw(img)).jpeg({ quality: QUALITY }).toBuffer();
@@ -343,6 +339,10 @@ async function main(): Promise<void> {
     const soft = await sharp(Buffer.from(shifted), { raw: { width: W, height: H, channels: 1 } }).blur(0.05 * fw).extractChannel(0).raw().toBuffer();
     await write(`v-${stem}-bg-shadow.jpg`, source, `the sitter's shadow cast on the backdrop by a flash beside the camera (silhouette moved ${first ? 'right' : 'left'} 35 % and down 5 % of a face width, 5 % penumbra, ${depth} stops)${depth > LIMITS.backgroundShadowMaxStops.value ? '' : ': inside the 1-stop tolerance, not scored'}`,
       await jpeg(relit(img, (x, y) => 1 - (1 - 2 ** -depth) * (soft[y * W + x]! / 255) * (1 - mask[y * W + x]!))), depth > LIMITS.backgroundShadowMaxStops.value ? ['shadow.background'] : [], depth > LIMITS.backgroundShadowMaxStops.value ? ['background.plain'] : ['background.plain', 'shadow.background']);
+    // Hair: a fringe of the sitter's own crown hair brought down to the brows (the sheet accepts
+    // it) and over the eyes (refused: "les cheveux ne doivent pas recouvrir le visage").
+    await write(`v-${stem}-fringe-brows.jpg`, source, "a fringe of the sitter's own crown hair down to the middle of the brows (accepted by the sheet)", await jpeg(fringe(img, face, mask, fringeTo(face, 'brows'))), [], ['headwear', 'face.height', 'shadow.face', 'exposure', 'contrast']);
+    await write(`v-${stem}-fringe-eyes.jpg`, source, "a fringe of the sitter's own crown hair down over the eyes (to half an iris radius under the iris centres)", await jpeg(fringe(img, face, mask, fringeTo(face, 'eyes'))), ['hair.face'], ['headwear', 'face.height', 'shadow.face', 'exposure', 'contrast', 'eyes.open', 'gaze', 'glasses.tint', 'glasses.glare', 'expression.neutral']);
     if (more) {
       await write(`v-${stem}-cap.jpg`, source, `a knitted beanie, sRGB ${more.beanie.join(',')}, over the top of the head (as for london-004)`, await jpeg(beanie(img, face, mask, more.beanie)), ['headwear'], ['face.height', 'shadow.face']);
       await write(`v-${stem}-scarf.jpg`, source, `a headscarf, sRGB ${more.scarf.join(',')}, round the head and draped to the shoulders (as for london-042)`, await jpeg(headscarf(img, face, more.scarf)), ['headwear'], ['face.height', 'shadow.face', 'face.centre', 'head.pose', ...BACKGROUND_CHECKS]);

@@ -22,6 +22,7 @@ import {
   type HeadExtent,
 } from './geometry.ts';
 import { photoFrame, type PhotoFrame } from './frame.ts';
+import { hairOverEyes } from './hair-face.ts';
 import { HINTS, type Hint } from './hints.ts';
 import { LIMITS, PHOTO } from './limits.ts';
 import { boxReduce, edgeBlurSigma, fitQuadricSurface, solveNormalEquations, gaussianBlurAt, grayWindow, hullPixels, lab, lightness, luminance, percentile, polygonPixels, regionStats } from './photometry.ts';
@@ -47,6 +48,7 @@ export const CHECK_IDS = [
   'glasses.tint',
   'glasses.glare',
   'headwear',
+  'hair.face',
 ] as const;
 export type CheckId = (typeof CHECK_IDS)[number];
 
@@ -752,6 +754,17 @@ const CHECKS: Record<CheckId, Check> = {
       limit,
       hint: pass ? null : HINTS.headwear,
     };
+  },
+
+  'hair.face': (ctx, cache) => {
+    if (!ctx.face || !ctx.head) return noFace('hair.face');
+    const limit = LIMITS.hairOverEyesMaxReach.value;
+    const crown = cached(cache, 'crown', () => crownRegion(ctx, cache));
+    // A crown under headwearMinCrownPx is skin or cropped hair: nothing long enough to reach the eyes.
+    const colours = crown.height < LIMITS.headwearMinCrownPx.value ? [] : crown.colours;
+    const { reach, separation } = hairOverEyes({ image: ctx.image, face: ctx.face, crown: colours, minSeparation: LIMITS.hairFaceMinSeparation.value });
+    const pass = reach === null || reach <= limit;
+    return { id: 'hair.face', pass, value: { reach: reach ?? -1, separation }, limit, hint: pass ? null : HINTS.hairFace };
   },
 };
 

@@ -230,6 +230,15 @@ export const HINTS = {
     de: 'Der Kopf muss unbedeckt sein: Hut, Kappe, Mütze, Kopftuch oder Haarreif abnehmen.',
     ar: 'يجب أن يكون الرأس مكشوفاً: انزع القبعة أو الطاقية أو الوشاح أو عصابة الرأس.',
   }),
+  // The sheet: "Les cheveux ne doivent pas recouvrir le visage. Une frange peut être acceptée si
+  // elle ne recouvre pas les yeux."
+  hairFace: h('hair.face', {
+    fr: 'Dégagez vos yeux : les cheveux ne doivent pas les recouvrir (une frange au-dessus des yeux est acceptée).',
+    en: 'Clear your eyes: hair must not cover them (a fringe above the eyes is fine).',
+    es: 'Despeje los ojos: el cabello no debe cubrirlos (se acepta un flequillo por encima de los ojos).',
+    de: 'Augen freilegen: Haare dürfen sie nicht bedecken (ein Pony oberhalb der Augen ist erlaubt).',
+    ar: 'أبعد شعرك عن عينيك: يجب ألا يغطيهما الشعر (الغرة فوق العينين مقبولة).',
+  }),
 } as const;
 
 /** Every preview check passes: the shutter is about to fire. */

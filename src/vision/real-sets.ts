@@ -8,7 +8,9 @@
 //   neutral_front/001_03.jpg,compliant,,white,report
 //   smiling_front/001_08.jpg,smile,expression.neutral|mouth.closed,white,report
 // `file` is relative to the labels file's folder; `checks` lists the check ids any of which,
-// failing, catches the fault; a photo with several faults has several rows.
+// failing, catches the fault, or is `-` for a rule of the sheet no check covers yet (the photo
+// is not compliant, and the fault is counted, never caught: the gap shows in the figures);
+// a photo with several faults has several rows.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
@@ -44,10 +46,11 @@ export function parseLabels(text: string, root: string): LabelledPhoto[] {
     const cells = line.split(',');
     if (cells.length !== 5) throw new Error(`labels line ${i + 2}: 5 comma-separated cells expected, got ${cells.length}`);
     const [file, fault, checks, group, split] = cells.map((c) => c.trim()) as [string, string, string, string, string];
-    const parsed = Row.safeParse({ file, fault, checks: checks ? checks.split('|') : [], group, split });
+    const parsed = Row.safeParse({ file, fault, checks: checks && checks !== '-' ? checks.split('|') : [], group, split });
     if (!parsed.success) throw new Error(`labels line ${i + 2}: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
     const row = parsed.data;
-    if (row.fault !== 'compliant' && row.checks.length === 0) throw new Error(`labels line ${i + 2}: fault "${row.fault}" names no check`);
+    if (row.fault !== 'compliant' && row.checks.length === 0 && checks !== '-') throw new Error(`labels line ${i + 2}: fault "${row.fault}" names no check (write - for a rule no check covers yet)`);
+    if (checks === '-' && row.fault === 'compliant') throw new Error(`labels line ${i + 2}: "-" is for a fault no check covers, not for a compliant photo`);
     const photo = byFile.get(row.file) ?? { file: row.file, path: resolve(root, row.file), faults: [], group: row.group, split: row.split };
     if (row.fault !== 'compliant') photo.faults.push({ fault: row.fault, checks: row.checks });
     byFile.set(row.file, photo);

@@ -73,10 +73,14 @@ t.test('the validator on the labelled set: floors per check', async (t) => {
   // Precision: no false failure on the 30-odd photos that must pass. head.pose included: its
   // pitch limit adds the estimator's error between people to the standard's ±5° (limits.ts), so
   // london-004, who reads 4-5.3° chin up with his head level, passes.
+  // hair.face: of the 5 fringes over the eyes (each sitter's own crown hair brought down), the
+  // fair blond one on fair skin (London 068) is the colour comparison's blind spot, on purpose:
+  // hair within skin's own spread of colour is not judged (hairFaceMinSeparation): 4 of 5.
+  const floor: Partial<Record<CheckId, number>> = { headwear: 0.75, 'hair.face': 0.8 };
   for (const c of checks) {
-    if (c.recall !== null) t.ok(c.recall >= (c.id === 'headwear' ? 0.75 : 1), `${c.id}: recall ${c.tp}/${c.tp + c.fn}`);
+    if (c.recall !== null) t.ok(c.recall >= (floor[c.id] ?? 1), `${c.id}: recall ${c.tp}/${c.tp + c.fn}`);
   }
-  for (const id of ['shadow.background', 'headwear', 'background.plain', 'background.light', 'background.not-white', 'shadow.face', 'exposure', 'sharpness', 'head.pose'] as const) {
+  for (const id of ['hair.face', 'shadow.background', 'headwear', 'background.plain', 'background.light', 'background.not-white', 'shadow.face', 'exposure', 'sharpness', 'head.pose'] as const) {
     t.equal(s(id).fp, 0, `${id}: no false failure (${s(id).tn} photos pass)`);
   }
   t.ok(s('shadow.background').tp >= 3 && s('headwear').tp >= 6, 'the cast shadows deeper than the 1-stop limit and the headwear are caught');

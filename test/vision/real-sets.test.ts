@@ -30,6 +30,7 @@ t.test('labels: bad input is refused with the line', async (t) => {
   t.throws(() => parseLabels('file,fault\n', '/'), /header/);
   t.throws(() => parseLabels('file,fault,checks,group,split\na.jpg,smile,no.such.check,g,report\n', '/'), /line 2/);
   t.throws(() => parseLabels('file,fault,checks,group,split\na.jpg,smile,,g,report\n', '/'), /names no check/);
+  t.throws(() => parseLabels('file,fault,checks,group,split\na.jpg,compliant,-,g,report\n', '/'), /not for a compliant photo/);
   t.throws(() => parseLabels('file,fault,checks,group,split\na.jpg,compliant,,g,test\n', '/'), /line 2: split/);
   t.throws(() => parseLabels('file,fault,checks,group,split\na.jpg,compliant,,g\n', '/'), /5 comma-separated cells/);
 });
@@ -51,4 +52,12 @@ t.test('scores: acceptance per group, false rejections per check, catches on a c
   // Failing another check does not catch a headband: the check must name the fault.
   t.same(s.faults.headband, { total: 1, caught: 0, missed: [{ file: 'z.jpg', failed: ['background.plain', 'shadow.background'] }] });
   t.throws(() => scoreRealSet(photos, new Map()), /no verdict for a.jpg/);
+});
+
+t.test('a rule no check covers yet ("-"): the photo is not compliant, the fault is counted and never caught', async (t) => {
+  const photos = parseLabels('file,fault,checks,group,split\ne.jpg,ears-covered,-,white,report\n', '/');
+  t.same(photos[0]!.faults, [{ fault: 'ears-covered', checks: [] }]);
+  const s = scoreRealSet(photos, new Map([['e.jpg', []]]));
+  t.equal(s.compliant.total, 0, 'not counted among the compliant photos');
+  t.same(s.faults['ears-covered'], { total: 1, caught: 0, missed: [{ file: 'e.jpg', failed: [] }] });
 });
