@@ -2,7 +2,7 @@
 // their manifest of expected verdicts, from the compliant London Set photos, by real
 // transformations: blur, exposure in linear light, grayscale, white and patterned backdrops
 // put behind the sitter through the segmentation mask, roll, off-centre and too-small framing,
-// two people, tinted lenses drawn over the eyes, a cast shadow on the backdrop, a beanie and a
+// two people, spectacle frames with clear, tinted or reflecting lenses drawn over the eyes, a cast shadow on the backdrop, a beanie and a
 // headscarf drawn over the head, a fringe of the sitter's own hair to the brows and over the eyes. bench/vision-accuracy.ts scores the validator
 // on them (per-check precision and recall).
 //
@@ -34,11 +34,19 @@ const SOURCES = ['london-004.jpg', 'london-042.jpg'];
  * heads to be judged (cast shadows, headwear): each gives only its plain copy, a cast shadow,
  * a beanie and a headscarf, each in its own colour.
  */
-const MORE_SOURCES: { file: string; beanie: [number, number, number]; scarf: [number, number, number] }[] = [
-  { file: 'more/london-119.jpg', beanie: [200, 180, 150], scarf: [110, 130, 170] },
-  { file: 'more/london-068.jpg', beanie: [40, 80, 50], scarf: [90, 50, 110] },
-  { file: 'more/london-126.jpg', beanie: [150, 150, 150], scarf: [30, 110, 120] },
+const MORE_SOURCES: { file: string; beanie: [number, number, number]; scarf: [number, number, number]; frame: Frame }[] = [
+  { file: 'more/london-119.jpg', beanie: [200, 180, 150], scarf: [110, 130, 170], frame: { name: 'tortoiseshell acetate', colour: [95, 62, 40], member: 0.03 } },
+  { file: 'more/london-068.jpg', beanie: [40, 80, 50], scarf: [90, 50, 110], frame: { name: 'thin silver metal', colour: [175, 175, 178], member: 0.015 } },
+  { file: 'more/london-126.jpg', beanie: [150, 150, 150], scarf: [30, 110, 120], frame: { name: 'thin gold metal', colour: [180, 150, 85], member: 0.015 } },
 ];
+/** A spectacle frame drawn for the glasses variants: its colour and its members' width in eye distances. */
+interface Frame {
+  name: string;
+  colour: [number, number, number];
+  member: number;
+}
+const BLACK_ACETATE: Frame = { name: 'black acetate', colour: [32, 30, 30], member: 0.03 };
+const THIN_GOLD: Frame = { name: 'thin gold metal', colour: [180, 150, 85], member: 0.015 };
 /** Variants are written at this height (35x45 at ~450 dpi): small files, still sharp enough to judge. */
 const HEIGHT = 797;
 const QUALITY = 82;
@@ -87,22 +95,75 @@ function newBackdrop(img: RgbImage, mask: Float32Array, paint: (x: number, y: nu
   return { ...img, data: out };
 }
 
-/**
- * Sunglasses: an ellipse over each eye (1.1 eye widths wide, 0.75 tall) whose light is
- * multiplied by a grey-green filter of 25 % transmission (category 3), and a 2 px dark rim.
- */
-function tintedLenses(img: RgbImage, face: FaceAnalysis): RgbImage {
-  const out = Buffer.from(img.data);
-  const T = [0.22, 0.27, 0.2];
-  for (const eye of [LM.rightEye, LM.leftEye]) {
+/** A lens over each eye: an ellipse 1.7 eye widths wide, 1.24 tall, a tenth of an eye width below the eye's middle, along the eye. */
+function lensEllipses(face: FaceAnalysis): { cx: number; cy: number; ax: number; ay: number; ang: number }[] {
+  return [LM.rightEye, LM.leftEye].map((eye) => {
     const o = lm2(face, eye.outer);
     const i = lm2(face, eye.inner);
-    const cx = (o[0] + i[0]) / 2;
-    const cy = (o[1] + i[1]) / 2 + 0.1 * Math.hypot(o[0] - i[0], o[1] - i[1]);
     const w = Math.hypot(o[0] - i[0], o[1] - i[1]);
-    const ax = 0.85 * w;
-    const ay = 0.62 * w;
-    const ang = Math.atan2(i[1] - o[1], i[0] - o[0]);
+    return { cx: (o[0] + i[0]) / 2, cy: (o[1] + i[1]) / 2 + 0.1 * w, ax: 0.85 * w, ay: 0.62 * w, ang: Math.atan2(i[1] - o[1], i[0] - o[0]) };
+  });
+}
+
+/**
+ * A spectacle frame drawn on the face (made, not photographed: docs/vision.md says so): a rim
+ * round each lens ellipse, a bridge across the nose joining the rims a third of the way up, and
+ * the temple arms running out from the rims' outer edges, each member `member` of the eye
+ * distance wide (acetate ≈ 0.03, ≈ 2 mm; metal ≈ 0.015), in `colour`, edges anti-aliased.
+ */
+function spectacleFrame(img: RgbImage, face: FaceAnalysis, colour: [number, number, number], member: number): RgbImage {
+  const out = Buffer.from(img.data);
+  const lenses = lensEllipses(face);
+  const [r, l] = lenses as [(typeof lenses)[0], (typeof lenses)[0]];
+  const eyeDistance = Math.hypot(l.cx - r.cx, l.cy - r.cy);
+  const half = Math.max(0.6, (member * eyeDistance) / 2);
+  const ux = (l.cx - r.cx) / eyeDistance;
+  const uy = (l.cy - r.cy) / eyeDistance;
+  // Distance (pixels, approximately) from a point to each member.
+  const toRim = (e: (typeof lenses)[0], x: number, y: number) => {
+    const c = Math.cos(e.ang);
+    const s = Math.sin(e.ang);
+    const u = (c * (x - e.cx) + s * (y - e.cy)) / e.ax;
+    const v = (-s * (x - e.cx) + c * (y - e.cy)) / e.ay;
+    return Math.abs(Math.hypot(u, v) - 1) * Math.min(e.ax, e.ay);
+  };
+  const segment = (x: number, y: number, a: [number, number], b: [number, number]) => {
+    const dx = b[0] - a[0];
+    const dy = b[1] - a[1];
+    const t = Math.max(0, Math.min(1, ((x - a[0]) * dx + (y - a[1]) * dy) / (dx * dx + dy * dy)));
+    return Math.hypot(x - a[0] - t * dx, y - a[1] - t * dy);
+  };
+  // Bridge: between the rims' inner edges, a third of the lens height above the lenses' middles.
+  const up = (e: (typeof lenses)[0], along: number): [number, number] => [e.cx + along * e.ax * ux + uy * e.ay * 0.33, e.cy + along * e.ax * uy - ux * e.ay * 0.33];
+  const bridge: [[number, number], [number, number]] = [up(r, 0.92), up(l, -0.92)];
+  const arms: [[number, number], [number, number]][] = [
+    [up(r, -1), up(r, -1.6)],
+    [up(l, 1), up(l, 1.6)],
+  ];
+  const reach = Math.max(r.ax, r.ay) * 1.7;
+  const midX = (r.cx + l.cx) / 2;
+  const midY = (r.cy + l.cy) / 2;
+  for (let y = Math.floor(midY - reach); y <= midY + reach; y++) {
+    for (let x = Math.floor(midX - eyeDistance / 2 - reach); x <= midX + eyeDistance / 2 + reach; x++) {
+      if (x < 0 || y < 0 || x >= img.width || y >= img.height) continue;
+      const d = Math.min(toRim(r, x, y), toRim(l, x, y), segment(x, y, ...bridge), ...arms.map((a) => segment(x, y, ...a)));
+      const cover = Math.max(0, Math.min(1, half + 0.5 - d));
+      if (cover <= 0) continue;
+      const k = (y * img.width + x) * 3;
+      for (let ch = 0; ch < 3; ch++) out[k + ch] = toSrgb((1 - cover) * toLinear(out[k + ch]!) + cover * toLinear(colour[ch]!));
+    }
+  }
+  return { ...img, data: out };
+}
+
+/**
+ * Tinted lenses: each lens ellipse's light multiplied by a filter of transmittance `T` per
+ * channel (grey-green 25 %: category 2), plus a share `reflect` of grey light the lens's front
+ * reflects; the frame is drawn apart (spectacleFrame).
+ */
+function tintedLenses(img: RgbImage, face: FaceAnalysis, T: [number, number, number] = [0.22, 0.27, 0.2], reflect = 0): RgbImage {
+  const out = Buffer.from(img.data);
+  for (const { cx, cy, ax, ay, ang } of lensEllipses(face)) {
     const c = Math.cos(ang);
     const s = Math.sin(ang);
     for (let y = Math.floor(cy - ax); y <= cy + ax; y++) {
@@ -110,11 +171,9 @@ function tintedLenses(img: RgbImage, face: FaceAnalysis): RgbImage {
         if (x < 0 || y < 0 || x >= img.width || y >= img.height) continue;
         const u = (c * (x - cx) + s * (y - cy)) / ax;
         const v = (-s * (x - cx) + c * (y - cy)) / ay;
-        const r = Math.hypot(u, v);
-        if (r > 1) continue;
+        if (Math.hypot(u, v) > 1) continue;
         const k = (y * img.width + x) * 3;
-        const rim = r > 1 - 2.5 / ay;
-        for (let ch = 0; ch < 3; ch++) out[k + ch] = rim ? 30 : toSrgb(toLinear(img.data[k + ch]!) * T[ch]!);
+        for (let ch = 0; ch < 3; ch++) out[k + ch] = toSrgb(toLinear(img.data[k + ch]!) * T[ch]! + reflect);
       }
     }
   }
@@ -343,18 +402,26 @@ async function main(): Promise<void> {
     // it) and over the eyes (refused: "les cheveux ne doivent pas recouvrir le visage").
     await write(`v-${stem}-fringe-brows.jpg`, source, "a fringe of the sitter's own crown hair down to the middle of the brows (accepted by the sheet)", await jpeg(fringe(img, face, mask, fringeTo(face, 'brows'))), [], ['headwear', 'face.height', 'shadow.face', 'exposure', 'contrast']);
     await write(`v-${stem}-fringe-eyes.jpg`, source, "a fringe of the sitter's own crown hair down over the eyes (to half an iris radius under the iris centres)", await jpeg(fringe(img, face, mask, fringeTo(face, 'eyes'))), ['hair.face'], ['headwear', 'face.height', 'shadow.face', 'exposure', 'contrast', 'eyes.open', 'gaze', 'glasses.tint', 'glasses.glare', 'expression.neutral']);
+    const framed = (frame: Frame, base: RgbImage = img) => spectacleFrame(base, face, frame.colour, frame.member);
+    const frame = more?.frame ?? BLACK_ACETATE;
+    // Glasses (drawn: no licensed portrait set with glasses was found): clear lenses in a frame
+    // pass every check; the same frame with tinted lenses fails glasses.tint.
+    await write(`v-${stem}-spectacles.jpg`, source, `a ${frame.name} spectacle frame drawn on the face (rims, bridge, temple arms; clear lenses)`, await jpeg(framed(frame)), [], ['eyes.open', 'gaze']);
+    await write(`v-${stem}-tinted.jpg`, source, `tinted lenses (25 % grey-green, category 2) in a ${frame.name} frame, drawn`, await jpeg(framed(frame, tintedLenses(img, face))), ['glasses.tint'], ['eyes.open', 'gaze', 'glasses.glare', 'expression.neutral', 'shadow.face']);
     if (more) {
       await write(`v-${stem}-cap.jpg`, source, `a knitted beanie, sRGB ${more.beanie.join(',')}, over the top of the head (as for london-004)`, await jpeg(beanie(img, face, mask, more.beanie)), ['headwear'], ['face.height', 'shadow.face']);
       await write(`v-${stem}-scarf.jpg`, source, `a headscarf, sRGB ${more.scarf.join(',')}, round the head and draped to the shoulders (as for london-042)`, await jpeg(headscarf(img, face, more.scarf)), ['headwear'], ['face.height', 'shadow.face', 'face.centre', 'head.pose', ...BACKGROUND_CHECKS]);
       continue;
     }
-    await write(`v-${stem}-glare.jpg`, source, 'flash reflections on spectacle lenses (saturated ellipses, 1.5 iris areas)', await jpeg(lensGlare(img, face)), ['glasses.glare'], ['eyes.open', 'gaze', 'glasses.tint', 'exposure']);
+    await write(`v-${stem}-glare.jpg`, source, `flash reflections on spectacle lenses (saturated ellipses, 1.5 iris areas) in a ${THIN_GOLD.name} frame, drawn`, await jpeg(framed(THIN_GOLD, lensGlare(img, face))), ['glasses.glare'], ['eyes.open', 'gaze', 'glasses.tint', 'exposure', 'expression.neutral']);
+    if (source === SOURCES[1]) {
+      await write(`v-${stem}-sunglasses.jpg`, source, 'dark sunglasses (5 % transmittance, category 4, 2 % of grey light reflected by the lens) in a black acetate frame, drawn', await jpeg(framed(BLACK_ACETATE, tintedLenses(img, face, [0.05, 0.05, 0.05], 0.02))), ['glasses.tint'], ['eyes.open', 'gaze', 'glasses.glare', 'expression.neutral', 'shadow.face', 'sharpness']);
+    }
     if (source === SOURCES[0]) {
       await write(`v-${stem}-cap.jpg`, source, 'a navy knitted beanie over the top of the head, rim across the upper forehead dropping towards the ears (person mask, sphere shading, ribs)', await jpeg(beanie(img, face, mask)), ['headwear'], ['face.height', 'shadow.face']);
     } else {
       await write(`v-${stem}-scarf.jpg`, source, 'a crimson headscarf round the head and draped to the shoulders, face oval left bare (sphere shading, ribs)', await jpeg(headscarf(img, face)), ['headwear'], ['face.height', 'shadow.face', 'face.centre', 'head.pose', ...BACKGROUND_CHECKS]);
     }
-    await write(`v-${stem}-tinted.jpg`, source, 'sunglasses drawn over the eyes (25 % grey-green, dark rim)', await jpeg(tintedLenses(img, face)), ['glasses.tint'], ['eyes.open', 'gaze', 'glasses.glare', 'expression.neutral', 'shadow.face']);
   }
 
   // Two people: both sources side by side, each at the 35x45 frame's height, framed 35:45 in the middle.

@@ -22,6 +22,7 @@ import {
   type HeadExtent,
 } from './geometry.ts';
 import { photoFrame, type PhotoFrame } from './frame.ts';
+import { readGlasses, type GlassesReading } from './glasses.ts';
 import { hairOverEyes } from './hair-face.ts';
 import { HINTS, type Hint } from './hints.ts';
 import { LIMITS, PHOTO } from './limits.ts';
@@ -102,6 +103,9 @@ export function countedFaces(analysis: ImageAnalysis): FaceAnalysis[] {
   if (!main) return [];
   return confident.filter((f) => f.box.height >= LIMITS.secondFaceMinSize.value * main.box.height);
 }
+
+/** glasses.tint's and glasses.glare's `glasses` value: what glasses.ts found on the eyes. */
+export const GLASSES_CODE: Record<GlassesReading['kind'], number> = { none: 0, spectacles: 1, sunglasses: 2 };
 
 const noFace = (id: CheckId): CheckResult => ({ id, pass: false, value: null, limit: null, hint: HINTS.noFace });
 
@@ -624,9 +628,12 @@ const CHECKS: Record<CheckId, Check> = {
     return { id: 'shadow.background', pass, value: r2(v), limit, hint: pass ? null : HINTS.backgroundShadow };
   },
 
-  'glasses.tint': (ctx) => {
+  'glasses.tint': (ctx, cache) => {
     if (!ctx.face) return noFace('glasses.tint');
     const face = ctx.face;
+    // Lenses are judged only where glasses are found (glasses.ts): sunglasses fail as such,
+    // spectacles by what their lenses do to the skin behind them, a bare face is not judged.
+    const glasses = cached(cache, 'glasses', () => readGlasses(ctx.image, face));
     const ff = faceFrame(face);
     const bridge = regionStats(ctx.image, patch(ctx, face, LM.bridge));
     // A lens filters everything behind it: the skin under the eye AND the skin beside its outer
@@ -656,19 +663,27 @@ const CHECKS: Record<CheckId, Check> = {
     });
     const ratio = Math.max(...eyes.map((e) => e.ratio));
     const shift = Math.min(...eyes.map((e) => e.shift));
-    const pass = ratio >= LIMITS.glassesTintMinRatio.value && shift <= LIMITS.glassesColourMaxDeltaE.value;
+    const clear = ratio >= LIMITS.glassesTintMinRatio.value && shift <= LIMITS.glassesColourMaxDeltaE.value;
+    const pass = glasses.kind === 'none' || (glasses.kind === 'spectacles' && clear);
     return {
       id: 'glasses.tint',
       pass,
-      value: { ratio: r2(ratio), colourShift: r2(shift) },
-      limit: { ratio: LIMITS.glassesTintMinRatio.value, colourShift: LIMITS.glassesColourMaxDeltaE.value },
+      value: { glasses: GLASSES_CODE[glasses.kind], bridge: r2(glasses.bridge), lensLight: r2(glasses.lensLight), lensSpread: r2(glasses.lensSpread), ratio: r2(ratio), colourShift: r2(shift) },
+      limit: {
+        bridge: LIMITS.glassesBridgeMinL.value,
+        lensLight: LIMITS.sunglassesMaxLight.value,
+        lensSpread: LIMITS.sunglassesMaxSpreadL.value,
+        ratio: LIMITS.glassesTintMinRatio.value,
+        colourShift: LIMITS.glassesColourMaxDeltaE.value,
+      },
       hint: pass ? null : HINTS.tintedGlasses,
     };
   },
 
-  'glasses.glare': (ctx) => {
+  'glasses.glare': (ctx, cache) => {
     if (!ctx.face) return noFace('glasses.glare');
     const face = ctx.face;
+    const glasses = cached(cache, 'glasses', () => readGlasses(ctx.image, face));
     const ff = faceFrame(face);
     let worst = 0;
     for (const side of ['right', 'left'] as const) {
@@ -692,8 +707,9 @@ const CHECKS: Record<CheckId, Check> = {
       const irisR = face.irises?.[side].radius ?? 0.1 * ff.eyeDistance;
       worst = Math.max(worst, specular / (Math.PI * irisR * irisR));
     }
-    const pass = worst <= LIMITS.glareMaxIrisFraction.value;
-    return { id: 'glasses.glare', pass, value: r2(worst), limit: LIMITS.glareMaxIrisFraction.value, hint: pass ? null : HINTS.glare };
+    // Judged on lenses only: a bare eye's catchlight or a shiny lid is not a reflection on glasses.
+    const pass = glasses.kind === 'none' || worst <= LIMITS.glareMaxIrisFraction.value;
+    return { id: 'glasses.glare', pass, value: { glare: r2(worst), glasses: GLASSES_CODE[glasses.kind] }, limit: { glare: LIMITS.glareMaxIrisFraction.value }, hint: pass ? null : HINTS.glare };
   },
 
   headwear: (ctx, cache) => {
