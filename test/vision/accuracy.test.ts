@@ -54,7 +54,8 @@ t.test('the labelled variants exist, are small JPEGs and name real checks', asyn
     t.equal(meta.format, 'jpeg');
     bytes += readFileSync(dir + v.file).length;
   }
-  t.ok(bytes < 3e6, `${(bytes / 1e6).toFixed(1)} MB in all`);
+  // 67 variants of ≈ 48 kB (glasses and fringes added 21 to the 46 of before): 3.5 MB at most.
+  t.ok(bytes < 3.5e6, `${(bytes / 1e6).toFixed(1)} MB in all`);
   // Every check but the two that need a pose the set cannot fake (gaze, eyes.open) has photos that must fail it.
   t.same(CHECK_IDS.filter((id) => !broken.has(id)), ['gaze', 'eyes.open']);
 });
