@@ -6,6 +6,7 @@ import t, { type Test } from 'tap';
 import { Duplex } from 'node:stream';
 import { ADDRESS, HEADER, checksumOf, decodeFrame, encodeFrame, hex } from '../../src/hal/coin-acceptor/frame.ts';
 import { CctalkError, CctalkLink } from '../../src/hal/coin-acceptor/link.ts';
+import type { Clock } from '../../src/hal/clock.ts';
 import { silentLogger } from '../../src/log.ts';
 
 t.test('frames: the specification\'s simple poll and its ACK, byte for byte', async (t) => {
@@ -48,9 +49,11 @@ class Wire extends Duplex {
 }
 
 const reply = (header: number, data: number[] = [], src = 2, dest = 1) => encodeFrame({ dest, src, header, data: Buffer.from(data) });
-const linkOn = (t: Test, device: (sent: Buffer, n: number) => Buffer[], retries = 0) => {
+// A reply timeout far above the scripted device's answer time (setImmediate), so that a loaded
+// machine does not turn an expected reply into a timeout.
+const linkOn = (t: Test, device: (sent: Buffer, n: number) => Buffer[], retries = 0, replyTimeoutMs = 200) => {
   const wire = new Wire(device);
-  const link = new CctalkLink(wire, silentLogger(), { replyTimeoutMs: 30, retries, gapMs: 20 });
+  const link = new CctalkLink(wire, silentLogger(), { replyTimeoutMs, retries, gapMs: 20 });
   t.teardown(() => {
     link.close();
     wire.destroy();
@@ -78,7 +81,7 @@ t.test('a clean transaction: the echo, then the reply', async (t) => {
 t.test('each failure, with its kind, its message and its count', async (t) => {
   const cases: [string, (sent: Buffer) => Buffer[], [string, string], Partial<Record<string, number>>][] = [
     ['silence', () => [], ['no-echo', 'no echo of the request to address 2 (line broken or device absent)'], { timeouts: 1, echoErrors: 1 }],
-    ['echo only', (s) => [s], ['timeout', 'no reply from address 2 within 30 ms'], { timeouts: 1, echoErrors: 0 }],
+    ['echo only', (s) => [s], ['timeout', 'no reply from address 2 within 200 ms'], { timeouts: 1, echoErrors: 0 }],
     ['garbled echo', () => [Buffer.from([2, 0, 1, 253, 0])], ['no-echo', 'echo missing or garbled: sent 02 00 01 fe ff, read 02 00 01 fd 00'], { echoErrors: 1, timeouts: 0 }],
     ['corrupt reply', (s) => [s, Buffer.from([1, 0, 2, 0, 250])], ['checksum', 'corrupt reply (bad checksum (sum 253)): 01 00 02 00 fa'], { checksumErrors: 1 }],
     ['reply from another address', (s) => [s, reply(0, [], 3)], ['wrong-address', 'reply from address 3 to 1, expected 2 to 1'], { wrongAddress: 1 }],
@@ -105,7 +108,7 @@ t.test('retries: a failed attempt is repeated, a NAK is not; the timeout allows 
   t.equal((await kindOf(busy.link.request(2, HEADER.simplePoll, [], { retries: 1 })))[0], 'busy');
   t.equal(busy.wire.received.length, 2, 'per-request retries');
   // 250 data bytes at 2 ms a byte: a reply 300 ms after the write is still in time (timeout 30).
-  const slow = linkOn(t, () => []);
+  const slow = linkOn(t, () => [], 0, 30);
   const wire = slow.wire;
   const late = slow.link.request(2, HEADER.simplePoll, new Array(250).fill(0) as number[]);
   await new Promise((r) => setTimeout(r, 300));
@@ -127,10 +130,8 @@ t.test('after garbage the link waits for a quiet line, then the next request goe
   const { wire, link } = linkOn(t, (s) => [s, reply(0, [1])]);
   wire.push(Buffer.from([1, 9, 2])); // a partial frame: the parser holds it until the gap
   await new Promise((r) => setTimeout(r, 1));
-  const started = Date.now();
   t.strictSame((await link.request(2, HEADER.simplePoll)).data, Buffer.from([1]));
-  t.ok(Date.now() - started >= 20, 'waited at least the inter-byte gap');
-  t.equal(link.stats.failedAttempts, 0);
+  t.equal(link.stats.failedAttempts, 0); // the wait itself: next test, on the link's clock
 });
 
 t.test('a closed port fails the pending request and every later one', async (t) => {
@@ -143,7 +144,7 @@ t.test('a closed port fails the pending request and every later one', async (t) 
 
 t.test('defaults: two retries when none are given', async (t) => {
   const wire = new Wire((sent, n) => (n <= 2 ? [sent] : [sent, reply(0, [3])]));
-  const link = new CctalkLink(wire, silentLogger(), { replyTimeoutMs: 30, gapMs: 20 });
+  const link = new CctalkLink(wire, silentLogger(), { replyTimeoutMs: 200, gapMs: 20 });
   t.teardown(() => wire.destroy());
   t.strictSame((await link.request(2, HEADER.simplePoll)).data, Buffer.from([3]), 'the third attempt answered');
   t.equal(wire.received.length, 3);
@@ -169,4 +170,35 @@ t.test('a closed link sends nothing more; a failed write is not repeated', async
   t.teardown(() => broken.destroy());
   t.strictSame(await kindOf(failing.request(2, HEADER.simplePoll)), ['closed', 'serial write failed: EIO']);
   t.equal(broken.writes, 1, 'a write the port refused is not retried');
+});
+
+t.test('the quiet-line wait happens only after unframed bytes: counted on the link\'s clock', async (t) => {
+  // Every timer the link sets (one reply timeout per attempt, plus the waits for a quiet line),
+  // on a clock whose time moves only when one of its timers fires: the wait is exact.
+  const timers: number[] = [];
+  let now = 0;
+  const clock: Clock = {
+    now: () => now,
+    setTimeout: (callback, ms) => {
+      timers.push(ms);
+      return setTimeout(() => {
+        now += ms;
+        callback();
+      }, ms);
+    },
+    clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  };
+  const wire = new Wire((sent) => [sent, reply(0, [1])]);
+  const link = new CctalkLink(wire, silentLogger(), { replyTimeoutMs: 200, retries: 0, gapMs: 20, byteMs: 2, clock });
+  t.teardown(() => wire.destroy());
+  await link.request(2, HEADER.simplePoll);
+  await link.request(2, HEADER.simplePoll);
+  t.strictSame(timers, [210, 210], 'two clean transactions: their reply timeouts (200 ms + 5 bytes x 2 ms) only');
+  wire.push(Buffer.from([1, 9, 2])); // a partial frame the parser holds
+  await new Promise((r) => setImmediate(r));
+  await link.request(2, HEADER.simplePoll);
+  t.strictSame(timers, [210, 210, 25, 210], 'after unframed bytes: a wait of the gap (+5 ms) for a quiet line, then the request');
+  await link.request(2, HEADER.simplePoll);
+  t.strictSame(timers, [210, 210, 25, 210, 210], 'clean again: no wait');
+  t.equal(link.stats.failedAttempts, 0);
 });

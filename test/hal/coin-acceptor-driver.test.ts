@@ -160,6 +160,20 @@ t.test('exactly 5 events between two polls: all credited, no alarm; null events 
   await until('the jump seen', d.seen);
   t.equal(d.credits.length, 5);
   t.strictSame(d.alarms, []);
+  t.strictSame(d.errors, [], 'a null event is no coin error');
+  t.equal(d.acceptor.status().readings?.errors, 0);
+});
+
+t.test('a credit on sorter path 0 (an acceptor without a sorter) is a credit', async (t) => {
+  const { sim, acceptor } = bare(t);
+  const credits: CoinCreditEvent[] = [];
+  acceptor.on('credit', (c: CoinCreditEvent) => credits.push(c));
+  await acceptor.start();
+  const answer = sim.acceptor.answer.bind(sim.acceptor);
+  // Counter 1; newest event: coin position 3 (EU050A), sorter path 0; the other 4 empty.
+  sim.acceptor.answer = (header, data) => (header === HEADER.readBufferedCredit ? [1, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0] : answer(header, data));
+  await until('credit', () => credits.length === 1);
+  t.match(credits[0], { coin: 'EU050A', valueCents: 50, channel: 3, sorterPath: 0, counter: 1 });
 });
 
 t.test('resuming from the ledger: coins taken while the booth was down are credited once', async (t) => {
@@ -191,9 +205,13 @@ t.test('a credit the ledger cannot record stays in the device, the acceptor is i
     },
   });
   await d.acceptor.setAcceptance(['EU200A']);
+  const faults: unknown[] = [];
+  d.acceptor.on('fault', (f: unknown) => faults.push(f));
   d.sim.insertCoin('EU200A');
-  await until('refused', () => d.alarms.length === 1);
-  t.match(alarmsOf(d), [{ kind: 'record-failed', counter: 1, message: 'coin EU200A could not be recorded (disk full); kept in the acceptor\'s buffer, acceptor inhibited' }]);
+  // Offered again at each reconnection while refused: the first refusal is checked.
+  await until('refused', () => d.alarms.length >= 1);
+  t.strictSame(faults[0], { device: 'coinAcceptor', message: 'cannot record credit: disk full', fatal: true });
+  t.strictSame(alarmsOf(d)[0], { kind: 'record-failed', counter: 1, message: 'coin EU200A could not be recorded (disk full); kept in the acceptor\'s buffer, acceptor inhibited' });
   t.strictSame(d.credits, [], 'nobody heard of a coin the ledger does not have');
   await until('inhibited', () => d.sim.status().acceptor.masterEnabled === false);
   refuse = false;

@@ -67,3 +67,12 @@ t.test('simulator: one reply holds five events across the 255 → 1 wrap, newest
   // counter, then (credit or 0, sorter path or error code) × 5, newest first.
   t.same(model.answer(HEADER.readBufferedCredit, Buffer.alloc(0)), [2, 5, 1, 4, 1, 3, 1, 2, 1, 1, 1]);
 });
+
+t.test('simulator: a command that takes no data is refused (NAK) when it carries some', async (t) => {
+  const sim = new CctalkBusSimulator();
+  t.teardown(() => sim.stop());
+  for (const header of [HEADER.simplePoll, HEADER.requestEquipmentCategory, HEADER.requestSerialNumber, HEADER.readBufferedCredit]) {
+    t.equal(sim.acceptor.answer(header, Buffer.from([0])), 'nak', `header ${header} with a data byte`);
+  }
+  t.same(sim.acceptor.answer(HEADER.requestEquipmentCategory, Buffer.alloc(0)), [...Buffer.from('Coin Acceptor')]);
+});

@@ -14,7 +14,7 @@ import { until } from '../hal/coin-acceptor-harness.ts';
 
 const T0 = Date.parse('2025-03-01T10:00:00.000Z');
 
-async function rig(t: Test, options: { hopper?: boolean; store?: Store; coinTable?: string[] } = {}) {
+async function rig(t: Test, options: { hopper?: boolean; store?: Store; coinTable?: string[]; healthCheckMs?: number | 'default' } = {}) {
   const store = options.store ?? openStore('', { file: ':memory:' });
   const sim = new CctalkBusSimulator({ hopper: options.hopper === true, ...(options.coinTable ? { coinTable: options.coinTable } : {}) });
   const config = configSchema.parse({ coinAcceptor: { hopper: options.hopper === true, pollMs: 50 } });
@@ -22,7 +22,8 @@ async function rig(t: Test, options: { hopper?: boolean; store?: Store; coinTabl
   const health = { ok: true as boolean, reason: '' };
   const clock = { now: T0 };
   const desk = new PaymentDesk({
-    store, acceptor, storedCreditMinutes: 30, healthCheckMs: 40, now: () => new Date(clock.now),
+    store, acceptor, storedCreditMinutes: 30, now: () => new Date(clock.now),
+    ...(options.healthCheckMs === 'default' ? {} : { healthCheckMs: options.healthCheckMs ?? 40 }),
     canDeliver: () => (health.ok ? { ok: true } : { ok: false, reason: health.reason }),
   });
   const credits: SessionCoinCredit[] = [];
@@ -256,4 +257,92 @@ t.test('refund claim codes: XXXX-XXXX from the code alphabet (no O, I, L, S), ra
   const seen = new Set(codes.join('').replace(/-/g, ''));
   t.ok(seen.has('0') && seen.has('Z'), 'both ends of the alphabet drawn');
   t.equal(seen.size, 32, 'every one of the 32 symbols drawn in 1600 draws');
+});
+
+t.test('a refund a restart interrupted: what its payout journal says was paid, never paid again', async (t) => {
+  const store = openStore('', { file: ':memory:' });
+  const ledger = openLedger(store);
+  const at = new Date(T0);
+  for (const [session, serialCounter] of [['s7', 1], ['s8', 2]] as const) {
+    ledger.open(session, 500, at);
+    ledger.recordCoin({ coin: 'EU500A', cents: 500, channel: 7, counter: serialCounter, serial: '0A0B0C', at: at.toISOString() }, 30);
+    ledger.settle(session, 500, at);
+    t.match(ledger.beginRefund(session, 'printer offline', at), { state: 'paying', cents: 500 });
+  }
+  // s7: the hopper paid 2 of 5 coins and that was journaled, then the booth went down;
+  // s8: the booth went down during the payout (uncertain, alarmed at start).
+  const done = ledger.beginPayout('s7', 'EU100A', 5, 100, at);
+  ledger.setRefundPayout('s7', done);
+  ledger.endPayout(done, 2);
+  const cut = ledger.beginPayout('s8', 'EU100A', 5, 100, at);
+  ledger.setRefundPayout('s8', cut);
+  const r = await rig(t, { store, hopper: true });
+  const s7 = await r.desk.refund('s7', 'printer offline');
+  t.match(s7, { paidBackCents: 200, claimCents: 300, releasedCardCents: 0, claimCode: /^[0-9A-Z]{4}-[0-9A-Z]{4}$/ });
+  const s8 = await r.desk.refund('s8', 'printer offline');
+  t.match(s8, { paidBackCents: 0, claimCents: 500, releasedCardCents: 0 });
+  t.equal(r.sim.status().hopper?.paid, 0, 'no coin paid out again');
+  t.strictSame(plain(r.events.filter((e) => e.type.startsWith('refund'))), [
+    { type: 'refund.paid', severity: 'warning', sessionId: 's7', cents: 200, message: '200 cents paid back by the hopper (delivery failed: printer offline)' },
+    { type: 'refund.claim', severity: 'error', sessionId: 's7', cents: 300, message: '300 cents owed to a customer (delivery failed: printer offline): refund claim sent to the operator' },
+    { type: 'refund.claim', severity: 'error', sessionId: 's8', cents: 500, message: '500 cents owed to a customer (delivery failed: printer offline): refund claim sent to the operator' },
+  ]);
+});
+
+t.test('an acceptor that is not running: the coin test and a payment say so, with or without a detail', async (t) => {
+  const r = await rig(t);
+  r.sim.setSilent(true);
+  await until('acceptor fault', () => r.acceptor.status().health === 'fault');
+  const detail = r.acceptor.status().detail;
+  t.match(detail, /^coin acceptor not answering: /);
+  t.strictSame(await r.desk.beginTest(), { testId: 1, accepting: [], inhibitedBecause: `coin acceptor fault: ${detail}` });
+  await r.desk.endTest(1, 'done');
+  await r.acceptor.stop(); // stopped: no detail
+  t.strictSame(await r.desk.beginTest(), { testId: 2, accepting: [], inhibitedBecause: 'coin acceptor stopped' });
+  await r.desk.endTest(2, 'done');
+  await r.desk.open('s1', 300);
+  t.equal(r.desk.state().inhibitedBecause, 'coin acceptor stopped');
+});
+
+t.test('two claims due under one prefix: the operator must give more of the session id', async (t) => {
+  const store = openStore('', { file: ':memory:' });
+  const ledger = openLedger(store);
+  const at = new Date(T0);
+  for (const [session, counter] of [['abcdef01-0001', 1], ['abcdef01-0002', 2]] as const) {
+    ledger.open(session, 200, at);
+    ledger.recordCoin({ coin: 'EU200A', cents: 200, channel: 5, counter, serial: '0A0B0C', at: at.toISOString() }, 30);
+    ledger.settle(session, 200, at);
+    ledger.beginRefund(session, 'printer offline', at);
+    ledger.finishRefund(session, 0, `ABCD-EFG${counter}`, at);
+  }
+  const r = await rig(t, { store });
+  t.throws(() => r.desk.claimPaid('abcdef01', 'console'), { message: '2 claims due for sessions starting abcdef01: give more of the session id' });
+  t.match(r.desk.claimPaid('abcdef01-0002', 'console'), { sessionId: 'abcdef01-0002', state: 'claim-paid', claimCents: 200, paidBy: 'console' });
+  t.strictSame(r.desk.refundsOwed(), { count: 1, cents: 200 });
+});
+
+t.test('the acceptor\'s fault and recovery change what is accepted at once, between health checks', async (t) => {
+  const r = await rig(t, { healthCheckMs: 3_600_000 });
+  await r.desk.open('s1', 300);
+  t.strictSame(r.desk.state().accepting, ['EU010A', 'EU020A', 'EU050A', 'EU100A', 'EU200A']);
+  r.sim.setSilent(true);
+  await until('inhibited on the fault', () => /^coin acceptor fault: /.test(r.desk.state().inhibitedBecause ?? ''));
+  r.sim.setSilent(false);
+  await until('accepting on recovery', () => r.desk.state().inhibitedBecause === null && r.sim.status().acceptor.masterEnabled);
+  t.strictSame(r.desk.state().accepting, ['EU010A', 'EU020A', 'EU050A', 'EU100A', 'EU200A']);
+});
+
+t.test('the health is re-checked every second by default', async (t) => {
+  const periods: (number | undefined)[] = [];
+  const original = globalThis.setInterval;
+  globalThis.setInterval = ((fn: () => void, ms?: number) => {
+    periods.push(ms);
+    return original(fn, ms);
+  }) as typeof setInterval;
+  t.teardown(() => {
+    globalThis.setInterval = original;
+  });
+  await rig(t, { healthCheckMs: 'default' });
+  globalThis.setInterval = original;
+  t.ok(periods.includes(1000), `the desk's period among ${periods.join(', ')}`);
 });

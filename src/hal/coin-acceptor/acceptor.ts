@@ -248,8 +248,8 @@ export class CctalkCoinAcceptor extends BaseDevice implements CoinAcceptorDevice
   private async readBuffer(link: CctalkLink): Promise<{ counter: number; events: [number, number][] }> {
     const { data } = await link.request(ADDRESS.acceptor, HEADER.readBufferedCredit);
     if (data.length !== 11) throw new Error(`read buffered credit: ${data.length} data bytes, expected 11`);
-    const events: [number, number][] = [];
-    for (let i = 0; i < 5; i++) events.push([data[1 + 2 * i] as number, data[2 + 2 * i] as number]);
+    // The counter, then 5 events (credit or 0, sorter path or error code), newest first.
+    const events = Array.from({ length: 5 }, (_, i): [number, number] => [data[1 + 2 * i] as number, data[2 + 2 * i] as number]);
     return { counter: data[0] as number, events };
   }
 

@@ -53,6 +53,13 @@ function simCents(coin: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** The acceptor's commands that take no data bytes. */
+const NO_DATA_HEADERS: ReadonlySet<number> = new Set([
+  HEADER.simplePoll, HEADER.requestEquipmentCategory, HEADER.requestManufacturerId, HEADER.requestProductCode,
+  HEADER.requestSerialNumber, HEADER.requestSoftwareRevision, HEADER.requestInhibitStatus, HEADER.requestMasterInhibit,
+  HEADER.readBufferedCredit, HEADER.resetDevice,
+]);
+
 class AcceptorModel {
   counter = 0;
   events: [number, number][] = [];
@@ -110,6 +117,8 @@ class AcceptorModel {
   }
 
   answer(header: number, data: Buffer): number[] | 'nak' | 'reset' {
+    // A request that carries data where the command takes none is malformed: refused.
+    if (NO_DATA_HEADERS.has(header) && data.length > 0) return 'nak';
     switch (header) {
       case HEADER.simplePoll:
         return [];
