@@ -14,7 +14,7 @@ import { openStore, type Store } from '../../src/store/db.ts';
 import { silentLogger } from '../../src/log.ts';
 import { until } from '../hal/coin-acceptor-harness.ts';
 
-async function rig(t: Test, options: { dir?: string; keepDir?: boolean } = {}) {
+async function rig(t: Test, options: { dir?: string; keepDir?: boolean; healthCheckMs?: number } = {}) {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'cabine-card-'));
   const store = openStore(dir);
   const coins = new CctalkBusSimulator();
@@ -29,7 +29,7 @@ async function rig(t: Test, options: { dir?: string; keepDir?: boolean } = {}) {
     cardReader: reader,
     canDeliver: () => (health.ok ? { ok: true } : { ok: false, reason: health.reason }),
     storedCreditMinutes: 30,
-    healthCheckMs: 50,
+    healthCheckMs: options.healthCheckMs ?? 50,
   });
   const credits: SessionCoinCredit[] = [];
   const events: PaymentEvent[] = [];
@@ -178,4 +178,38 @@ t.test('the reader down does not stop coins; a booth that cannot deliver takes n
   await until('reader fault', () => r.reader.status().health === 'fault');
   await until('card off', () => r.desk.state().card?.available === false);
   t.ok(r.desk.state().accepting.length > 0, 'coins still taken');
+});
+
+t.test('a card presented when nothing can be sold (before the desk\'s next check) starts no vend', async (t) => {
+  const r = await rig(t, { healthCheckMs: 3_600_000 });
+  const sessionsEnded = () => r.cards.status().commands['SESSION COMPLETE'] ?? 0;
+  // The booth can no longer deliver; the reader is still enabled (the next check is an hour away).
+  await r.desk.open('s8', 400);
+  await until('reader enabled', () => r.cards.status().state === 'enabled');
+  r.health.ok = false;
+  r.health.reason = 'printer out of paper';
+  t.equal(r.cards.tap(), 'session');
+  await until('session ended without a vend', () => sessionsEnded() === 1);
+  // The session was paid behind the desk's back (settled in the ledger): nothing is due.
+  r.health.ok = true;
+  await r.desk.open('s9', 400);
+  await until('reader enabled again', () => r.cards.status().state === 'enabled' && r.cards.status().enabled);
+  r.desk.ledger.settle('s9', 0, new Date());
+  t.equal(r.cards.tap(), 'session');
+  await until('second session ended without a vend', () => sessionsEnded() === 2);
+  t.same(vendStates(r.store), [], 'no VEND REQUEST journaled');
+  t.same(r.credits, []);
+  t.same(r.cards.status().charged, []);
+});
+
+t.test('the reader\'s recovery re-enables it at once, between the desk\'s checks', async (t) => {
+  const r = await rig(t, { healthCheckMs: 3_600_000 });
+  await r.desk.open('s10', 400);
+  await until('reader enabled', () => r.cards.status().enabled);
+  r.cards.setSilent(true);
+  await until('reader fault', () => r.reader.status().health === 'fault');
+  r.cards.resetReader(); // it comes back as after a power glitch: disabled until told
+  r.cards.setSilent(false);
+  await until('reader enabled again', () => r.reader.status().health === 'ok' && r.cards.status().enabled);
+  t.equal(r.desk.state().card?.available, true);
 });

@@ -346,3 +346,12 @@ t.test('the health is re-checked every second by default', async (t) => {
   globalThis.setInterval = original;
   t.ok(periods.includes(1000), `the desk's period among ${periods.join(', ')}`);
 });
+
+t.test('a coin test running when the desk stops is ended, with that reason', async (t) => {
+  const r = await rig(t);
+  const { testId } = await r.desk.beginTest();
+  await r.desk.stop();
+  t.strictSame(r.testsEnded, [{ testId, reason: 'the booth stopped' }]);
+  t.equal(r.desk.currentTest(), undefined);
+  t.strictSame(r.store.db.prepare('SELECT end_reason FROM payment_tests').all(), [{ end_reason: 'the booth stopped' }]);
+});
