@@ -14,7 +14,7 @@
 import type { FaceAnalysis, RgbImage } from './analysis.ts';
 import { eyeCentre, faceFrame, toFace } from './geometry.ts';
 import { LIMITS } from './limits.ts';
-import { lab, percentile } from './photometry.ts';
+import { LINEAR, percentile } from './photometry.ts';
 
 export type GlassesKind = 'none' | 'spectacles' | 'sunglasses';
 
@@ -36,13 +36,23 @@ const Y0 = -0.5;
 const NX = Math.round(2.0 / CELL);
 const NY = Math.round(1.5 / CELL);
 
-/** Mean L*, a*, b* per cell of the face-frame grid (NaN where no pixel fell: outside the image). */
+/** L*, a*, b* per cell of the face-frame grid (NaN where no pixel fell: outside the image). */
 interface LabGrid {
   L: Float32Array;
   A: Float32Array;
   B: Float32Array;
 }
 
+const fLab = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : ((24389 / 27) * t + 16) / 116);
+/** CIE L*a*b* (D65) of a colour given in linear sRGB light. */
+function labOfLinear(r: number, g: number, b: number): [number, number, number] {
+  const fx = fLab((0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047);
+  const fy = fLab(0.2126 * r + 0.7152 * g + 0.0722 * b);
+  const fz = fLab((0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883);
+  return [116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)];
+}
+
+/** Each cell's light averaged in linear RGB (as the lens of a coarser camera would), then as L*a*b*. */
 function labGrid(image: RgbImage, face: FaceAnalysis): LabGrid {
   const ff = faceFrame(face);
   const u = ff.eyeDistance;
@@ -60,9 +70,9 @@ function labGrid(image: RgbImage, face: FaceAnalysis): LabGrid {
   const yMin = Math.max(0, Math.floor(Math.min(...corners.map((c) => c[1]!))));
   const yMax = Math.min(image.height - 1, Math.ceil(Math.max(...corners.map((c) => c[1]!))));
   const d = image.data;
-  const [sL, sA, sB] = sums;
-  // Every pixel on small faces; on large ones every other pixel, still 2 x 2 or more per cell.
-  const step = Math.max(1, Math.floor((CELL * u) / 2));
+  const [sR, sG, sB] = sums;
+  // Every pixel on small faces; on large ones every other pixel or more, still 2 x 2 per cell.
+  const step = Math.max(1, Math.round((CELL * u) / 2));
   for (let y = yMin; y <= yMax; y += step) {
     for (let x = xMin; x <= xMax; x += step) {
       const dx = x - ff.eyeMid[0];
@@ -71,16 +81,23 @@ function labGrid(image: RgbImage, face: FaceAnalysis): LabGrid {
       const j = Math.floor(((dx * ff.ey[0] + dy * ff.ey[1]) / u - Y0) / CELL);
       if (i < 0 || j < 0 || i >= NX || j >= NY) continue;
       const o = (y * image.width + x) * 3;
-      const [l, a, b] = lab(d[o]!, d[o + 1]!, d[o + 2]!);
       const k = j * NX + i;
-      sL[k] = sL[k]! + l;
-      sA[k] = sA[k]! + a;
-      sB[k] = sB[k]! + b;
+      sR[k] = sR[k]! + LINEAR[d[o]!]!;
+      sG[k] = sG[k]! + LINEAR[d[o + 1]!]!;
+      sB[k] = sB[k]! + LINEAR[d[o + 2]!]!;
       count[k] = count[k]! + 1;
     }
   }
-  const [L, A, B] = sums.map((sum) => Float32Array.from(sum, (v, k) => (count[k] ? v / count[k]! : NaN)));
-  return { L: L!, A: A!, B: B! };
+  const grid = { L: new Float32Array(NX * NY).fill(NaN), A: new Float32Array(NX * NY).fill(NaN), B: new Float32Array(NX * NY).fill(NaN) };
+  for (let k = 0; k < NX * NY; k++) {
+    const n = count[k]!;
+    if (!n) continue;
+    const [l, a, b] = labOfLinear(sR[k]! / n, sG[k]! / n, sB[k]! / n);
+    grid.L[k] = l;
+    grid.A[k] = a;
+    grid.B[k] = b;
+  }
+  return grid;
 }
 
 const col = (x: number) => Math.round((x - X0) / CELL);
