@@ -210,6 +210,10 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
       printer: parts.printer,
       counters,
       refundsOwed: () => desk.refundsOwed(),
+      coinIncidents: () => {
+        const open = desk.coinIncidents();
+        return { count: open.length, missedEvents: open.reduce((a, i) => a + i.missedEvents, 0) };
+      },
       claimPaid: (session, by) => desk.claimPaid(session, by),
       cashBox: () => {
         const lines = desk.cashbox();
@@ -270,6 +274,7 @@ export async function buildBooth(baseConfig: Config, logger: Logger, options: Bu
     },
     // "No change given" only while the desk has no working hopper to pay change.
     noChange: () => desk.state().noChange,
+    coinsLost: () => desk.state().coinsLost,
     defaultLanguage: config.ui.defaultLanguage,
     outOfOrder: () => health.reason(),
     ...(options.ui === false ? {} : { voice }),

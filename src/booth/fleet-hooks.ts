@@ -20,6 +20,8 @@ export interface FleetHookParts {
   counters: BoothCounters;
   /** Refund claims owed to customers (failed deliveries). */
   refundsOwed?: () => { count: number; cents: number };
+  /** Money incidents not closed (acceptor events lost). */
+  coinIncidents?: () => { count: number; missedEvents: number };
   /** The cash box fill since the last collection. */
   cashBox?: () => { totalCents: number; coins: Record<string, number>; since: string | null };
   /** Marks a refund claim paid (payment desk). */
@@ -67,6 +69,7 @@ export function createFleetHooks(parts: FleetHookParts): FleetHooks {
       printer: printerTelemetry(parts.printer, settings.current().printer),
       ...(parts.cashBox ? { cashBox: parts.cashBox() } : {}),
       ...(parts.refundsOwed ? { refundsOwed: parts.refundsOwed() } : {}),
+      ...(parts.coinIncidents ? { coinIncidents: parts.coinIncidents() } : {}),
     }),
     setPrice: (cents, product) => {
       // A product's price is a change of the catalogue (one live setting, validated whole).

@@ -43,6 +43,8 @@ export interface ScreenAdapterOptions {
   reviewPhoto?: (photoFile: string) => Promise<Buffer>;
   /** Whether coins larger than what remains are refused (no hopper to give change): the payment desk's state. */
   noChange: () => boolean;
+  /** The payment's coin incident, if acceptor events were lost during it. */
+  coinsLost?: () => { incidentId: number } | null;
   /** The card side of the payment (null: no card reader, or it takes no card now). */
   card?: () => { activity: 'idle' | 'authorising' | 'approved' | 'denied' } | null;
   defaultLanguage: Language;
@@ -145,6 +147,8 @@ export function createScreenAdapter(options: ScreenAdapterOptions): ScreenSource
       next.dueCents = s.remainingCents;
       next.paidCents = s.paidCents;
       next.noChange = options.noChange();
+      const lost = options.coinsLost?.();
+      if (lost) next.coinsLost = { incidentId: lost.incidentId };
       const card = options.card?.();
       if (card) next.card = { activity: card.activity };
       if (s.appliedCreditCents > 0) next.storedCreditCents = s.appliedCreditCents;

@@ -70,6 +70,10 @@ export const telemetrySnapshotSchema = z
       .object({ count: z.number().int().min(0), cents: z.number().int().min(0) })
       .optional()
       .describe('Refund claims owed to customers whose paid delivery failed (refund-due records)'),
+    coinIncidents: z
+      .object({ count: z.number().int().min(0), missedEvents: z.number().int().min(0) })
+      .optional()
+      .describe('Money incidents not closed: coin acceptor events lost beyond its 5-event buffer (coins may have been taken and not credited; payment.coins-lost events)'),
     revenue: z
       .object({ coinCents: z.number().int().min(0), cardCents: z.number().int().min(0) })
       .optional()

@@ -91,16 +91,19 @@ export function registerPaymentCommands(program: Command): void {
     .option('--script <file>', 'JSON-lines commands to play at start ({"wait":ms} paces them)')
     .option('--hopper', 'also simulate a hopper (address 3) paying EU100A')
     .option('--seed <n>', 'seed of the injected garbage', '1')
+    .option('--poll-watchdog <ms>', 'credit-poll watchdog: with no credit poll for this long the acceptor returns coins (0 = an acceptor without one)', '1000')
     .description(
       'ccTalk coin acceptor (address 2) and hopper simulator; prints {"ready":true,"port":PATH} then one JSON reply per command read on stdin ' +
         '({"coin":"EU200A"}, {"fault":"drop|corrupt|no-echo|garbage|wrong-address","count":N}, {"garbage":N}, {"silent":bool}, {"reset":true}, {"counter":N}, {"jam":bool}, {"error":CODE}, {"status":true}, {"quit":true})',
     )
-    .action(async (opts: { pty?: boolean; link?: string; script?: string; hopper?: boolean; seed: string }) => {
+    .action(async (opts: { pty?: boolean; link?: string; script?: string; hopper?: boolean; seed: string; pollWatchdog: string }) => {
       if (!opts.pty) throw new Error('only the --pty mode exists (the in-process simulator runs inside `cabine start --sim`)');
       const seed = Number(opts.seed);
       if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got "${opts.seed}"`);
+      const pollWatchdogMs = Number(opts.pollWatchdog);
+      if (!Number.isInteger(pollWatchdogMs) || pollWatchdogMs < 0 || pollWatchdogMs > 600000) throw new Error(`--poll-watchdog must be 0-600000 ms, got "${opts.pollWatchdog}"`);
       const { runScript, serveControl, startPtySimulator } = await import('../hal/coin-acceptor/sim-pty.ts');
-      const running = await startPtySimulator({ seed, hopper: opts.hopper === true, ...(opts.link ? { link: opts.link } : {}) });
+      const running = await startPtySimulator({ seed, pollWatchdogMs, hopper: opts.hopper === true, ...(opts.link ? { link: opts.link } : {}) });
       await servePtySimulator(running, async () => {
         if (opts.script) await runScript(running.sim, opts.script, line);
         await serveControl(running.sim, process.stdin, line);

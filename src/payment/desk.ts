@@ -15,12 +15,12 @@
 import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { CardReaderDevice } from '../hal/card-reader/index.ts';
-import type { CoinAcceptorDevice, CoinCreditEvent, HopperDevice } from '../hal/coin-acceptor/index.ts';
+import type { CoinAcceptorDevice, CoinCreditEvent, CounterGap, HopperDevice } from '../hal/coin-acceptor/index.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { Store } from '../store/db.ts';
 import { CardPayments, type CardActivity } from './card.ts';
 import { planAcceptance } from './coins.ts';
-import { openLedger, type CashboxLine, type Ledger, type RefundRow, type StoredCredit } from './ledger.ts';
+import { openLedger, type CashboxLine, type CoinIncident, type Ledger, type RefundRow, type StoredCredit } from './ledger.ts';
 
 /** A coin credited to a session (same shape as flows' CoinCredit). */
 export interface SessionCoinCredit {
@@ -32,7 +32,7 @@ export interface SessionCoinCredit {
 export type CanDeliver = () => { ok: true } | { ok: false; reason: string };
 
 export interface PaymentEvent {
-  type: 'coin.credited' | 'refund.paid' | 'refund.claim' | 'refund.claim-paid' | 'card.approved' | 'card.denied' | 'card.charged' | 'card.released' | 'card.voided' | 'payment.paid' | 'credit.stored' | 'credit.applied' | 'credit.expired' | 'change.paid' | 'change.unpaid' | 'payment.alarm';
+  type: 'coin.credited' | 'refund.paid' | 'refund.claim' | 'refund.claim-paid' | 'card.approved' | 'card.denied' | 'card.charged' | 'card.released' | 'card.voided' | 'payment.paid' | 'credit.stored' | 'credit.applied' | 'credit.expired' | 'change.paid' | 'change.unpaid' | 'payment.alarm' | 'payment.coins-lost';
   severity: 'info' | 'warning' | 'error';
   message: string;
   sessionId?: string;
@@ -55,6 +55,8 @@ export interface PaymentState {
   storedCreditCents: number;
   /** The card reader: whether it takes cards now, and what it is doing. */
   card: { available: boolean; activity: CardActivity } | null;
+  /** Acceptor events were lost during this payment: the customer is told to ask for a refund, quoting the incident. */
+  coinsLost: { incidentId: number; missedEvents: number } | null;
 }
 
 /** A coin inserted during a technician's coin test (desk event `test-coin`). */
@@ -154,13 +156,17 @@ export class PaymentDesk extends EventEmitter {
       (credit) => this.record(credit),
       (serial) => this.ledger.lastCounter(serial),
       (serial, counter) => this.ledger.markCounter(serial, counter, this.now()),
+      (gap) => this.recordGap(gap),
     );
     this.acceptor.on('fault', this.onDeviceChange);
     this.acceptor.on('recovered', this.onDeviceChange);
     this.cardReader?.on('fault', this.onDeviceChange);
     this.cardReader?.on('recovered', this.onDeviceChange);
     this.card?.start();
-    this.acceptor.on('alarm', (alarm) => this.publish({ type: 'payment.alarm', severity: 'warning', message: alarm.message, data: { kind: alarm.kind } }));
+    // Missed events are a money incident (recordGap publishes payment.coins-lost).
+    this.acceptor.on('alarm', (alarm) => {
+      if (alarm.kind !== 'missed-events') this.publish({ type: 'payment.alarm', severity: 'warning', message: alarm.message, data: { kind: alarm.kind } });
+    });
     for (const p of this.ledger.uncertainPayouts()) {
       this.publish({
         type: 'payment.alarm',
@@ -353,7 +359,20 @@ export class PaymentDesk extends EventEmitter {
       noChange: this.noChange,
       storedCreditCents: this.storedCreditCents(),
       card: this.card ? this.card.state() : null,
+      coinsLost: this.coinsLostIn(s?.sessionId),
     };
+  }
+
+  /** Money incidents (acceptor events lost) the operator has not closed yet. */
+  coinIncidents(): CoinIncident[] {
+    return this.ledger.openCoinIncidents();
+  }
+
+  private coinsLostIn(sessionId: string | undefined): PaymentState['coinsLost'] {
+    if (!sessionId) return null;
+    const lost = this.ledger.openCoinIncidents().filter((i) => i.sessionId === sessionId);
+    const last = lost.at(-1);
+    return last ? { incidentId: last.id, missedEvents: lost.reduce((a, i) => a + i.missedEvents, 0) } : null;
   }
 
   storedCreditCents(): number {
@@ -472,6 +491,27 @@ export class PaymentDesk extends EventEmitter {
   private sameAsDevice(coins: string[]): boolean {
     const applied = this.acceptor.acceptance();
     return applied.length === coins.length && coins.every((c) => applied.includes(c));
+  }
+
+  /**
+   * The gap sink: acceptor events lost beyond its 5-event buffer (a stalled booth polling an
+   * acceptor without credit-poll watchdog, replies lost for too long). Journaled as a money
+   * incident naming the open payment, before the buffered coins are credited; throws (the
+   * driver retries) if it cannot. Then the operator hears of it, and the customer's screen says
+   * to ask for a refund.
+   */
+  private recordGap(gap: CounterGap): void {
+    const incident = this.ledger.recordCoinIncident(gap);
+    setImmediate(() => {
+      this.publish({
+        type: 'payment.coins-lost',
+        severity: 'error',
+        ...(incident.sessionId ? { sessionId: incident.sessionId } : {}),
+        message: `${incident.missedEvents} coin acceptor events lost (counter ${gap.fromCounter} → ${gap.toCounter}): coins may have been taken and not credited; check the cash box against the ledger${incident.sessionId ? ' and refund the customer of this session' : ''} (incident ${incident.id})`,
+        data: { incidentId: incident.id, missedEvents: incident.missedEvents, fromCounter: incident.fromCounter, toCounter: incident.toCounter, acceptor: incident.serial },
+      });
+      this.emit('state', this.state());
+    });
   }
 
   /** The credit sink: journals the coin; throws (coin kept by the driver) if it cannot. */

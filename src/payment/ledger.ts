@@ -126,7 +126,39 @@ const MIGRATIONS = [
   `ALTER TABLE payment_sessions ADD COLUMN product TEXT;`,
   // Who marked a refund claim paid (console technician, fleet operator), for the books.
   `ALTER TABLE payment_refunds ADD COLUMN paid_by TEXT;`,
+  // Money incidents: acceptor events lost beyond its 5-event buffer (coins may have been taken
+  // and not credited). Recorded with the acceptor's counter moved past the gap, in one
+  // transaction; the payment open then (if any) is named, so the operator can refund its
+  // customer; closed by the operator once the cash box was checked.
+  `CREATE TABLE payment_incidents (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     kind TEXT NOT NULL CHECK (kind IN ('missed-events')),
+     acceptor_serial TEXT NOT NULL,
+     from_counter INTEGER NOT NULL,
+     to_counter INTEGER NOT NULL,
+     missed_events INTEGER NOT NULL CHECK (missed_events > 0),
+     session_id TEXT,
+     at TEXT NOT NULL,
+     closed_at TEXT,
+     closed_by TEXT
+   );`,
 ];
+
+/** Acceptor events lost beyond its buffer: coins may have been taken and not credited. */
+export interface CoinIncident {
+  id: number;
+  kind: 'missed-events';
+  serial: string;
+  fromCounter: number;
+  toCounter: number;
+  /** Events lost: each a coin taken or a coin refused (the acceptor cannot say which). */
+  missedEvents: number;
+  /** The payment open when it happened (its customer may be owed money), or null. */
+  sessionId: string | null;
+  at: string;
+  closedAt: string | null;
+  closedBy: string | null;
+}
 
 export interface RecordedCoin {
   coinId: string;
@@ -229,6 +261,13 @@ export interface Ledger {
   lastCounter(serial: string): number | undefined;
   /** Sets the counter the driver counts from for `serial` (first connection, device reset). */
   markCounter(serial: string, counter: number, now: Date): void;
+  /**
+   * Records lost acceptor events as a money incident, naming the open payment, and moves the
+   * acceptor's counter to `toCounter` in the same transaction (a restart resumes after the gap).
+   */
+  recordCoinIncident(gap: { serial: string; fromCounter: number; toCounter: number; missed: number; at: string }): CoinIncident;
+  /** Money incidents not closed by the operator yet, oldest first. */
+  openCoinIncidents(): CoinIncident[];
   /** The open payment the next coin goes to (the most recently opened). */
   currentSession(): string | null;
   session(sessionId: string): SessionPayment | undefined;
@@ -418,7 +457,40 @@ export function openLedger(store: Store): Ledger {
     expiresAt: r.expires_at,
   });
 
+  const incidentOf = (r: { id: number; kind: 'missed-events'; acceptor_serial: string; from_counter: number; to_counter: number; missed_events: number; session_id: string | null; at: string; closed_at: string | null; closed_by: string | null }): CoinIncident => ({
+    id: r.id,
+    kind: r.kind,
+    serial: r.acceptor_serial,
+    fromCounter: r.from_counter,
+    toCounter: r.to_counter,
+    missedEvents: r.missed_events,
+    sessionId: r.session_id,
+    at: r.at,
+    closedAt: r.closed_at,
+    closedBy: r.closed_by,
+  });
+  const incidentColumns = 'id, kind, acceptor_serial, from_counter, to_counter, missed_events, session_id, at, closed_at, closed_by';
+  type IncidentRow = Parameters<typeof incidentOf>[0];
+  const qi = {
+    insert: db.prepare<[string, number, number, number, string | null, string]>(
+      "INSERT INTO payment_incidents (kind, acceptor_serial, from_counter, to_counter, missed_events, session_id, at) VALUES ('missed-events', ?, ?, ?, ?, ?, ?)",
+    ),
+    get: db.prepare<[number], IncidentRow>(`SELECT ${incidentColumns} FROM payment_incidents WHERE id = ?`),
+    open: db.prepare<[], IncidentRow>(`SELECT ${incidentColumns} FROM payment_incidents WHERE closed_at IS NULL ORDER BY id`),
+  };
+
   const ledger: Ledger = {
+    recordCoinIncident(gap) {
+      return store.transaction(() => {
+        const sessionId = q.current.get()?.session_id ?? null;
+        const id = Number(qi.insert.run(gap.serial, gap.fromCounter, gap.toCounter, gap.missed, sessionId, gap.at).lastInsertRowid);
+        q.upsertCounter.run(gap.serial, gap.toCounter, gap.at);
+        return incidentOf(qi.get.get(id)!);
+      });
+    },
+    openCoinIncidents() {
+      return qi.open.all().map(incidentOf);
+    },
     recordCoin(coin, creditMinutes, testId) {
       return store.transaction(() => {
         const sessionId = q.current.get()?.session_id ?? null;

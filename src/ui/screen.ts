@@ -53,6 +53,8 @@ export interface ScreenState {
   paidCents?: number;
   /** Coins larger than what remains are refused: no change is given. */
   noChange?: boolean;
+  /** Coins of this payment may not have been counted (acceptor events lost): quote the incident for a refund. */
+  coinsLost?: { incidentId: number };
   /** Credit left by a previous customer, applied to this session. */
   storedCreditCents?: number;
   /** Printing progress 0..1. */

@@ -21,7 +21,9 @@ t.test(`power cut at random points, ${CYCLES} cycles (seed ${SEED}): nothing los
   t.equal(result.cycles, CYCLES, 'every cycle ran and was killed');
   t.ok(result.sessions.served > 0, `sessions were paid and served (${result.sessions.served})`);
   t.ok(result.coins.accepted > 0 && result.coins.refused > 0, 'the acceptor took coins and refused some while inhibited');
-  t.equal(result.coins.ledgerRows, result.coins.accepted, 'as many ledger rows as coins the acceptor took');
+  // A loaded machine may miss reads long enough for the acceptor's 5-event buffer to overflow:
+  // the ledger then records a money incident, and a coin inside it is owed, not credited.
+  t.equal(result.coins.ledgerRows + result.incidents.coins, result.coins.accepted, `every coin the acceptor took is a ledger row or inside a recorded money incident (${JSON.stringify(result.incidents)})`);
   t.equal(result.codes, result.sessions.served, 'one code per served session');
   t.equal(result.prints, result.sessions.served, 'one board per served session');
   t.ok(result.paymentRecords >= result.sessions.served, `every closed payment has its payment record (${result.paymentRecords})`);
@@ -31,7 +33,7 @@ t.test(`power cut at random points, ${CYCLES} cycles (seed ${SEED}): nothing los
   const cardPaid = (result.cards.ledgerVends.charged ?? 0) + (result.cards.ledgerVends.voided ?? 0);
   t.ok(cardPaid > 0, `cards paid some sessions (${JSON.stringify(result.cards.ledgerVends)}: voided = approval dropped by a kill, never charged)`);
   t.equal(result.cards.ledgerCharged, result.cards.charged.length, 'the reader charged exactly the vends the ledger says');
-  t.comment(JSON.stringify({ killedIn: result.killedIn, lateKills: result.lateKills, sessions: result.sessions, coins: result.coins, codes: result.codes, prints: result.prints, records: result.records, paymentRecords: result.paymentRecords, storedCreditCents: result.storedCreditCents, cards: result.cards }));
+  t.comment(JSON.stringify({ killedIn: result.killedIn, lateKills: result.lateKills, sessions: result.sessions, coins: result.coins, codes: result.codes, prints: result.prints, records: result.records, paymentRecords: result.paymentRecords, incidents: result.incidents, storedCreditCents: result.storedCreditCents, cards: result.cards }));
 
   // The checks themselves can fail: break the store the run left, one invariant at a time.
   const recheck = () => {

@@ -57,7 +57,8 @@ t.test('the two agree: walking back eventsSince from now lands on the event afte
 });
 
 t.test('simulator: one reply holds five events across the 255 → 1 wrap, newest first', async (t) => {
-  const sim = new CctalkBusSimulator();
+  // Coins go in with no host polling: an acceptor without the credit-poll watchdog.
+  const sim = new CctalkBusSimulator({ pollWatchdogMs: 0 });
   t.teardown(() => sim.stop());
   const model = sim.acceptor;
   sim.setCounter(252);

@@ -54,7 +54,7 @@ const plain = (events: PaymentEvent[]) => events.map(({ at: _at, ...rest }) => r
 t.test('why no coin is taken, literally, and the state the screen shows', async (t) => {
   const r = await rig(t);
   t.strictSame(r.desk.state(), {
-    sessionId: null, dueCents: 0, creditCents: 0, remainingCents: 0, accepting: [], inhibitedBecause: 'no payment open', noChange: true, storedCreditCents: 0, card: null,
+    sessionId: null, dueCents: 0, creditCents: 0, remainingCents: 0, accepting: [], inhibitedBecause: 'no payment open', noChange: true, storedCreditCents: 0, card: null, coinsLost: null,
   });
   r.health.ok = false;
   r.health.reason = 'printer out of paper';
@@ -64,7 +64,7 @@ t.test('why no coin is taken, literally, and the state the screen shows', async 
   r.health.ok = true;
   await r.desk.refresh();
   t.strictSame(r.desk.state(), {
-    sessionId: 's1', dueCents: 800, creditCents: 0, remainingCents: 800, accepting: ['EU010A', 'EU020A', 'EU050A', 'EU100A', 'EU200A'], inhibitedBecause: null, noChange: true, storedCreditCents: 0, card: null,
+    sessionId: 's1', dueCents: 800, creditCents: 0, remainingCents: 800, accepting: ['EU010A', 'EU020A', 'EU050A', 'EU100A', 'EU200A'], inhibitedBecause: null, noChange: true, storedCreditCents: 0, card: null, coinsLost: null,
   });
   for (let i = 0; i < 4; i++) r.sim.insertCoin('EU200A');
   // The four coins are in one poll's reply: journaled together, announced after.

@@ -9,13 +9,15 @@
 //
 // stdout, one JSON line each: {"ready":true,"sessionCredit":N} once the acceptor is up and the
 // payment is open, {"journaled":coinId} when the flow hears of a credit (the ledger has it),
-// {"flow":{"coinId","cents"},"sessionCredit":N} per credit the flow took in.
+// {"flow":{"coinId","cents"},"sessionCredit":N} per credit the flow took in,
+// {"coinsLost":{incidentId,missedEvents,...},"screen":{incidentId,missedEvents}} when acceptor events were
+// lost (the desk's payment.coins-lost event, and what the payment screen then shows).
 // SIGTERM: orderly stop (acceptor inhibited, store closed), exit 0.
 import { parseArgs } from 'node:util';
 import { configSchema } from '../../src/config/schema.ts';
 import { createCoinAcceptor } from '../../src/hal/coin-acceptor/index.ts';
 import { silentLogger } from '../../src/log.ts';
-import { PaymentDesk } from '../../src/payment/index.ts';
+import { PaymentDesk, type PaymentEvent } from '../../src/payment/index.ts';
 import { openStore } from '../../src/store/db.ts';
 
 const { values } = parseArgs({
@@ -39,6 +41,10 @@ desk.onCredit((credit) => {
     await new Promise((r) => setTimeout(r, 20 + (credit.cents % 20)));
     out({ flow: { coinId: credit.coinId, cents: credit.cents }, sessionCredit: await desk.sessionCreditCents(sessionId) });
   })();
+});
+
+desk.on('event', (event: PaymentEvent) => {
+  if (event.type === 'payment.coins-lost') out({ coinsLost: event.data, sessionId: event.sessionId ?? null, screen: desk.state().coinsLost });
 });
 
 desk.start();

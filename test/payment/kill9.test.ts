@@ -12,13 +12,13 @@
 // (the acceptor was left enabled). At the end every coin the simulator accepted is in the ledger exactly once,
 // the session's credit is exactly their value, and no credit appears that no coin paid for.
 import t from 'tap';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { prng } from '../../src/hal/prng.ts';
+import { Child } from './helpers.ts';
 
 const CYCLES = Number(process.env.CABINE_KILL9_CYCLES ?? 10);
 const SEED = Number(process.env.CABINE_KILL9_SEED ?? 20240611);
@@ -27,48 +27,6 @@ const CENTS: Record<string, number> = { EU010A: 10, EU020A: 20, EU050A: 50, EU10
 const root = new URL('../../', import.meta.url).pathname;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A child speaking JSON lines on stdout. */
-class Child {
-  readonly lines: Record<string, unknown>[] = [];
-  private waiters: (() => void)[] = [];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stderr = '';
-
-  constructor(readonly proc: ChildProcessWithoutNullStreams) {
-    createInterface({ input: proc.stdout }).on('line', (line) => {
-      try {
-        this.lines.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        this.lines.push({ text: line });
-      }
-      for (const w of this.waiters.splice(0)) w();
-    });
-    proc.stderr.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-4000)));
-    // 'close': exited and stdout read to the end (every line the process wrote is in `lines`).
-    this.exited = new Promise((resolve) => proc.once('close', (code, signal) => resolve({ code, signal })));
-  }
-
-  /** Resolves with the first line from index `from` on that matches. */
-  async line(what: string, match: (l: Record<string, unknown>) => boolean, from = 0, limitMs = 20000): Promise<Record<string, unknown>> {
-    const end = Date.now() + limitMs;
-    for (;;) {
-      const found = this.lines.slice(from).find(match);
-      if (found) return found;
-      if (this.proc.exitCode !== null || this.proc.signalCode !== null) throw new Error(`${what}: process exited (${this.proc.exitCode ?? this.proc.signalCode}): ${this.stderr}`);
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${this.stderr}`);
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 100);
-      });
-    }
-  }
-
-  async kill(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill(signal);
-    return this.exited;
-  }
-}
 
 t.test(`kill -9 of the booth at random points between coin and flow, ${CYCLES} cycles: nothing lost, nothing twice`, async (t) => {
   const rand = prng(SEED);
@@ -81,7 +39,7 @@ t.test(`kill -9 of the booth at random points between coin and flow, ${CYCLES} c
   });
 
   // The simulator process, and its control channel.
-  const sim = new Child(spawn(process.execPath, [join(root, 'bin/cabine.js'), 'sim', 'cctalk', '--pty', '--seed', String(SEED)], { cwd: root }));
+  const sim = new Child(spawn(process.execPath, [join(root, 'bin/cabine.js'), 'sim', 'cctalk', '--pty', '--seed', String(SEED), '--poll-watchdog', '0'], { cwd: root }));
   children.push(sim);
   const ready = await sim.line('simulator ready', (l) => l.ready === true);
   const port = String(ready.port);

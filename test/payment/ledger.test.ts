@@ -333,11 +333,11 @@ t.test('refunds: the cash a session spent (not the card), paid back by the hoppe
   t.strictSame(ledger.unreportedClaims().map((r) => [r.sessionId, r.state]), [['s1', 'claim-paid'], ['s4', 'claim-paid']], 'a reported claim, once paid, is reported again (refund-paid)');
 });
 
-t.test('the schema is recorded under the owner "payment", versions 1 to 6: how an upgraded booth finds what its database already has', async (t) => {
+t.test('the schema is recorded under the owner "payment", versions 1 to 7: how an upgraded booth finds what its database already has', async (t) => {
   const { store } = fresh(t);
-  t.strictSame(store.db.prepare("SELECT version FROM schema_migrations WHERE owner = 'payment' ORDER BY version").all(), [1, 2, 3, 4, 5, 6].map((version) => ({ version })));
+  t.strictSame(store.db.prepare("SELECT version FROM schema_migrations WHERE owner = 'payment' ORDER BY version").all(), [1, 2, 3, 4, 5, 6, 7].map((version) => ({ version })));
   openLedger(store);
-  t.equal((store.db.prepare("SELECT COUNT(*) AS n FROM schema_migrations WHERE owner = 'payment'").get() as { n: number }).n, 6, 'reopening applies nothing twice');
+  t.equal((store.db.prepare("SELECT COUNT(*) AS n FROM schema_migrations WHERE owner = 'payment'").get() as { n: number }).n, 7, 'reopening applies nothing twice');
 });
 
 t.test('a payment keeps the product it is for (payment records name it)', async (t) => {

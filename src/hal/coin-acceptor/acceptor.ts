@@ -5,8 +5,8 @@
 //   after a non-zero counter means the device reset (credit inserted since the last poll may
 //   be lost: alarm) and lost its inhibits (re-applied);
 // - one reply holds the last 5 events, newest first; new events = counter distance since the
-//   last poll; a distance above 5 means events were lost (alarm, counted) and the 5 buffered
-//   ones are all new;
+//   last poll; a distance above 5 means events were lost: the gap goes to the gap sink (the
+//   ledger records a money incident) before the 5 buffered ones, all new, are credited;
 // - a credit is handed to the credit sink (the payment ledger, which journals it) before
 //   anyone hears of it; if the sink fails, the counter is not advanced past that event, so
 //   the next poll offers it again, and the acceptor is inhibited meanwhile.
@@ -27,6 +27,7 @@ import type {
   CoinSlot,
   CounterMark,
   CreditSink,
+  GapSink,
   HopperDevice,
   ResumePoint,
 } from './interface.ts';
@@ -68,10 +69,13 @@ export class CctalkCoinAcceptor extends BaseDevice implements CoinAcceptorDevice
   private applied: string[] = [];
   private connected = false;
   private lastCounter: number | undefined;
+  /** The counter the ledger holds for this acceptor (a credit, a gap or a mark wrote it). */
+  private persisted: number | undefined;
   private failures = 0;
   private sink: CreditSink | undefined;
   private resume: ResumePoint | undefined;
   private mark: CounterMark | undefined;
+  private gap: GapSink | undefined;
   private running = false;
   private timer: unknown;
   private tick: Promise<void> = Promise.resolve();
@@ -142,10 +146,11 @@ export class CctalkCoinAcceptor extends BaseDevice implements CoinAcceptorDevice
     return this.applied;
   }
 
-  setCreditSink(sink: CreditSink | undefined, resume?: ResumePoint, mark?: CounterMark): void {
+  setCreditSink(sink: CreditSink | undefined, resume?: ResumePoint, mark?: CounterMark, gap?: GapSink): void {
     this.sink = sink;
     this.resume = resume;
     this.mark = mark;
+    this.gap = gap;
   }
 
   async setAcceptance(coins: readonly string[]): Promise<void> {
@@ -226,6 +231,7 @@ export class CctalkCoinAcceptor extends BaseDevice implements CoinAcceptorDevice
       const resumed = this.resume?.(serial);
       if (resumed === undefined) this.mark?.(serial, reply.counter);
       this.lastCounter = resumed ?? reply.counter;
+      this.persisted = this.lastCounter;
       if (resumed !== undefined && resumed !== reply.counter) this.log.info({ from: resumed, to: reply.counter }, 'resuming event counter from the ledger');
     }
     this.connected = true;
@@ -284,6 +290,7 @@ export class CctalkCoinAcceptor extends BaseDevice implements CoinAcceptorDevice
         // Count from 0 after a restart too (else the old counter would look like lost events).
         // Identified: connect() sets the identity before the first reply is processed.
         this.mark?.(this.ident!.serial, 0);
+        this.persisted = 0;
       } catch (err) {
         this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'counter reset not persisted');
       }
@@ -295,8 +302,14 @@ export class CctalkCoinAcceptor extends BaseDevice implements CoinAcceptorDevice
     let count = eventsSince(last, now);
     if (count > 5) {
       const missed = count - 5;
+      const toCounter = counterBefore(now, 5);
+      // Recorded (durably, by the ledger) before the buffered events are credited: a lost
+      // coin is never silent, and a restart resumes after the gap without reporting it twice.
+      if (!this.recordGap({ serial: this.ident?.serial ?? '', fromCounter: last, toCounter, missed, at: new Date(this.bus.clock.now()).toISOString() })) return;
       this.counters.missedEvents += missed;
-      this.alarm({ kind: 'missed-events', message: `${missed} coin acceptor events missed (counter ${last} → ${now})`, missed, counter: now });
+      this.alarm({ kind: 'missed-events', message: `${missed} coin acceptor events missed (counter ${last} → ${now}): coins may have been taken and not credited`, missed, counter: now });
+      this.lastCounter = toCounter;
+      this.persisted = toCounter;
       count = 5;
     }
     for (let i = count - 1; i >= 0; i--) {
@@ -308,11 +321,53 @@ export class CctalkCoinAcceptor extends BaseDevice implements CoinAcceptorDevice
       }
       if (a !== 0) {
         if (!this.credit(a, b, counter)) return;
+        this.persisted = counter;
       } else {
         this.coinError(b, counter);
       }
       this.lastCounter = counter;
     }
+    this.persistSeen();
+  }
+
+  /**
+   * Events that are no credit (refused coins, errors) are not journaled, yet the ledger must
+   * count past them: else a restart resumes from the last coin, sees the refusals already
+   * reported as a gap above 5 and records lost events that were never lost. One write per
+   * poll that ended on such events (a coin writes its counter with the coin).
+   */
+  private persistSeen(): void {
+    if (!this.ident || this.lastCounter === undefined || this.lastCounter === this.persisted || !this.mark) return;
+    try {
+      this.mark(this.ident.serial, this.lastCounter);
+      this.persisted = this.lastCounter;
+    } catch (err) {
+      // Not fatal: after a restart these error events may be reported again, never a coin.
+      this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'event counter not persisted');
+    }
+  }
+
+  /** Returns false when the gap could not be recorded (processing stops there, retried). */
+  private recordGap(gap: Parameters<GapSink>[0]): boolean {
+    try {
+      this.gap?.(gap);
+      return true;
+    } catch (err) {
+      this.refuseAfterSinkFailure(`missed events ${gap.fromCounter} → ${gap.toCounter}`, err, gap.fromCounter);
+      return false;
+    }
+  }
+
+  /** A record the ledger refused: alarm, fault, acceptor inhibited; the next poll offers it again. */
+  private refuseAfterSinkFailure(what: string, err: unknown, counter: number): void {
+    const message = err instanceof Error ? err.message : String(err);
+    this.alarm({ kind: 'record-failed', message: `${what} could not be recorded (${message}); kept in the acceptor's buffer, acceptor inhibited`, counter });
+    this.markFault(`cannot record credit: ${message}`);
+    // Inhibit now (best effort, queued after this poll); reconnecting re-applies the wish.
+    this.connected = false;
+    void this.link()
+      .then((link) => this.writeAcceptance(link, []))
+      .catch(() => undefined);
   }
 
   /** Returns false when the credit could not be recorded (processing stops there). */
@@ -334,14 +389,7 @@ export class CctalkCoinAcceptor extends BaseDevice implements CoinAcceptorDevice
     try {
       this.sink?.(credit);
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      this.alarm({ kind: 'record-failed', message: `coin ${slot.coin} could not be recorded (${message}); kept in the acceptor's buffer, acceptor inhibited`, counter });
-      this.markFault(`cannot record credit: ${message}`);
-      // Inhibit now (best effort, queued after this poll); reconnecting re-applies the wish.
-      this.connected = false;
-      void this.link()
-        .then((link) => this.writeAcceptance(link, []))
-        .catch(() => undefined);
+      this.refuseAfterSinkFailure(`coin ${slot.coin}`, err, counter);
       return false;
     }
     this.counters.credits++;

@@ -67,6 +67,23 @@ export type ResumePoint = (serial: string) => number | undefined;
  */
 export type CounterMark = (serial: string, counter: number) => void;
 
+/**
+ * More events happened between two buffer reads than the acceptor holds (5): `missed` events
+ * (coins or refusals: the device cannot say which) after `fromCounter` up to `toCounter` are
+ * gone; the 5 after `toCounter` are still offered as credits. The ledger records it durably as
+ * a money incident and stores `toCounter` as the acceptor's counter in the same transaction
+ * (a restart resumes after the gap, never reports it twice). Throwing means "not recorded":
+ * nothing after `fromCounter` is processed, the acceptor is inhibited, the next poll retries.
+ */
+export interface CounterGap {
+  serial: string;
+  fromCounter: number;
+  toCounter: number;
+  missed: number;
+  at: string;
+}
+export type GapSink = (gap: CounterGap) => void;
+
 export interface CoinAcceptorDevice extends Device {
   identity(): AcceptorIdentity | undefined;
   coinTable(): CoinSlot[];
@@ -74,7 +91,7 @@ export interface CoinAcceptorDevice extends Device {
   setAcceptance(coins: readonly string[]): Promise<void>;
   /** Coins accepted now (as last applied to the device). */
   acceptance(): readonly string[];
-  setCreditSink(sink: CreditSink | undefined, resume?: ResumePoint, mark?: CounterMark): void;
+  setCreditSink(sink: CreditSink | undefined, resume?: ResumePoint, mark?: CounterMark, gap?: GapSink): void;
   readonly hopper: HopperDevice | undefined;
   on(event: 'credit', listener: (credit: CoinCreditEvent) => void): this;
   on(event: 'coin-error', listener: (error: CoinErrorEvent) => void): this;

@@ -23,6 +23,17 @@ export interface SimOptions {
   acceptorSerial?: number;
   /** Simulate a hopper at address 3. */
   hopper?: boolean | { coin?: string; level?: number; serial?: number; msPerCoin?: number };
+  /**
+   * Credit-poll watchdog (ms; 0 = none, as on acceptors without one): with no "read buffered
+   * credit" for that long, the acceptor takes no coin (returned, no event) until the host polls
+   * again. Real acceptors do this (Money Controls SR5, Azkoyen X6: 1 s) so that coins are never
+   * swallowed when the host stops counting; their buffer holds 5 events only. The stand-in for
+   * the hardware, `cabine sim cctalk --pty`, has it at 1000 ms by default; in process (the
+   * `--sim` booth, unit tests of the booth's logic on a loaded machine) the default is none.
+   */
+  pollWatchdogMs?: number;
+  /** The device's clock (ms; default Date.now, which fake timers also fake). */
+  now?: () => number;
 }
 
 export interface SimStatus {
@@ -36,6 +47,10 @@ export interface SimStatus {
     accepted: Record<string, number>;
     acceptedCents: number;
     rejected: number;
+    /** Coins returned while the credit-poll watchdog held the acceptor inhibited (no event). */
+    autoInhibited: number;
+    /** Whether the watchdog holds the acceptor inhibited now (no poll for pollWatchdogMs). */
+    watchdogInhibits: boolean;
   };
   hopper?: { counter: number; enabled: boolean; level: number; paid: number; coin: string };
   faults: Record<SimFaultKind, number>;
@@ -69,10 +84,15 @@ class AcceptorModel {
   accepted: Record<string, number> = {};
   acceptedCents = 0;
   rejected = 0;
+  autoInhibited = 0;
+  /** When the host last read the buffered credit (undefined: not since power-up or reset). */
+  private lastPoll: number | undefined;
 
   constructor(
     readonly table: readonly string[],
     readonly serial: number,
+    private readonly watchdogMs: number,
+    private readonly now: () => number,
   ) {}
 
   reset(): void {
@@ -80,6 +100,12 @@ class AcceptorModel {
     this.events = [];
     this.inhibitMask = 0;
     this.masterEnabled = false;
+    this.lastPoll = undefined;
+  }
+
+  /** The credit-poll watchdog holds coins back: nobody has read the buffer for watchdogMs. */
+  watchdogInhibits(): boolean {
+    return this.watchdogMs > 0 && (this.lastPoll === undefined || this.now() - this.lastPoll >= this.watchdogMs);
   }
 
   private record(a: number, b: number): void {
@@ -99,6 +125,12 @@ class AcceptorModel {
     if (position === 0) {
       this.rejected++;
       this.record(0, 1); // reject coin: not a programmed coin
+      return 'rejected';
+    }
+    if (this.watchdogInhibits()) {
+      // As the SR5 does: the coin is returned, counted, and no event enters the buffer.
+      this.rejected++;
+      this.autoInhibited++;
       return 'rejected';
     }
     if (!this.masterEnabled || !(this.inhibitMask & (1 << (position - 1)))) {
@@ -150,6 +182,7 @@ class AcceptorModel {
       case HEADER.requestMasterInhibit:
         return [this.masterEnabled ? 1 : 0];
       case HEADER.readBufferedCredit: {
+        this.lastPoll = this.now();
         const out = [this.counter];
         for (let i = 0; i < 5; i++) out.push(...(this.events[i] ?? [0, 0]));
         return out;
@@ -270,7 +303,9 @@ export class CctalkBusSimulator extends EventEmitter {
     super();
     this.random = prng(options.seed ?? 1);
     this.replyDelayMs = options.replyDelayMs ?? 1;
-    this.acceptor = new AcceptorModel(options.coinTable ?? SIM_COIN_TABLE, options.acceptorSerial ?? 0x0a0b0c);
+    const watchdogMs = options.pollWatchdogMs ?? 0;
+    if (!(Number.isInteger(watchdogMs) && watchdogMs >= 0)) throw new Error('pollWatchdogMs must be a whole number of ms, 0 for none');
+    this.acceptor = new AcceptorModel(options.coinTable ?? SIM_COIN_TABLE, options.acceptorSerial ?? 0x0a0b0c, watchdogMs, options.now ?? (() => Date.now()));
     const hopper = options.hopper === true ? {} : options.hopper || undefined;
     this.hopper = hopper ? new HopperModel(hopper.coin ?? 'EU100A', hopper.level ?? 50, hopper.serial ?? 0x030201, hopper.msPerCoin ?? 20) : undefined;
     this.parser = new CCTalkParser(50);
@@ -363,6 +398,8 @@ export class CctalkBusSimulator extends EventEmitter {
         accepted: { ...a.accepted },
         acceptedCents: a.acceptedCents,
         rejected: a.rejected,
+        autoInhibited: a.autoInhibited,
+        watchdogInhibits: a.watchdogInhibits(),
       },
       ...(this.hopper
         ? { hopper: { counter: this.hopper.counter, enabled: this.hopper.enabled, level: this.hopper.level, paid: this.hopper.totalPaid, coin: this.hopper.coin } }

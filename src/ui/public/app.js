@@ -133,6 +133,8 @@ async function render(next) {
     $('paid').textContent = t('payment.paid', { amount: euros(state.paidCents) });
     $('stored-credit').textContent = state.storedCreditCents ? t('payment.storedCredit', { amount: euros(state.storedCreditCents) }) : '';
     $('no-change').hidden = !state.noChange;
+    $('coins-lost').hidden = !state.coinsLost;
+    $('coins-lost').textContent = state.coinsLost ? t('payment.coinsLost', { incident: state.coinsLost.incidentId }) : '';
     $('payment-cancel').hidden = (state.paidCents ?? 0) > 0;
     const card = state.card?.activity;
     $('payment-card').hidden = !state.card;

@@ -156,7 +156,8 @@ export function coinAcceptorContract(t: Test, label: string, transport: { inProc
   });
 
   t.test(`${label}: a silent device is a fault; it recovers, re-applies the inhibits and credits what it took meanwhile`, async (t) => {
-    const rig = await startRig(t, { link: { replyTimeoutMs: 40 } });
+    // An acceptor without credit-poll watchdog: it still takes coins while nobody reads it.
+    const rig = await startRig(t, { sim: { pollWatchdogMs: 0 }, link: { replyTimeoutMs: 40 } });
     await rig.acceptor.setAcceptance(['EU100A']);
     rig.pty.sim.setSilent(true);
     await until('fault', () => rig.acceptor.status().health === 'fault');
