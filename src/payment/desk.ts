@@ -15,7 +15,7 @@
 import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { CardReaderDevice } from '../hal/card-reader/index.ts';
-import type { CoinAcceptorDevice, CoinCreditEvent, CounterGap, HopperDevice } from '../hal/coin-acceptor/index.ts';
+import type { AcceptorAlarm, CoinAcceptorDevice, CoinCreditEvent, CounterGap, HopperDevice } from '../hal/coin-acceptor/index.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { Store } from '../store/db.ts';
 import { CardPayments, type CardActivity } from './card.ts';
@@ -120,6 +120,10 @@ export class PaymentDesk extends EventEmitter {
   private timer: NodeJS.Timeout | undefined;
   private readonly creditListeners = new Set<(credit: SessionCoinCredit) => void>();
   private readonly onDeviceChange = () => void this.refresh();
+  // Missed events are a money incident (recordGap publishes payment.coins-lost).
+  private readonly onAlarm = (alarm: AcceptorAlarm) => {
+    if (alarm.kind !== 'missed-events') this.publish({ type: 'payment.alarm', severity: 'warning', message: alarm.message, data: { kind: alarm.kind } });
+  };
 
   constructor(options: PaymentDeskOptions) {
     super();
@@ -163,10 +167,7 @@ export class PaymentDesk extends EventEmitter {
     this.cardReader?.on('fault', this.onDeviceChange);
     this.cardReader?.on('recovered', this.onDeviceChange);
     this.card?.start();
-    // Missed events are a money incident (recordGap publishes payment.coins-lost).
-    this.acceptor.on('alarm', (alarm) => {
-      if (alarm.kind !== 'missed-events') this.publish({ type: 'payment.alarm', severity: 'warning', message: alarm.message, data: { kind: alarm.kind } });
-    });
+    this.acceptor.on('alarm', this.onAlarm);
     for (const p of this.ledger.uncertainPayouts()) {
       this.publish({
         type: 'payment.alarm',
@@ -189,9 +190,10 @@ export class PaymentDesk extends EventEmitter {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.active = undefined;
-    if (this.testing) this.finishTest('the booth stopped');
+    this.finishTest('the booth stopped'); // if one is running
     this.acceptor.off('fault', this.onDeviceChange);
     this.acceptor.off('recovered', this.onDeviceChange);
+    this.acceptor.off('alarm', this.onAlarm);
     this.cardReader?.off('fault', this.onDeviceChange);
     this.cardReader?.off('recovered', this.onDeviceChange);
     this.card?.stop();
@@ -204,7 +206,7 @@ export class PaymentDesk extends EventEmitter {
   /** `sold`: the product (in the payment record) and its number for the card reader (VEND REQUEST item number). */
   async open(sessionId: string, dueCents: number, sold?: { product: string; item: number }): Promise<{ appliedCreditCents: number }> {
     // A customer's coin must never be taken as a technician's test coin.
-    if (this.testing) this.finishTest('a customer payment opened');
+    this.finishTest('a customer payment opened'); // if one is running
     this.expire();
     const { appliedCents, uses, created } = this.ledger.open(sessionId, dueCents, this.now(), sold?.product);
     if (created && appliedCents > 0) {

@@ -4,6 +4,7 @@
 // test, an interrupted payout at start, and the refund claim code's form. Complements
 // desk.test.ts and refund.test.ts (docs/testing.md, mutation testing).
 import t, { type Test } from 'tap';
+import type { EventEmitter } from 'node:events';
 import { configSchema } from '../../src/config/schema.ts';
 import { createCoinAcceptor, CctalkBusSimulator } from '../../src/hal/coin-acceptor/index.ts';
 import { newClaimCode, PaymentDesk, type PaymentEvent, type SessionCoinCredit, type TestCoin, type TestEnded } from '../../src/payment/desk.ts';
@@ -347,10 +348,13 @@ t.test('the health is re-checked every second by default', async (t) => {
   t.ok(periods.includes(1000), `the desk's period among ${periods.join(', ')}`);
 });
 
-t.test('a coin test running when the desk stops is ended, with that reason', async (t) => {
+t.test('stopping the desk: a coin test running is ended with that reason; the acceptor\'s listeners removed', async (t) => {
   const r = await rig(t);
+  const listeners = () => ['fault', 'recovered', 'alarm'].map((event) => (r.acceptor as unknown as EventEmitter).listenerCount(event));
+  t.strictSame(listeners(), [1, 1, 1], 'the desk listens to the acceptor');
   const { testId } = await r.desk.beginTest();
   await r.desk.stop();
+  t.strictSame(listeners(), [0, 0, 0], 'and no more once stopped');
   t.strictSame(r.testsEnded, [{ testId, reason: 'the booth stopped' }]);
   t.equal(r.desk.currentTest(), undefined);
   t.strictSame(r.store.db.prepare('SELECT end_reason FROM payment_tests').all(), [{ end_reason: 'the booth stopped' }]);
