@@ -11,11 +11,14 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { silentLogger } from '../../src/log.ts';
 import type { FaceAnalyser, FaceAnalysis, RgbImage } from '../../src/vision/analysis.ts';
+import { LM, lm2 } from '../../src/vision/geometry.ts';
+import { hairOverEyes } from '../../src/vision/hair-face.ts';
 import { loadImage } from '../../src/vision/image.ts';
 import { HINTS } from '../../src/vision/hints.ts';
 import { LIMITS } from '../../src/vision/limits.ts';
 import { loadFaceAnalyser } from '../../src/vision/models/analyser.ts';
 import { resizePlane } from '../../src/vision/models/image.ts';
+import { hullPixels, regionStats } from '../../src/vision/photometry.ts';
 import { createValidatorWith, type Validator } from '../../src/vision/validator.ts';
 import { fringe, fringeTo } from '../../tools/fringe.ts';
 
@@ -62,3 +65,17 @@ for (const name of ['london-004.jpg', 'more/london-126.jpg']) {
     t.same(over.hint, HINTS.hairFace, 'with the hint to clear the eyes');
   });
 }
+
+t.test('no hair to judge: no crown, or crown hair within skin\'s own spread of colour', async (t) => {
+  const img = await loadImage(readFileSync(dir + 'london-004.jpg'));
+  const face = (await analyser.analyse(img)).faces[0]!;
+  const minSeparation = LIMITS.hairFaceMinSeparation.value;
+  t.equal(hairOverEyes({ image: img, face, crown: [], minSeparation }).reach, null, 'bald or cropped: nothing judged');
+  // A crown the colour of this sitter's cheeks (a skin-coloured or fair blond crown).
+  const cheek = regionStats(img, hullPixels(img, [...LM.cheeks.right].map((i) => lm2(face, i))));
+  const skinLike = Array.from({ length: 50 }, (): [number, number, number] => [cheek.l50, cheek.a, cheek.b]);
+  const r = hairOverEyes({ image: img, face, crown: skinLike, minSeparation });
+  t.equal(r.reach, null, `hair the colour of the skin is not judged (separation ${r.separation} < ${minSeparation})`);
+  const own = hairOverEyes({ image: img, face, crown: Array.from({ length: 50 }, (): [number, number, number] => [20, 2, 4]), minSeparation });
+  t.ok(own.reach !== null && own.reach < 0, `dark brown hair is judged, and stops above the eyes (${own.reach})`);
+});
