@@ -237,8 +237,8 @@ export class PaymentDesk extends EventEmitter {
   /** The session is served: `cents` spent; any surplus is paid back by the hopper or kept as credit. */
   async settle(sessionId: string, cents: number): Promise<void> {
     if (this.active?.sessionId === sessionId) await this.inhibit();
-    const { surplusCents, changed } = this.ledger.settle(sessionId, cents, this.now());
-    if (!changed || surplusCents <= 0) return;
+    // No surplus (or settled before: the ledger reports 0): giveChange pays and stores nothing.
+    const { surplusCents } = this.ledger.settle(sessionId, cents, this.now());
     await this.giveChange(sessionId, surplusCents);
   }
 
@@ -250,9 +250,10 @@ export class PaymentDesk extends EventEmitter {
    * restart the same refund, never a second payout.
    */
   async refund(sessionId: string, reason: string): Promise<{ paidBackCents: number; claimCents: number; claimCode: string | null; releasedCardCents: number }> {
-    if (this.active?.sessionId === sessionId) await this.inhibit();
     const s = this.ledger.session(sessionId);
-    if (s?.state === 'open') await this.settle(sessionId, s.dueCents); // change for any surplus first
+    // Settled first (change for any surplus; it also inhibits the session if it is the one
+    // being paid: only an open session is ever the desk's active one).
+    if (s?.state === 'open') await this.settle(sessionId, s.dueCents);
     await this.card?.release(sessionId, `delivery failed: ${reason}`);
     const releasedCardCents = this.ledger
       .cardVends(sessionId)

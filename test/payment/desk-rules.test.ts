@@ -264,7 +264,7 @@ t.test('a refund a restart interrupted: what its payout journal says was paid, n
   const store = openStore('', { file: ':memory:' });
   const ledger = openLedger(store);
   const at = new Date(T0);
-  for (const [session, serialCounter] of [['s7', 1], ['s8', 2]] as const) {
+  for (const [session, serialCounter] of [['s6', 3], ['s7', 1], ['s8', 2]] as const) {
     ledger.open(session, 500, at);
     ledger.recordCoin({ coin: 'EU500A', cents: 500, channel: 7, counter: serialCounter, serial: '0A0B0C', at: at.toISOString() }, 30);
     ledger.settle(session, 500, at);
@@ -272,18 +272,25 @@ t.test('a refund a restart interrupted: what its payout journal says was paid, n
   }
   // s7: the hopper paid 2 of 5 coins and that was journaled, then the booth went down;
   // s8: the booth went down during the payout (uncertain, alarmed at start).
+  // s6: the whole payout was done and journaled; the refund itself was not closed.
+  const whole = ledger.beginPayout('s6', 'EU100A', 5, 100, at);
+  ledger.setRefundPayout('s6', whole);
+  ledger.endPayout(whole, 5);
   const done = ledger.beginPayout('s7', 'EU100A', 5, 100, at);
   ledger.setRefundPayout('s7', done);
   ledger.endPayout(done, 2);
   const cut = ledger.beginPayout('s8', 'EU100A', 5, 100, at);
   ledger.setRefundPayout('s8', cut);
   const r = await rig(t, { store, hopper: true });
+  t.strictSame(await r.desk.refund('s6', 'printer offline'), { paidBackCents: 500, claimCents: 0, claimCode: null, releasedCardCents: 0 });
   const s7 = await r.desk.refund('s7', 'printer offline');
   t.match(s7, { paidBackCents: 200, claimCents: 300, releasedCardCents: 0, claimCode: /^[0-9A-Z]{4}-[0-9A-Z]{4}$/ });
   const s8 = await r.desk.refund('s8', 'printer offline');
   t.match(s8, { paidBackCents: 0, claimCents: 500, releasedCardCents: 0 });
   t.equal(r.sim.status().hopper?.paid, 0, 'no coin paid out again');
+  t.strictSame(await r.desk.refund('s7', 'again'), s7, 'a closed refund: the same answer');
   t.strictSame(plain(r.events.filter((e) => e.type.startsWith('refund'))), [
+    { type: 'refund.paid', severity: 'warning', sessionId: 's6', cents: 500, message: '500 cents paid back by the hopper (delivery failed: printer offline)' },
     { type: 'refund.paid', severity: 'warning', sessionId: 's7', cents: 200, message: '200 cents paid back by the hopper (delivery failed: printer offline)' },
     { type: 'refund.claim', severity: 'error', sessionId: 's7', cents: 300, message: '300 cents owed to a customer (delivery failed: printer offline): refund claim sent to the operator' },
     { type: 'refund.claim', severity: 'error', sessionId: 's8', cents: 500, message: '500 cents owed to a customer (delivery failed: printer offline): refund claim sent to the operator' },
@@ -318,7 +325,11 @@ t.test('two claims due under one prefix: the operator must give more of the sess
   }
   const r = await rig(t, { store });
   t.throws(() => r.desk.claimPaid('abcdef01', 'console'), { message: '2 claims due for sessions starting abcdef01: give more of the session id' });
+  for (const bad of ['zabcdef01', 'abcdef01-0002 ', 'abcdef01-000%']) {
+    t.throws(() => r.desk.claimPaid(bad, 'console'), { message: 'name the claim by its session id (at least its first 8 characters, as `refunds` lists it)' }, JSON.stringify(bad));
+  }
   t.match(r.desk.claimPaid('abcdef01-0002', 'console'), { sessionId: 'abcdef01-0002', state: 'claim-paid', claimCents: 200, paidBy: 'console' });
+  t.strictSame(plain(r.events).at(-1), { type: 'refund.claim-paid', severity: 'info', sessionId: 'abcdef01-0002', cents: 200, message: 'refund claim of 200 cents paid back by the operator (console)' });
   t.strictSame(r.desk.refundsOwed(), { count: 1, cents: 200 });
 });
 
@@ -358,4 +369,41 @@ t.test('stopping the desk: a coin test running is ended with that reason; the ac
   t.strictSame(r.testsEnded, [{ testId, reason: 'the booth stopped' }]);
   t.equal(r.desk.currentTest(), undefined);
   t.strictSame(r.store.db.prepare('SELECT end_reason FROM payment_tests').all(), [{ end_reason: 'the booth stopped' }]);
+});
+
+t.test('settling, refunding or keeping the session being paid inhibits the acceptor at once; another session leaves it accepting', async (t) => {
+  const r = await rig(t, { healthCheckMs: 3_600_000 }); // no periodic check to do it instead
+  const enabled = () => r.sim.status().acceptor.masterEnabled;
+  await r.desk.open('s0', 100);
+  await r.desk.open('s1', 300); // s1 is now the one being paid; s0 is still open
+  t.equal(enabled(), true);
+  await r.desk.keepAsCredit('s0');
+  t.equal(enabled(), true, 'another session ended: s1 still accepting');
+  t.equal(r.desk.state().sessionId, 's1');
+  r.sim.insertCoin('EU100A');
+  await until('coin', () => r.credits.length === 1);
+  await r.desk.settle('s1', 100);
+  t.equal(enabled(), false, 'settled: inhibited');
+  t.equal(r.desk.state().inhibitedBecause, 'no payment open');
+  await r.desk.open('s2', 200);
+  r.sim.insertCoin('EU200A');
+  await until('coin', () => r.credits.length === 2);
+  t.equal(enabled(), false, 'paid');
+  await r.desk.open('s3', 200);
+  t.equal(enabled(), true);
+  // The delivery of s2 failed while s3 is being paid; s2 was never settled: settled by the refund.
+  t.match(await r.desk.refund('s2', 'printer jam'), { paidBackCents: 0, claimCents: 200, releasedCardCents: 0 });
+  t.equal(r.desk.ledger.session('s2')?.state, 'settled');
+  t.equal(enabled(), true, 'another session refunded: s3 still accepting');
+  await r.desk.keepAsCredit('s3');
+  t.equal(enabled(), false, 'kept: inhibited');
+  await r.desk.open('s4', 200);
+  t.equal(enabled(), true);
+  r.sim.insertCoin('EU200A');
+  await until('coin', () => r.credits.length === 3);
+  t.equal(r.desk.state().sessionId, 's4', 'paid, still the session shown');
+  await r.desk.refund('s4', 'camera fault');
+  t.equal(r.desk.state().sessionId, null, 'refunded: no session shown');
+  t.equal(r.desk.state().inhibitedBecause, 'no payment open');
+  await t.rejects(r.desk.refund('nobody', 'x'), { message: 'no payment for session nobody' });
 });
