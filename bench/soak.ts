@@ -15,6 +15,7 @@ import { buildBooth } from '../src/booth/compose.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { playCustomer } from '../src/demo/customer.ts';
 import { SimCurtainSwitch } from '../src/hal/curtain/index.ts';
+import { SimulatedPrinter } from '../src/hal/printer/index.ts';
 import { createLogger } from '../src/log.ts';
 
 const { values } = parseArgs({
@@ -93,6 +94,12 @@ while (Date.now() < end) {
   if (booth.parts.sim) await new SimCurtainSwitch(booth.parts.sim.gpio, config.curtain.line, config.curtain.closedLevel).open({ bounces: 3 });
   const idleBy = Date.now() + 30_000;
   while (booth.machine.snapshot().step !== 'idle' && Date.now() < idleBy) await new Promise((r) => setTimeout(r, 100));
+  // The technician's round: a new roll and ribbon before the simulated printer runs out (700 each).
+  const printer = booth.parts.printer;
+  if (printer instanceof SimulatedPrinter) {
+    const left = printer.consumableLevels();
+    if (left.paper < 20 || left.ribbon < 20) await printer.refill({ paper: 'full', ribbon: 'full' });
+  }
   if (!values.offline) {
     const ids = booth.fleet.outbox.list(0, 1000).map((item) => item.id);
     if (ids.length) booth.fleet.outbox.ackMany(ids);

@@ -35,6 +35,8 @@ export const panelActionSchema = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ type: z.literal('printer'), condition: z.enum(['ok', 'jam', 'paper-empty', 'offline']) }).strict(),
+  // The technician loads a new paper roll or ribbon (full).
+  z.object({ type: z.literal('printer-refill'), supply: z.enum(['paper', 'ribbon']) }).strict(),
   z.object({ type: z.literal('broker'), link: z.enum(['cut', 'restore']) }).strict(),
   z.object({ type: z.literal('card'), decision: z.enum(['approve', 'deny', 'no-answer']) }).strict(),
   z.object({ type: z.literal('card-cancel') }).strict(),
@@ -72,7 +74,16 @@ export interface PanelState {
   coins: { id: string; cents: number | null; foreign: boolean }[];
   acceptor: { available: boolean; enabled: boolean; inhibitMask: number; jammed: boolean; accepted: Record<string, number>; acceptedCents: number; rejected: number; health: string; detail: string | null };
   lastCoin: { coin: string; result: 'accepted' | 'rejected'; why: string | null } | null;
-  printer: { simulated: boolean; health: string; detail: string | null; ready: boolean; reason: string | null; condition: string };
+  printer: {
+    simulated: boolean;
+    health: string;
+    detail: string | null;
+    ready: boolean;
+    reason: string | null;
+    condition: string;
+    /** The simulated printer's paper (sheets) and ribbon (prints) left, and full loads; null for a real printer. */
+    supplies: { paper: number; ribbon: number; paperCapacity: number; ribbonCapacity: number } | null;
+  };
   board: { id: number; url: string } | null;
   pen: { scans: number };
   broker: { configured: boolean; connected: boolean; cut: boolean } | null;
@@ -156,15 +167,25 @@ export function createSimPanel(options: SimPanelOptions): SimPanel {
         return `${action.points.length} points drawn`;
       case 'printer': {
         if (!printer) throw new Error('the printer is a real IPP printer (printer.uri), not the simulated one');
+        // Out of paper is the paper level itself (0 sheets: media-empty), not a painted reason.
+        if (action.condition === 'paper-empty') {
+          await printer.refill({ paper: 0 });
+          return 'printer paper taken out (0 sheets)';
+        }
         const conditions = {
           ok: { reasons: [], state: 'idle', unreachable: false },
           jam: { reasons: ['media-jam-error'], state: 'idle', unreachable: false },
-          'paper-empty': { reasons: ['media-empty-error'], state: 'idle', unreachable: false },
           offline: { reasons: [], state: 'idle', unreachable: true },
         } as const;
         await printer.simulate({ ...conditions[action.condition], reasons: [...conditions[action.condition].reasons] });
         printerCondition = action.condition;
         return `printer ${action.condition}`;
+      }
+      case 'printer-refill': {
+        if (!printer) throw new Error('the printer is a real IPP printer (printer.uri), not the simulated one');
+        await printer.refill({ [action.supply]: 'full' });
+        const left = printer.consumableLevels();
+        return `new ${action.supply === 'paper' ? 'paper roll' : 'ribbon'} loaded: ${left.paper} sheets, ${left.ribbon} prints of ribbon`;
       }
       case 'card': {
         if (!sim.cards) throw new Error('no simulated card reader on this booth (cardReader)');
@@ -211,7 +232,15 @@ export function createSimPanel(options: SimPanelOptions): SimPanel {
         detail: acceptorStatus.detail ?? null,
       },
       lastCoin,
-      printer: { simulated: printer !== undefined, health: printerStatus.health, detail: printerStatus.detail ?? null, ready: readiness.ok, reason: readiness.ok ? null : readiness.reason, condition: printerCondition },
+      printer: {
+        simulated: printer !== undefined,
+        health: printerStatus.health,
+        detail: printerStatus.detail ?? null,
+        ready: readiness.ok,
+        reason: readiness.ok ? null : readiness.reason,
+        condition: printerCondition,
+        supplies: printer ? { ...printer.consumableLevels(), paperCapacity: printer.capacity.paper, ribbonCapacity: printer.capacity.ribbon } : null,
+      },
       board: board ? { id: board.id, url: `/sim/board/${board.id}` } : null,
       pen: { scans: pen.scans },
       broker: options.broker ? options.broker.state() : null,

@@ -14,7 +14,7 @@ import { silentLogger } from '../../src/log.ts';
 import { startBroker } from '../fleet/helpers/broker.ts';
 import { until } from '../fleet/helpers/booth.ts';
 import { startFleetBooth } from '../booth/fleet-booth.ts';
-import { startEvePrinter, type EvePrinter } from './ippeveprinter.ts';
+import { startEvePrinter } from './ippeveprinter.ts';
 
 const none = { markerNames: [], markerLevels: [], markerTypes: [], supply: [], supplyDescription: [], inputTray: [] };
 
@@ -37,14 +37,6 @@ t.test('parsing: trays in sheets, supplies in percent or units, CUPS markers, un
   t.equal(printsLeft(cups, 400), 48, '12 % of a 400-print ribbon');
   t.equal(printsLeft([], 400), null, 'nothing reported: unknown, not zero');
 });
-
-/** ippeveprinter's /supplies form, as a technician fills it: percent per supply. */
-async function setSupplies(eve: EvePrinter, levels: number[]): Promise<void> {
-  const body = levels.map((l, i) => `supply${i}=${l}`).join('&');
-  const res = await fetch(`http://127.0.0.1:${eve.port}/supplies?${body}`);
-  await res.arrayBuffer();
-  if (!res.ok) throw new Error(`ippeveprinter /supplies answered ${res.status}`);
-}
 
 t.test('a real IPP printer: paper and supplies read, prints left, telemetry and an alarm before it runs out', async (t) => {
   const eve = await startEvePrinter();
@@ -79,7 +71,7 @@ t.test('a real IPP printer: paper and supplies read, prints left, telemetry and 
   t.match(await requestCommand(conn, 'INK-1', 'telemetry', undefined), { ok: true, result: { counters: { printer: { mediaLeft: 65, printsLeft: 65, supplies: [{ name: 'Black Toner', percent: 75 }] } } } });
   t.notOk(events.some((e) => e.type === 'printer.consumables-low'), 'no alarm while 65 prints are left');
 
-  await setSupplies(eve, [25, 5]); // the toner at 5 %: 20 prints of a 400-print supply
+  await eve.setSupplies([25, 5]); // the toner at 5 %: 20 prints of a 400-print supply
   await until('the alarm', () => events.some((e) => e.type === 'printer.consumables-low'), 20_000);
   t.match(events.find((e) => e.type === 'printer.consumables-low'), { severity: 'warning', device: 'printer', data: { printsLeft: 20 } });
   t.match(await requestCommand(conn, 'INK-1', 'telemetry', undefined), { ok: true, result: { counters: { printer: { printsLeft: 20 } } } });

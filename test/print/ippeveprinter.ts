@@ -17,6 +17,8 @@ export interface EvePrinter {
   dir: string;
   /** Loads `sheets` sheets in every tray (0 = out of paper: media-empty). */
   setPaper(sheets: number): Promise<void>;
+  /** The /supplies form as a technician fills it: percent per supply (0: waste, 1: toner). */
+  setSupplies(levels: number[]): Promise<void>;
   /** Files kept in the spool dir. */
   jobFiles(): string[];
   stop(): Promise<void>;
@@ -90,6 +92,12 @@ export async function startEvePrinter(options: { formats?: string } = {}): Promi
       const res = await fetch(`http://127.0.0.1:${port}/media?${q}`);
       await res.arrayBuffer();
       if (!res.ok) throw new Error(`ippeveprinter /media answered ${res.status}`);
+    },
+    async setSupplies(levels) {
+      const body = levels.map((l, i) => `supply${i}=${l}`).join('&');
+      const res = await fetch(`http://127.0.0.1:${port}/supplies?${body}`);
+      await res.arrayBuffer();
+      if (!res.ok) throw new Error(`ippeveprinter /supplies answered ${res.status}`);
     },
     jobFiles() {
       return readdirSync(dir).filter((f) => !f.startsWith('.'));

@@ -22,7 +22,7 @@ async function setup(t: Test, opts: { printer?: SimulatedPrinter; render?: (o: B
   writeFileSync(photoFile, await markerPhoto());
   const queue = new PrintQueue({ store, printer, boardsDir: join(dir, 'boards'), boothId: 'T-1', jobTimeoutMs: opts.jobTimeoutMs ?? 2000, jobPollMs: 20, logger: silentLogger(), ...(opts.render ? { render: opts.render } : {}) });
   const order: BoardOrder = { sessionId: 'session-1', product: 'ephoto', delivers: 'ephoto', photoFile, code: CODE, expires: '2027-05-23T10:00:00.000Z' };
-  const printed = () => readdirSync(join(dir, 'printer')).filter((f) => !f.endsWith('.tmp'));
+  const printed = () => readdirSync(join(dir, 'printer')).filter((f) => f.startsWith('job-') && !f.endsWith('.tmp'));
   return { dir, store, printer, queue, order, printed };
 }
 

@@ -104,17 +104,25 @@ t.test('the panel drives the simulated devices; bad requests are refused and cha
   await act({ type: 'camera-next' });
   t.equal(booth.parts.sim!.camera.currentPhoto(), 'refused-striped-backdrop.jpg', 'next in name order');
 
-  // Printer: jam, empty, working again; the booth's own readiness follows.
+  // Printer: jam, empty, unplugged, each fixed as a technician does (working again, a paper
+  // roll loaded); the booth's own readiness follows.
+  t.match((await state()).printer, { supplies: { paper: 700, ribbon: 700, paperCapacity: 700, ribbonCapacity: 700 } }, 'a full roll and ribbon');
   for (const [condition, reason] of [['jam', /media-jam/], ['paper-empty', /media-empty/], ['offline', /unreachable/]] as const) {
     t.equal((await act({ type: 'printer', condition })).status, 200);
     const readiness = booth.parts.printer.readiness();
     t.notOk(readiness.ok, `printer ${condition}: not ready`);
     t.match(readiness.ok ? '' : readiness.reason, reason);
     t.match(booth.unavailable(), /printer/, `printer ${condition}: the booth stops selling`);
-    t.match((await state()).printer, { ready: false, condition });
+    t.match((await state()).printer, condition === 'paper-empty' ? { ready: false, supplies: { paper: 0 } } : { ready: false, condition });
+    if (condition === 'paper-empty') {
+      t.equal((await act({ type: 'printer', condition: 'ok' })).status, 200);
+      t.notOk(booth.parts.printer.readiness().ok, '"working" does not put paper in');
+      t.equal((await act({ type: 'printer-refill', supply: 'paper' })).status, 200);
+      t.match((await state()).printer, { supplies: { paper: 700 } }, 'a new roll loaded');
+    } else await act({ type: 'printer', condition: 'ok' });
+    t.ok(booth.parts.printer.readiness().ok, `printer working again after ${condition}`);
   }
-  await act({ type: 'printer', condition: 'ok' });
-  t.ok(booth.parts.printer.readiness().ok, 'printer working again');
+  t.equal((await act({ type: 'printer-refill', supply: 'toner' })).status, 400, 'an unknown supply is refused');
 
   // Without a broker configured, cutting it says so.
   const cut = await act({ type: 'broker', link: 'cut' });

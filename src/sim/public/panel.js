@@ -50,6 +50,7 @@ function render(s) {
   const p = s.printer;
   $('printer-state').textContent = !p.simulated ? `real printer: ${p.health}` : `${p.condition} · ${p.ready ? 'ready' : p.reason}`;
   $('printer-state').className = p.ready ? 'ok' : 'bad';
+  $('printer-supplies').textContent = p.supplies ? `paper ${p.supplies.paper}/${p.supplies.paperCapacity} sheets · ribbon ${p.supplies.ribbon}/${p.supplies.ribbonCapacity} prints` : '';
   $('broker-box').hidden = !s.broker;
   if (s.broker) $('broker-state').textContent = !s.broker.configured ? 'no broker configured (fleet.url)' : `${s.broker.cut ? 'cut' : 'up'} · ${s.broker.connected ? 'connected' : 'not connected'}`;
 
@@ -78,6 +79,7 @@ document.addEventListener('click', (event) => {
   if (act === 'curtain') post({ type: 'curtain', position: button.dataset.position });
   else if (act === 'camera-next') post({ type: 'camera-next' });
   else if (act === 'printer') post({ type: 'printer', condition: button.dataset.condition });
+  else if (act === 'printer-refill') post({ type: 'printer-refill', supply: button.dataset.supply });
   else if (act === 'broker') post({ type: 'broker', link: button.dataset.link });
   else if (act === 'card') post({ type: 'card', decision: button.dataset.decision });
   else if (act === 'card-cancel') post({ type: 'card-cancel' });

@@ -32,7 +32,8 @@ printerContract(t, 'simulated printer', async () => {
   }
   return {
     connect: () => (current = new Rigged({ dir }, silentLogger())),
-    setPaper: async (sheets) => void (await current?.simulate({ reasons: sheets > 0 ? [] : ['media-empty-error'] })),
+    setPaper: async (sheets) => void (await current?.refill({ paper: sheets })),
+    setSupplyPercent: async (percent) => void (await current?.refill({ ribbon: Math.round((percent / 100) * (current?.capacity.ribbon ?? 0)) })),
     printedNames: () => readdirSync(dir).flatMap((f) => /^job-\d+-(.+)\.png$/.exec(f)?.[1] ?? []),
     loseNextSubmitAnswer: () => void (loseNext = true),
     lostAnswers: () => lost,
@@ -47,6 +48,7 @@ printerContract(t, 'IPP driver on ippeveprinter', async () => {
   return {
     connect: () => new IppPrinter({ uri: proxy.uri, pollMs: 0, requestTimeoutMs: 5000, retries: 1 }, silentLogger()),
     setPaper: (sheets) => eve.setPaper(sheets),
+    setSupplyPercent: (percent) => eve.setSupplies([25, percent]),
     printedNames: () => eve.jobFiles().flatMap((f) => /^\d+-(.+)\.png$/.exec(f)?.[1] ?? []),
     loseNextSubmitAnswer: () => proxy.dropNextAnswer(Operation.printJob),
     lostAnswers: () => proxy.dropped(),

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { isTerminal, type JobStatus, type PrinterDevice } from '../../../src/hal/printer/index.ts';
+import { isTerminal, printsLeft, type JobStatus, type PrinterDevice } from '../../../src/hal/printer/index.ts';
 import { silentLogger } from '../../../src/log.ts';
 import { PrintQueue } from '../../../src/print/queue.ts';
 import { openStore } from '../../../src/store/db.ts';
@@ -18,6 +18,8 @@ export interface PrinterRig {
   connect(): PrinterDevice;
   /** Loads this many sheets (0: out of paper). */
   setPaper(sheets: number): Promise<void>;
+  /** Sets the ribbon / ink / toner the printer prints with to this percent of a full one. */
+  setSupplyPercent(percent: number): Promise<void>;
   /** The job-names of the documents the printer has put on paper, one per sheet. */
   printedNames(): string[];
   /** The next document reaches the printer and is printed, but its answer never reaches the booth. */
@@ -87,6 +89,38 @@ export function printerContract(t: Test, label: string, makeRig: () => Promise<P
     await printer.refresh();
     t.match(printer.status(), { health: 'ok' });
     t.equal(recovered, 1);
+  });
+
+  t.test(`${label}: paper and supplies are reported (prints left, an early warning), and follow a reload`, async (t) => {
+    const rig = await withRig(t);
+    const printer = await started(t, rig);
+    await rig.setPaper(40);
+    await rig.setSupplyPercent(80);
+    let state = await printer.refresh();
+    const media = (state.consumables ?? []).filter((c) => c.kind === 'media');
+    const supplies = (state.consumables ?? []).filter((c) => c.kind === 'supply');
+    t.ok(media.some((c) => c.sheets === 40), `a tray with the 40 sheets loaded: ${JSON.stringify(media)}`);
+    t.ok(supplies.some((c) => c.percent === 80), `the supply at 80 %: ${JSON.stringify(supplies)}`);
+    const left = printsLeft(state.consumables ?? [], 400);
+    t.ok(left !== null && left >= 40 && left <= 40 + 25, `prints left from paper and supply: ${left}`);
+    t.match(printer.readiness(), { ok: true }, 'enough of everything: ready');
+    const lowAt80 = state.reasons.filter((r) => /-low(-warning|-report)?$/.test(r));
+
+    await rig.setSupplyPercent(5);
+    state = await printer.refresh();
+    const supply = (state.consumables ?? []).find((c) => c.kind === 'supply' && c.percent === 5);
+    t.ok(supply, 'the supply at 5 %');
+    // Its prints left: counted by the printer (impressions), or 5 % of a 400-print supply.
+    const expected = Math.min(40, supply?.sheets ?? Math.floor(0.05 * 400));
+    t.equal(printsLeft(state.consumables ?? [], 400), expected, `prints left follow the supply (${expected})`);
+    // A low reason the printer did not give with the supply at 80 % (paper may be low as well).
+    const supplyLow = (reasons: string[]) => reasons.filter((r) => /-low(-warning|-report)?$/.test(r) && !lowAt80.includes(r));
+    t.ok(supplyLow(state.reasons).length > 0, `the printer warns it is low: ${state.reasons.join(',')}`);
+    t.match(printer.readiness(), { ok: true }, 'low is a warning, not a stop');
+
+    await rig.setSupplyPercent(100);
+    state = await printer.refresh();
+    t.same(supplyLow(state.reasons), [], 'a new supply: the warning is gone');
   });
 
   t.test(`${label}: a printer gone is a fault with the reason, never an exception from refresh`, async (t) => {
