@@ -2,64 +2,18 @@
 // simulator (byte for byte), beside the real ccTalk driver on its simulator. Journal before
 // report, charged only after delivery, coins and card together, released when unserved,
 // voided (never charged) after a restart.
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { configSchema } from '../../src/config/schema.ts';
-import { createCardReader, MdbCardReaderSimulator, type BoothCardReader } from '../../src/hal/card-reader/index.ts';
-import { createCoinAcceptor, CctalkBusSimulator } from '../../src/hal/coin-acceptor/index.ts';
-import { PaymentDesk, type PaymentEvent, type SessionCoinCredit } from '../../src/payment/index.ts';
-import { openStore, type Store } from '../../src/store/db.ts';
-import { silentLogger } from '../../src/log.ts';
+import { type Store } from '../../src/store/db.ts';
 import { until } from '../hal/coin-acceptor-harness.ts';
-
-async function rig(t: Test, options: { dir?: string; keepDir?: boolean; healthCheckMs?: number } = {}) {
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'cabine-card-'));
-  const store = openStore(dir);
-  const coins = new CctalkBusSimulator();
-  const cards = new MdbCardReaderSimulator();
-  const config = configSchema.parse({ coinAcceptor: { pollMs: 50 }, cardReader: { pollMs: 30 } });
-  const acceptor = createCoinAcceptor(config.coinAcceptor, { simulated: true, logger: silentLogger(), simulator: coins });
-  const reader = createCardReader(config.cardReader, { simulated: true, logger: silentLogger(), simulator: cards }) as BoothCardReader;
-  const health = { ok: true as boolean, reason: '' };
-  const desk = new PaymentDesk({
-    store,
-    acceptor,
-    cardReader: reader,
-    canDeliver: () => (health.ok ? { ok: true } : { ok: false, reason: health.reason }),
-    storedCreditMinutes: 30,
-    healthCheckMs: options.healthCheckMs ?? 50,
-  });
-  const credits: SessionCoinCredit[] = [];
-  const events: PaymentEvent[] = [];
-  desk.onCredit((c) => credits.push(c));
-  desk.on('event', (e: PaymentEvent) => events.push(e));
-  desk.start();
-  await acceptor.start();
-  await reader.start();
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    await desk.stop();
-    await reader.stop();
-    await acceptor.stop();
-    coins.stop();
-    cards.stop();
-    store.close();
-  };
-  t.teardown(async () => {
-    await stop();
-    if (!options.keepDir) rmSync(dir, { recursive: true, force: true });
-  });
-  return { dir, store, coins, cards, reader, desk, credits, events, health, stop };
-}
+import { paymentRig } from './helpers.ts';
 
 const vendStates = (store: Store) => store.db.prepare<[], { state: string; credited_cents: number }>('SELECT state, credited_cents FROM payment_card_vends ORDER BY id').all();
 
 t.test('card only: enabled while due, approval journaled before it is reported, charged only after delivery', async (t) => {
-  const r = await rig(t);
+  const r = await paymentRig(t, { cardReader: true });
   t.equal(r.cards.tap(), 'disabled', 'no payment open: the reader takes no card');
   await r.desk.open('s1', 800, { product: 'photo', item: 2 });
   await until('reader enabled', () => r.cards.status().state === 'enabled');
@@ -89,11 +43,11 @@ t.test('card only: enabled while due, approval journaled before it is reported, 
 });
 
 t.test('coins and card pay one session together', async (t) => {
-  const r = await rig(t);
+  const r = await paymentRig(t, { cardReader: true });
   await r.desk.open('s2', 800);
   await until('accepting', () => r.desk.state().accepting.length > 0 && r.cards.status().state === 'enabled');
-  r.coins.insertCoin('EU200A');
-  r.coins.insertCoin('EU200A');
+  r.sim.insertCoin('EU200A');
+  r.sim.insertCoin('EU200A');
   await until('two coins', () => r.credits.length === 2);
   t.equal(r.cards.tap(), 'session');
   await until('card credited', () => r.credits.length === 3);
@@ -106,7 +60,7 @@ t.test('coins and card pay one session together', async (t) => {
 });
 
 t.test('a refused card leaves the payment open for another card or coins', async (t) => {
-  const r = await rig(t);
+  const r = await paymentRig(t, { cardReader: true });
   await r.desk.open('s3', 600);
   await until('reader enabled', () => r.cards.status().state === 'enabled');
   r.cards.tap({ decision: 'deny' });
@@ -114,28 +68,28 @@ t.test('a refused card leaves the payment open for another card or coins', async
   await until('session ended', () => r.cards.status().state === 'enabled');
   t.equal(r.credits.length, 0);
   t.match(r.desk.state().card, { available: true, activity: 'denied' });
-  await until('coins taken again after the authorisation', () => r.coins.status().acceptor.masterEnabled);
-  for (const c of ['EU200A', 'EU200A', 'EU200A']) r.coins.insertCoin(c);
+  await until('coins taken again after the authorisation', () => r.sim.status().acceptor.masterEnabled);
+  for (const c of ['EU200A', 'EU200A', 'EU200A']) r.sim.insertCoin(c);
   await until('paid by coins', () => r.desk.ledger.session('s3')?.creditCents === 600);
   t.same(vendStates(r.store), [{ state: 'denied', credited_cents: 0 }]);
 });
 
 t.test('coins are refused while a card is being authorised (never more than due)', async (t) => {
-  const r = await rig(t);
+  const r = await paymentRig(t, { cardReader: true });
   await r.desk.open('s4', 500);
   await until('reader enabled', () => r.cards.status().state === 'enabled');
   r.cards.tap({ delayMs: 3000 }); // long enough to observe under load
-  await until('coins inhibited', () => r.desk.state().inhibitedBecause === 'a card is being authorised' && !r.coins.status().acceptor.masterEnabled);
-  t.equal(r.coins.insertCoin('EU200A'), 'rejected');
+  await until('coins inhibited', () => r.desk.state().inhibitedBecause === 'a card is being authorised' && !r.sim.status().acceptor.masterEnabled);
+  t.equal(r.sim.insertCoin('EU200A'), 'rejected');
   await until('credited', () => r.credits.length === 1);
   t.equal(r.desk.ledger.session('s4')?.creditCents, 500);
 });
 
 t.test('a session that ends unserved releases the approval (VEND FAILURE); only coins become stored credit', async (t) => {
-  const r = await rig(t);
+  const r = await paymentRig(t, { cardReader: true });
   await r.desk.open('s5', 800);
   await until('accepting', () => r.desk.state().accepting.length > 0 && r.cards.status().state === 'enabled');
-  r.coins.insertCoin('EU100A');
+  r.sim.insertCoin('EU100A');
   await until('coin', () => r.credits.length === 1);
   r.cards.tap({ approveCents: 300 }); // approves less than asked: the session stays unpaid
   await until('card', () => r.credits.length === 2);
@@ -150,13 +104,13 @@ t.test('a session that ends unserved releases the approval (VEND FAILURE); only 
 t.test('an approval interrupted by a restart is voided, never charged, and raises an alarm', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cabine-card-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const first = await rig(t, { dir, keepDir: true });
+  const first = await paymentRig(t, { cardReader: true, dir });
   await first.desk.open('s6', 800);
   await until('reader enabled', () => first.cards.status().state === 'enabled');
   first.cards.tap();
   await until('credited', () => first.credits.length === 1);
   await first.stop(); // the booth goes down before the delivery
-  const second = await rig(t, { dir, keepDir: true });
+  const second = await paymentRig(t, { cardReader: true, dir });
   t.ok(second.events.some((e) => e.type === 'card.voided' && e.sessionId === 's6'), 'alarm at start');
   t.same(vendStates(second.store), [{ state: 'voided', credited_cents: 800 }]);
   t.equal(second.desk.ledger.session('s6')?.creditCents, 800, 'the session stays paid: it is served');
@@ -165,7 +119,7 @@ t.test('an approval interrupted by a restart is voided, never charged, and raise
 });
 
 t.test('the reader down does not stop coins; a booth that cannot deliver takes no card', async (t) => {
-  const r = await rig(t);
+  const r = await paymentRig(t, { cardReader: true });
   r.health.ok = false;
   r.health.reason = 'printer out of paper';
   await r.desk.open('s7', 400);
@@ -181,7 +135,7 @@ t.test('the reader down does not stop coins; a booth that cannot deliver takes n
 });
 
 t.test('a card presented when nothing can be sold (before the desk\'s next check) starts no vend', async (t) => {
-  const r = await rig(t, { healthCheckMs: 3_600_000 });
+  const r = await paymentRig(t, { cardReader: true, healthCheckMs: 3_600_000 });
   const sessionsEnded = () => r.cards.status().commands['SESSION COMPLETE'] ?? 0;
   // The booth can no longer deliver; the reader is still enabled (the next check is an hour away).
   await r.desk.open('s8', 400);
@@ -203,7 +157,7 @@ t.test('a card presented when nothing can be sold (before the desk\'s next check
 });
 
 t.test('the reader\'s recovery re-enables it at once, between the desk\'s checks', async (t) => {
-  const r = await rig(t, { healthCheckMs: 3_600_000 });
+  const r = await paymentRig(t, { cardReader: true, healthCheckMs: 3_600_000 });
   await r.desk.open('s10', 400);
   await until('reader enabled', () => r.cards.status().enabled);
   r.cards.setSilent(true);

@@ -7,13 +7,10 @@ import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { configSchema } from '../../src/config/schema.ts';
-import { createCoinAcceptor, CctalkBusSimulator } from '../../src/hal/coin-acceptor/index.ts';
 import { openLedger } from '../../src/payment/ledger.ts';
-import { PaymentDesk, type PaymentEvent, type SessionCoinCredit } from '../../src/payment/index.ts';
 import { openStore, type Store } from '../../src/store/db.ts';
-import { silentLogger } from '../../src/log.ts';
 import { until } from '../hal/coin-acceptor-harness.ts';
+import { paymentRig } from './helpers.ts';
 
 const SERIAL = '0A0B0C';
 
@@ -83,25 +80,7 @@ for (const [path, setup] of [
 }
 
 t.test('desk over the real driver: a coin whose counter cannot be written is kept by the acceptor, then journaled exactly once', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'cabine-atomic-desk-'));
-  const store = openStore(dir);
-  const sim = new CctalkBusSimulator();
-  const config = configSchema.parse({ coinAcceptor: { pollMs: 50 } });
-  const acceptor = createCoinAcceptor(config.coinAcceptor, { simulated: true, logger: silentLogger(), simulator: sim });
-  const desk = new PaymentDesk({ store, acceptor, canDeliver: () => ({ ok: true }), storedCreditMinutes: 30, healthCheckMs: 50 });
-  const credits: SessionCoinCredit[] = [];
-  const events: PaymentEvent[] = [];
-  desk.onCredit((c) => credits.push(c));
-  desk.on('event', (e: PaymentEvent) => events.push(e));
-  desk.start();
-  await acceptor.start();
-  t.teardown(async () => {
-    await desk.stop();
-    await acceptor.stop();
-    sim.stop();
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { store, sim, acceptor, desk, credits, events } = await paymentRig(t);
 
   await desk.open('s1', 800);
   sim.insertCoin('EU100A');

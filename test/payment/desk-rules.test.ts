@@ -5,48 +5,19 @@
 // desk.test.ts and refund.test.ts (docs/testing.md, mutation testing).
 import t, { type Test } from 'tap';
 import type { EventEmitter } from 'node:events';
-import { configSchema } from '../../src/config/schema.ts';
-import { createCoinAcceptor, CctalkBusSimulator } from '../../src/hal/coin-acceptor/index.ts';
-import { newClaimCode, PaymentDesk, type PaymentEvent, type SessionCoinCredit, type TestCoin, type TestEnded } from '../../src/payment/desk.ts';
+import { newClaimCode, type PaymentEvent } from '../../src/payment/desk.ts';
 import { openLedger } from '../../src/payment/ledger.ts';
-import { openStore, type Store } from '../../src/store/db.ts';
-import { silentLogger } from '../../src/log.ts';
+import { openStore } from '../../src/store/db.ts';
 import { until } from '../hal/coin-acceptor-harness.ts';
+import { paymentRig, type PaymentRigOptions } from './helpers.ts';
 
 const T0 = Date.parse('2025-03-01T10:00:00.000Z');
 
-async function rig(t: Test, options: { hopper?: boolean; store?: Store; coinTable?: string[]; healthCheckMs?: number | 'default' } = {}) {
-  const store = options.store ?? openStore('', { file: ':memory:' });
-  const sim = new CctalkBusSimulator({ hopper: options.hopper === true, ...(options.coinTable ? { coinTable: options.coinTable } : {}) });
-  const config = configSchema.parse({ coinAcceptor: { hopper: options.hopper === true, pollMs: 50 } });
-  const acceptor = createCoinAcceptor(config.coinAcceptor, { simulated: true, logger: silentLogger(), simulator: sim });
-  const health = { ok: true as boolean, reason: '' };
+/** The payment rig on a clock the test moves (`clock.now`), in memory unless given a store. */
+async function rig(t: Test, options: Omit<PaymentRigOptions, 'now'> = {}) {
   const clock = { now: T0 };
-  const desk = new PaymentDesk({
-    store, acceptor, storedCreditMinutes: 30, now: () => new Date(clock.now),
-    ...(options.healthCheckMs === 'default' ? {} : { healthCheckMs: options.healthCheckMs ?? 40 }),
-    canDeliver: () => (health.ok ? { ok: true } : { ok: false, reason: health.reason }),
-  });
-  const credits: SessionCoinCredit[] = [];
-  const events: PaymentEvent[] = [];
-  const testCoins: TestCoin[] = [];
-  const testsEnded: TestEnded[] = [];
-  desk.onCredit((c) => credits.push(c));
-  desk.on('event', (e: PaymentEvent) => events.push(e));
-  desk.on('test-coin', (c: TestCoin) => testCoins.push(c));
-  desk.on('test-ended', (e: TestEnded) => testsEnded.push(e));
-  desk.start();
-  await acceptor.start();
-  await acceptor.hopper?.start();
-  await until('acceptor ready', () => acceptor.status().health === 'ok' && (!acceptor.hopper || acceptor.hopper.status().health === 'ok'));
-  t.teardown(async () => {
-    await desk.stop();
-    await acceptor.hopper?.stop();
-    await acceptor.stop();
-    sim.stop();
-    store.close();
-  });
-  return { store, sim, acceptor, desk, credits, events, testCoins, testsEnded, health, clock };
+  const store = options.store ?? openStore('', { file: ':memory:' });
+  return { ...(await paymentRig(t, { healthCheckMs: 40, ...options, store, now: () => new Date(clock.now) })), clock };
 }
 
 /** The events without their time (which is the desk's clock, checked once). */

@@ -1,53 +1,12 @@
 // The payment desk over the real driver and the in-process simulator (byte for byte through
 // SimBinding): journal before report, inhibits outside payment and when the booth cannot
 // deliver, no-change rule, stored credit, hopper change, idempotent settle.
-import t, { type Test } from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { configSchema } from '../../src/config/schema.ts';
-import { createCoinAcceptor, CctalkBusSimulator } from '../../src/hal/coin-acceptor/index.ts';
-import { PaymentDesk, type PaymentEvent, type SessionCoinCredit } from '../../src/payment/index.ts';
-import { openStore } from '../../src/store/db.ts';
-import { silentLogger } from '../../src/log.ts';
+import t from 'tap';
 import { until } from '../hal/coin-acceptor-harness.ts';
-
-async function rig(t: Test, options: { hopper?: boolean; now?: () => Date } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'cabine-pay-'));
-  const store = openStore(dir);
-  const sim = new CctalkBusSimulator({ hopper: options.hopper === true });
-  const config = configSchema.parse({ coinAcceptor: { hopper: options.hopper === true, pollMs: 50 } });
-  const acceptor = createCoinAcceptor(config.coinAcceptor, { simulated: true, logger: silentLogger(), simulator: sim });
-  const health = { ok: true as boolean, reason: '' };
-  const desk = new PaymentDesk({
-    store,
-    acceptor,
-    canDeliver: () => (health.ok ? { ok: true } : { ok: false, reason: health.reason }),
-    storedCreditMinutes: 30,
-    healthCheckMs: 50,
-    ...(options.now ? { now: options.now } : {}),
-  });
-  const credits: SessionCoinCredit[] = [];
-  const events: PaymentEvent[] = [];
-  desk.onCredit((c) => credits.push(c));
-  desk.on('event', (e: PaymentEvent) => events.push(e));
-  desk.start();
-  await acceptor.start();
-  await acceptor.hopper?.start();
-  t.teardown(async () => {
-    await desk.stop();
-    await acceptor.hopper?.stop();
-    await acceptor.stop();
-    sim.stop();
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { dir, store, sim, acceptor, desk, credits, events, health };
-}
-
+import { paymentRig } from './helpers.ts';
 
 t.test('coins are journaled before they are reported, and only taken while due', async (t) => {
-  const r = await rig(t);
+  const r = await paymentRig(t);
   t.equal(r.sim.insertCoin('EU200A'), 'rejected', 'no payment open: inhibited');
   await r.desk.open('s1', 800);
   t.same(r.desk.state().accepting, ['EU010A', 'EU020A', 'EU050A', 'EU100A', 'EU200A'], 'every euro coin up to the price, never the foreign one');
@@ -81,7 +40,7 @@ t.test('coins are journaled before they are reported, and only taken while due',
 });
 
 t.test('the acceptor is inhibited while the booth cannot deliver', async (t) => {
-  const r = await rig(t);
+  const r = await paymentRig(t);
   r.health.ok = false;
   r.health.reason = 'printer out of paper';
   await r.desk.open('s1', 800);
@@ -96,7 +55,7 @@ t.test('the acceptor is inhibited while the booth cannot deliver', async (t) => 
 
 t.test('walk-away credit is stored, used by the next session, and expires', async (t) => {
   let clock = Date.parse('2025-03-01T10:00:00Z');
-  const r = await rig(t, { now: () => new Date(clock) });
+  const r = await paymentRig(t, { now: () => new Date(clock) });
   await r.desk.open('s1', 800);
   r.sim.insertCoin('EU200A');
   await until('credit', () => r.credits.length === 1);
@@ -116,7 +75,7 @@ t.test('walk-away credit is stored, used by the next session, and expires', asyn
 });
 
 t.test('with a hopper, overpayment is paid back as change', async (t) => {
-  const r = await rig(t, { hopper: true });
+  const r = await paymentRig(t, { hopper: true });
   await r.desk.open('s1', 150);
   t.equal(r.desk.state().noChange, false);
   t.same(r.desk.state().accepting, ['EU010A', 'EU020A', 'EU050A', 'EU100A'], '2 EUR would leave 0.50 the 1 EUR hopper cannot pay');
@@ -139,7 +98,7 @@ t.test('with a hopper, overpayment is paid back as change', async (t) => {
 });
 
 t.test('the counter the driver counts from is journaled: at the first connection, and 0 after a device reset', async (t) => {
-  const r = await rig(t);
+  const r = await paymentRig(t);
   t.equal(r.desk.ledger.lastCounter('0A0B0C'), 0, 'first connection: the device counter is the starting point, before any coin');
   await r.desk.open('s1', 800);
   r.sim.insertCoin('EU100A');

@@ -1,53 +1,15 @@
 // No money kept for a failed delivery: the desk pays the cash back with the hopper where
 // there is one, owes the rest as a refund claim (code, counters), releases card approvals;
 // idempotent across calls (a restart never pays twice).
-import t, { type Test } from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { configSchema } from '../../src/config/schema.ts';
-import { createCardReader, MdbCardReaderSimulator, type BoothCardReader } from '../../src/hal/card-reader/index.ts';
-import { createCoinAcceptor, CctalkBusSimulator } from '../../src/hal/coin-acceptor/index.ts';
-import { PaymentDesk, type PaymentEvent, type SessionCoinCredit } from '../../src/payment/index.ts';
-import { openStore } from '../../src/store/db.ts';
-import { silentLogger } from '../../src/log.ts';
+import t from 'tap';
 import { until } from '../hal/coin-acceptor-harness.ts';
-
-async function rig(t: Test, hopper: boolean) {
-  const dir = mkdtempSync(join(tmpdir(), 'cabine-refund-'));
-  const store = openStore(dir);
-  const coins = new CctalkBusSimulator({ hopper });
-  const cards = new MdbCardReaderSimulator();
-  const config = configSchema.parse({ coinAcceptor: { pollMs: 50, hopper }, cardReader: { pollMs: 30 } });
-  const acceptor = createCoinAcceptor(config.coinAcceptor, { simulated: true, logger: silentLogger(), simulator: coins });
-  const reader = createCardReader(config.cardReader, { simulated: true, logger: silentLogger(), simulator: cards }) as BoothCardReader;
-  const desk = new PaymentDesk({ store, acceptor, cardReader: reader, canDeliver: () => ({ ok: true }), storedCreditMinutes: 30, healthCheckMs: 50 });
-  const credits: SessionCoinCredit[] = [];
-  const events: PaymentEvent[] = [];
-  desk.onCredit((c) => credits.push(c));
-  desk.on('event', (e: PaymentEvent) => events.push(e));
-  desk.start();
-  await acceptor.start();
-  await acceptor.hopper?.start();
-  await reader.start();
-  t.teardown(async () => {
-    await desk.stop();
-    await reader.stop();
-    await acceptor.hopper?.stop();
-    await acceptor.stop();
-    coins.stop();
-    cards.stop();
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { coins, cards, desk, credits, events };
-}
+import { paymentRig } from './helpers.ts';
 
 t.test('no hopper: the whole cash becomes a refund claim with a code; counted as owed until paid', async (t) => {
-  const r = await rig(t, false);
+  const r = await paymentRig(t, { cardReader: true });
   await r.desk.open('5e55-1001-aaaa', 600);
   await until('accepting', () => r.desk.state().accepting.length > 0);
-  for (const c of ['EU200A', 'EU200A', 'EU200A']) r.coins.insertCoin(c);
+  for (const c of ['EU200A', 'EU200A', 'EU200A']) r.sim.insertCoin(c);
   await until('paid', () => r.credits.length === 3);
   await r.desk.settle('5e55-1001-aaaa', 600);
   const refund = await r.desk.refund('5e55-1001-aaaa', 'printer: paper jam');
@@ -75,35 +37,35 @@ t.test('no hopper: the whole cash becomes a refund claim with a code; counted as
 });
 
 t.test('hopper: paid back in coins, once; what it cannot pay is owed', async (t) => {
-  const r = await rig(t, true);
+  const r = await paymentRig(t, { cardReader: true, hopper: true });
   await r.desk.open('s2', 500);
   await until('accepting', () => r.desk.state().accepting.length > 0);
-  for (const c of ['EU200A', 'EU200A', 'EU050A', 'EU050A']) r.coins.insertCoin(c);
+  for (const c of ['EU200A', 'EU200A', 'EU050A', 'EU050A']) r.sim.insertCoin(c);
   await until('paid', () => r.credits.length === 4);
   await r.desk.settle('s2', 500);
-  const before = r.coins.status().hopper?.paid ?? 0;
+  const before = r.sim.status().hopper?.paid ?? 0;
   const refund = await r.desk.refund('s2', 'printer offline');
   t.match(refund, { paidBackCents: 500, claimCents: 0, claimCode: null });
-  t.equal((r.coins.status().hopper?.paid ?? 0) - before, 5, 'five 1 EUR coins paid out');
+  t.equal((r.sim.status().hopper?.paid ?? 0) - before, 5, 'five 1 EUR coins paid out');
   await r.desk.refund('s2', 'again');
-  t.equal((r.coins.status().hopper?.paid ?? 0) - before, 5, 'never paid twice');
+  t.equal((r.sim.status().hopper?.paid ?? 0) - before, 5, 'never paid twice');
   // An empty hopper: the rest is a claim.
   await r.desk.open('s3', 300);
   await until('accepting', () => r.desk.state().accepting.length > 0);
-  for (const c of ['EU200A', 'EU100A']) r.coins.insertCoin(c);
+  for (const c of ['EU200A', 'EU100A']) r.sim.insertCoin(c);
   await until('paid', () => r.credits.length === 6);
   await r.desk.settle('s3', 300);
-  r.coins.setHopperLevel(1);
+  r.sim.setHopperLevel(1);
   const partial = await r.desk.refund('s3', 'printer offline');
   t.match(partial, { paidBackCents: 100, claimCents: 200 });
   t.ok(partial.claimCode);
 });
 
 t.test('card and coins: the card is released (not charged), only the cash is owed', async (t) => {
-  const r = await rig(t, false);
+  const r = await paymentRig(t, { cardReader: true });
   await r.desk.open('s4', 800);
   await until('accepting', () => r.desk.state().accepting.length > 0 && r.cards.status().state === 'enabled');
-  r.coins.insertCoin('EU200A');
+  r.sim.insertCoin('EU200A');
   await until('coin', () => r.credits.length === 1);
   r.cards.tap();
   await until('card', () => r.credits.length === 2);
