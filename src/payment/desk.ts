@@ -332,9 +332,9 @@ export class PaymentDesk extends EventEmitter {
   /** The session ends unserved: its credit is stored for the next customer (no refund). */
   async keepAsCredit(sessionId: string): Promise<{ refundedCents: number }> {
     if (this.active?.sessionId === sessionId) await this.inhibit();
-    const { storedCents, changed } = this.ledger.keep(sessionId, this.now(), this.minutes);
+    const { storedCents } = this.ledger.keep(sessionId, this.now(), this.minutes); // 0 if kept before
     await this.card?.release(sessionId, 'the session ended unserved');
-    if (changed && storedCents > 0) {
+    if (storedCents > 0) {
       this.publish({
         type: 'credit.stored',
         severity: 'info',

@@ -98,6 +98,7 @@ t.test('a session that ends unserved releases the approval (VEND FAILURE); only 
   t.same(r.cards.status().charged, []);
   t.equal(r.cards.status().voided.length, 1, 'the approval was released');
   t.same(vendStates(r.store), [{ state: 'released', credited_cents: 300 }]);
+  t.same(r.store.db.prepare('SELECT reason FROM payment_card_vends').all(), [{ reason: 'the session ended unserved' }]);
   t.equal(r.desk.storedCreditCents(), 100, 'the coin is stored credit; the card is not money the booth holds');
 });
 

@@ -97,11 +97,15 @@ t.test('a coin with no payment open is stored credit, announced as such; applied
 
 t.test('walk-away credit and its expiry, announced with amounts and origin', async (t) => {
   const r = await rig(t);
+  await r.desk.open('s-empty', 300);
+  await r.desk.keepAsCredit('s-empty');
+  t.strictSame(r.events, [], 'nothing paid: nothing stored, nothing announced');
   await r.desk.open('s1', 800);
   r.sim.insertCoin('EU200A');
   r.sim.insertCoin('EU050A');
   await until('two coins', () => r.credits.length === 2);
   t.strictSame(await r.desk.keepAsCredit('s1'), { refundedCents: 0 });
+  await r.desk.delivered('s1'); // no card reader: nothing to charge
   t.strictSame(plain(r.events.filter((e) => e.type === 'credit.stored')), [
     { type: 'credit.stored', severity: 'info', sessionId: 's1', cents: 250, message: '250 cents left by an unserved session, usable for 30 min' },
   ]);
