@@ -3,17 +3,11 @@
 // (marker-levels), into prints left, the fleet telemetry and an alarm before the printer runs
 // out. The technician changes paper and supplies through ippeveprinter's own web forms.
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { connectOperator, requestCommand } from '../../src/fleet/operator/client.ts';
-import { eventSchema, type FleetEvent } from '../../src/fleet/schemas.ts';
-import { topics } from '../../src/fleet/topics.ts';
+import { requestCommand } from '../../src/fleet/operator/client.ts';
 import { IppPrinter, consumablesFrom, printsLeft } from '../../src/hal/printer/index.ts';
 import { silentLogger } from '../../src/log.ts';
-import { startBroker } from '../fleet/helpers/broker.ts';
 import { until } from '../fleet/helpers/booth.ts';
-import { startFleetBooth } from '../booth/fleet-booth.ts';
+import { consumablesBooth } from './consumables-booth.ts';
 import { startEvePrinter } from './ippeveprinter.ts';
 
 const none = { markerNames: [], markerLevels: [], markerTypes: [], supply: [], supplyDescription: [], inputTray: [] };
@@ -57,17 +51,7 @@ t.test('a real IPP printer: paper and supplies read, prints left, telemetry and 
   t.equal(printsLeft(state?.consumables ?? [], 400), 65, 'paper is what runs out first');
 
   // The booth on a real broker with this printer: telemetry, then the alarm when supplies run low.
-  const broker = await startBroker();
-  t.teardown(() => broker.stop());
-  const op = broker.operator();
-  const conn = await connectOperator({ url: broker.url, caFile: broker.ca!.certFile, certFile: op.certFile, keyFile: op.keyFile }, silentLogger(), 'test');
-  t.teardown(() => conn.stop());
-  const events: FleetEvent[] = [];
-  conn.subscribe('test-events', topics.events('INK-1'), 1, (_topic, body) => events.push(eventSchema.parse(JSON.parse(body.toString('utf8')))));
-  const dataDir = mkdtempSync(join(tmpdir(), 'cabine-consumables-'));
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-  const booth = await startFleetBooth(broker, 'INK-1', dataDir, { 'printer.uri': eve.uri, 'printer.pollSeconds': 1, 'printer.printsPerSupply': 400, 'printer.lowPrintsWarning': 30 });
-  t.teardown(() => booth.stop());
+  const { booth, conn, events } = await consumablesBooth(t, 'INK-1', { 'printer.uri': eve.uri });
   t.match(await requestCommand(conn, 'INK-1', 'telemetry', undefined), { ok: true, result: { counters: { printer: { mediaLeft: 65, printsLeft: 65, supplies: [{ name: 'Black Toner', percent: 75 }] } } } });
   t.notOk(events.some((e) => e.type === 'printer.consumables-low'), 'no alarm while 65 prints are left');
 

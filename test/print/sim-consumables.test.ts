@@ -8,14 +8,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { connectOperator, requestCommand } from '../../src/fleet/operator/client.ts';
-import { eventSchema, type FleetEvent } from '../../src/fleet/schemas.ts';
-import { topics } from '../../src/fleet/topics.ts';
+import { requestCommand } from '../../src/fleet/operator/client.ts';
 import { SimulatedPrinter, isTerminal, printsLeft, type PrinterDevice } from '../../src/hal/printer/index.ts';
 import { silentLogger } from '../../src/log.ts';
-import { startBroker } from '../fleet/helpers/broker.ts';
 import { until } from '../fleet/helpers/booth.ts';
-import { startFleetBooth } from '../booth/fleet-booth.ts';
+import { consumablesBooth } from './consumables-booth.ts';
 
 const page = () => sharp({ create: { width: 30, height: 20, channels: 3, background: '#808080' } }).png().toBuffer();
 
@@ -80,17 +77,7 @@ t.test('paper and ribbon: one per sheet, copies counted, a job stopped by an emp
 });
 
 t.test('the simulated booth: prints left in the fleet telemetry and the low-supply alarm before it runs out', async (t) => {
-  const broker = await startBroker();
-  t.teardown(() => broker.stop());
-  const op = broker.operator();
-  const conn = await connectOperator({ url: broker.url, caFile: broker.ca!.certFile, certFile: op.certFile, keyFile: op.keyFile }, silentLogger(), 'test');
-  t.teardown(() => conn.stop());
-  const events: FleetEvent[] = [];
-  conn.subscribe('test-events', topics.events('SIM-INK'), 1, (_topic, body) => events.push(eventSchema.parse(JSON.parse(body.toString('utf8')))));
-  const dataDir = mkdtempSync(join(tmpdir(), 'cabine-sim-consumables-'));
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-  const booth = await startFleetBooth(broker, 'SIM-INK', dataDir, { 'printer.pollSeconds': 1, 'printer.printsPerSupply': 400, 'printer.lowPrintsWarning': 30 });
-  t.teardown(() => booth.stop());
+  const { booth, conn, events } = await consumablesBooth(t, 'SIM-INK');
   const printer = booth.parts.printer;
   if (!(printer instanceof SimulatedPrinter)) throw new Error('the simulated booth prints on the simulated printer');
   t.match(await requestCommand(conn, 'SIM-INK', 'telemetry', undefined), { ok: true, result: { counters: { printer: { mediaLeft: 700, printsLeft: 700, supplies: [{ name: 'Ribbon', percent: 100 }] } } } }, 'a full roll and ribbon');
