@@ -32,6 +32,8 @@ export const strykerPlugins = [
       if (isLogCall(node)) return 'a log line (for people, not behaviour): docs/testing.md';
       // `if (changed) log.info(…)`: its condition only decides whether a line is logged.
       if (node.type === 'IfStatement' && !node.alternate && onlyLogs(node.consequent)) return 'a condition that only decides a log line: docs/testing.md';
+      // `.catch((err) => log.warn(…))`: an arrow that only logs.
+      if (node.type === 'ArrowFunctionExpression' && isLogCall(node.body)) return 'an arrow function that only logs: docs/testing.md';
       // `catch (err) { log.warn(…); }`: emptying such a block only silences the log.
       if (node.type === 'BlockStatement' && onlyLogs(node)) return 'a block that only logs: docs/testing.md';
       return undefined;

@@ -174,11 +174,18 @@ t.test('with a hopper: change paid in its coins; what it cannot pay is unpaid ch
   ]);
   t.strictSame(r.desk.ledger.payout(2), { state: 'done', paidCoins: 0, coinCents: 100 });
   t.strictSame(r.desk.storedCredit().map((c) => [c.origin, c.leftCents]), [['unpaid-change', 100]]);
+  // The hopper that could not pay is degraded: no change promised, no coin above what is due.
+  t.equal(r.acceptor.hopper?.status().health, 'degraded');
+  await r.desk.open('s3', 150); // the 100 of unpaid change applies: 50 remain
+  t.equal(r.desk.state().noChange, true);
+  t.strictSame(r.desk.state().accepting, ['EU010A', 'EU020A', 'EU050A']);
 });
 
 t.test('the technician\'s coin test: every euro coin, test coins never credit, ended by a payment', async (t) => {
   const r = await rig(t);
   t.equal(r.desk.currentTest(), undefined);
+  await r.desk.endTest(1, 'none running'); // nothing to end
+  t.strictSame(r.testsEnded, []);
   const begun = await r.desk.beginTest();
   t.strictSame(begun, { testId: 1, accepting: ['EU010A', 'EU020A', 'EU050A', 'EU100A', 'EU200A'], inhibitedBecause: null });
   t.equal(r.desk.currentTest(), 1);
@@ -191,6 +198,7 @@ t.test('the technician\'s coin test: every euro coin, test coins never credit, e
   t.equal(r.desk.storedCreditCents(), 0);
   t.strictSame(r.desk.ledger.testCoinsInCashbox(), { count: 1, cents: 50 });
   await r.desk.endTest(99, 'not this one');
+  t.equal(r.desk.currentTest(), 1);
   t.equal(r.desk.currentTest(), 1, 'another id ends nothing');
   await r.desk.open('s1', 300);
   t.strictSame(r.testsEnded, [{ testId: 1, reason: 'a customer payment opened' }]);
