@@ -142,6 +142,8 @@ t.test('settle: surplus without a hopper is stored credit; markSpent settles at 
   t.strictSame(r.desk.storedCredit().map((c) => [c.origin, c.sessionId, c.leftCents]), [['surplus', 's1', 50]]);
   await r.desk.settle('s1', 200);
   t.equal(r.desk.storedCredit().length, 1, 'settled once');
+  await r.desk.open('s1', 250); // opened again once settled: not the session being paid
+  t.equal(r.desk.state().sessionId, null);
   await t.rejects(r.desk.markSpent('nobody'), /no payment for session nobody/);
   await r.desk.open('s2', 50);
   t.equal(r.desk.ledger.session('s2')?.creditCents, 50, 'the stored 50 paid s2');
@@ -179,6 +181,12 @@ t.test('with a hopper: change paid in its coins; what it cannot pay is unpaid ch
   await r.desk.open('s3', 150); // the 100 of unpaid change applies: 50 remain
   t.equal(r.desk.state().noChange, true);
   t.strictSame(r.desk.state().accepting, ['EU010A', 'EU020A', 'EU050A']);
+  r.sim.insertCoin('EU050A');
+  await until('paid', () => r.credits.length === 3);
+  r.sim.setHopperLevel(5); // refilled, but not yet seen paying again: still degraded
+  const paid = r.sim.status().hopper?.paid;
+  t.match(await r.desk.refund('s3', 'printer offline'), { paidBackCents: 0, claimCents: 150 }, 'a degraded hopper pays no refund');
+  t.equal(r.sim.status().hopper?.paid, paid);
 });
 
 t.test('the technician\'s coin test: every euro coin, test coins never credit, ended by a payment', async (t) => {
@@ -389,4 +397,20 @@ t.test('settling, refunding or keeping the session being paid inhibits the accep
   t.equal(r.desk.state().sessionId, null, 'refunded: no session shown');
   t.equal(r.desk.state().inhibitedBecause, 'no payment open');
   await t.rejects(r.desk.refund('nobody', 'x'), { message: 'no payment for session nobody' });
+});
+
+t.test('a credit listener can unsubscribe; a device reset while the booth was down is reported from the ledger\'s counter', async (t) => {
+  const store = openStore('', { file: ':memory:' });
+  openLedger(store).markCounter('0A0B0C', 250, new Date(T0)); // where the booth stopped counting
+  const r = await rig(t, { store });
+  // The simulated acceptor starts at 0: the device was reset meanwhile (coins may be lost).
+  await until('reset alarm', () => r.events.some((e) => e.data?.kind === 'reset'));
+  const late: SessionCoinCredit[] = [];
+  const off = r.desk.onCredit((c) => late.push(c));
+  off();
+  await r.desk.open('s1', 100);
+  await until('accepting', () => r.sim.status().acceptor.masterEnabled);
+  r.sim.insertCoin('EU100A');
+  await until('credited', () => r.credits.length === 1);
+  t.strictSame(late, [], 'the unsubscribed listener heard nothing');
 });
