@@ -5,7 +5,7 @@
 // desk.test.ts and refund.test.ts (docs/testing.md, mutation testing).
 import t, { type Test } from 'tap';
 import type { EventEmitter } from 'node:events';
-import { newClaimCode, type PaymentEvent } from '../../src/payment/desk.ts';
+import { newClaimCode, type PaymentEvent, type SessionCoinCredit } from '../../src/payment/desk.ts';
 import { openLedger } from '../../src/payment/ledger.ts';
 import { openStore } from '../../src/store/db.ts';
 import { until } from '../hal/coin-acceptor-harness.ts';
