@@ -10,7 +10,8 @@ import type { CoinAcceptorDevice } from '../hal/coin-acceptor/index.ts';
 import type { CurtainDevice } from '../hal/curtain/index.ts';
 import type { Logger } from '../log.ts';
 import type { PaymentDesk } from '../payment/index.ts';
-import type { RefundRow } from '../payment/ledger.ts';
+import type { CoinIncident, RefundRow } from '../payment/ledger.ts';
+import type { CoinIncidentView } from '../console/protocol.ts';
 import type { RefundClaim } from '../console/protocol.ts';
 
 export function curtainView(curtain: CurtainDevice): CurtainView {
@@ -52,6 +53,17 @@ const claimView = (desk: PaymentDesk, r: RefundRow): RefundClaim => ({
   paidBy: r.paidBy,
 });
 
+const incidentView = (i: CoinIncident): CoinIncidentView => ({
+  id: i.id,
+  missedEvents: i.missedEvents,
+  fromCounter: i.fromCounter,
+  toCounter: i.toCounter,
+  sessionId: i.sessionId,
+  at: i.at,
+  closedAt: i.closedAt,
+  closedBy: i.closedBy,
+});
+
 export function cashBox(desk: PaymentDesk): CashBox {
   const coinLines = (lines: { cents: number; count: number; coin: string }[]) =>
     lines.map((line) => ({ valueCents: Math.round(line.cents / Math.max(1, line.count)), coin: line.coin, count: line.count }));
@@ -66,6 +78,8 @@ export function cashBox(desk: PaymentDesk): CashBox {
     },
     claims: () => desk.ledger.claimsDue().map((r) => claimView(desk, r)),
     claimPaid: (session, by) => claimView(desk, desk.claimPaid(session, by)),
+    incidents: () => desk.coinIncidents().map(incidentView),
+    closeIncident: (id, by) => incidentView(desk.closeCoinIncident(id, by)),
     collect: () => {
       const since = desk.ledger.lastEmptiedAt();
       const emptied = desk.emptyCashbox();

@@ -291,6 +291,29 @@ export const commands: CommandSpec[] = [
     },
   },
   {
+    words: ['incidents'],
+    usage: 'incidents',
+    summary: 'coin incidents: acceptor events lost, coins maybe taken and not credited',
+    help: 'Lists the open coin incidents: the coin acceptor reported more events than it holds (5) since the booth last read it, so coins may have been taken and not credited (the device cannot say whether the lost events were coins or refusals, nor which coins). Each line: the incident number (the customer quotes it from the payment screen), when, the events lost, the session that was paying. Count the cash box against `counters`, refund the customer, then run `incident closed ID`.',
+    async run(ctx) {
+      const open = await ctx.client.request('coinIncidents', {});
+      if (!open.length) ctx.out('no coin incident open');
+      for (const i of open) ctx.out(`#${i.id}  ${i.at.replace('T', ' ').slice(0, 16)}  ${i.missedEvents} events lost (counter ${i.fromCounter} -> ${i.toCounter})  session ${i.sessionId ? i.sessionId.slice(0, 8) : '-'}`);
+    },
+  },
+  {
+    words: ['incident', 'closed'],
+    usage: 'incident closed ID',
+    summary: 'record that a coin incident was checked and its customer refunded',
+    help: 'Closes coin incident ID (as `incidents` lists it) once the cash box was counted against the ledger and the customer refunded: it stops counting in the fleet telemetry (coinIncidents), the console audit keeps who did it and when, and a payment.incident-closed event goes to the operator.',
+    async run(ctx) {
+      const id = Number(ctx.args[0]);
+      if (ctx.args.length !== 1 || !Number.isInteger(id) || id < 1) throw new UsageError('usage: incident closed ID (the number `incidents` lists)');
+      const i = await ctx.client.request('coinIncidentClosed', { id });
+      ctx.out(`coin incident #${i.id} closed (${i.missedEvents} events lost${i.sessionId ? `, session ${i.sessionId.slice(0, 8)}` : ''})`);
+    },
+  },
+  {
     words: ['refund', 'paid'],
     usage: 'refund paid SESSION',
     summary: 'record that a refund claim was paid back to the customer',

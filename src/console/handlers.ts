@@ -13,6 +13,7 @@ import type { Logger } from '../log.ts';
 import type { Store } from '../store/db.ts';
 import type {
   RefundClaim,
+  CoinIncidentView,
   CashCollection,
   CoinEvent,
   ControlHandlers,
@@ -50,6 +51,10 @@ export interface CashBox {
   claims(): RefundClaim[];
   /** Marks the claim of a session (id or prefix) paid by `by`; throws when none or several are due. */
   claimPaid(session: string, by: string): RefundClaim;
+  /** Money incidents (acceptor events lost) still open. */
+  incidents(): CoinIncidentView[];
+  /** Closes incident `id` (the cash box checked, the customer refunded); throws when it is not open. */
+  closeIncident(id: number, by: string): CoinIncidentView;
 }
 export interface OutboxView {
   state(): OutboxState;
@@ -223,6 +228,12 @@ export function createControlHandlers(parts: BoothParts): ControlHandlers {
     async refundPaid({ session }) {
       // The console audit journals the command line (with the session id) before this runs.
       return (parts.cashBox ?? missing('the payment ledger')).claimPaid(session, 'console technician');
+    },
+    async coinIncidents() {
+      return (parts.cashBox ?? missing('the payment ledger')).incidents();
+    },
+    async coinIncidentClosed({ id }) {
+      return (parts.cashBox ?? missing('the payment ledger')).closeIncident(id, 'console technician');
     },
     async journalTail({ limit }) {
       const lines: { at: string; source: string; text: string; order: number }[] = [];

@@ -174,6 +174,19 @@ export const refundClaimSchema = z.object({
 });
 export type RefundClaim = z.infer<typeof refundClaimSchema>;
 
+/** A money incident: acceptor events lost beyond its buffer (coins may have been taken and not credited). */
+export const coinIncidentSchema = z.object({
+  id: z.number().int().min(1),
+  missedEvents: z.number().int().min(1),
+  fromCounter: z.number().int(),
+  toCounter: z.number().int(),
+  sessionId: z.string().nullable(),
+  at: isoTime,
+  closedAt: isoTime.nullable(),
+  closedBy: z.string().nullable(),
+});
+export type CoinIncidentView = z.infer<typeof coinIncidentSchema>;
+
 export const journalLineSchema = z.object({ at: isoTime, source: z.string(), text: z.string() });
 export type JournalLine = z.infer<typeof journalLineSchema>;
 
@@ -267,6 +280,8 @@ export const methods = {
   refunds: { params: none, result: z.array(refundClaimSchema), disturbs: false },
   // By session id (or its first 8+ characters), never by claim code: the command line is audited.
   refundPaid: { params: z.object({ session: sessionRefSchema }).strict(), result: refundClaimSchema, disturbs: false },
+  coinIncidents: { params: none, result: z.array(coinIncidentSchema), disturbs: false },
+  coinIncidentClosed: { params: z.object({ id: z.number().int().min(1).max(2 ** 31) }).strict(), result: coinIncidentSchema, disturbs: false },
   journalTail: { params: z.object({ limit: z.number().int().min(1).max(1000).default(20) }).strict(), result: z.array(journalLineSchema), disturbs: false },
   outbox: { params: none, result: outboxStateSchema, disturbs: false },
   outboxFlush: { params: none, result: outboxFlushSchema, disturbs: false },
@@ -335,6 +350,8 @@ export interface ControlHandlers {
   cashCollect(): Promise<CashCollection>;
   refunds(): Promise<RefundClaim[]>;
   refundPaid(params: { session: string }): Promise<RefundClaim>;
+  coinIncidents(): Promise<CoinIncidentView[]>;
+  coinIncidentClosed(params: { id: number }): Promise<CoinIncidentView>;
   journalTail(params: { limit: number }): Promise<JournalLine[]>;
   outbox(): Promise<OutboxState>;
   outboxFlush(): Promise<OutboxFlushResult>;

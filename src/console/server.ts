@@ -91,6 +91,8 @@ export function createControlServer(options: ControlServerOptions): ControlServe
     cashCollect: () => handlers.cashCollect(),
     refunds: () => handlers.refunds(),
     refundPaid: (p) => handlers.refundPaid({ session: p.session }),
+    coinIncidents: () => handlers.coinIncidents(),
+    coinIncidentClosed: (p) => handlers.coinIncidentClosed({ id: p.id }),
     journalTail: (p) => handlers.journalTail({ limit: p.limit }),
     outbox: () => handlers.outbox(),
     outboxFlush: () => handlers.outboxFlush(),

@@ -32,7 +32,7 @@ export interface SessionCoinCredit {
 export type CanDeliver = () => { ok: true } | { ok: false; reason: string };
 
 export interface PaymentEvent {
-  type: 'coin.credited' | 'refund.paid' | 'refund.claim' | 'refund.claim-paid' | 'card.approved' | 'card.denied' | 'card.charged' | 'card.released' | 'card.voided' | 'payment.paid' | 'credit.stored' | 'credit.applied' | 'credit.expired' | 'change.paid' | 'change.unpaid' | 'payment.alarm' | 'payment.coins-lost';
+  type: 'coin.credited' | 'refund.paid' | 'refund.claim' | 'refund.claim-paid' | 'card.approved' | 'card.denied' | 'card.charged' | 'card.released' | 'card.voided' | 'payment.paid' | 'credit.stored' | 'credit.applied' | 'credit.expired' | 'change.paid' | 'change.unpaid' | 'payment.alarm' | 'payment.coins-lost' | 'payment.incident-closed';
   severity: 'info' | 'warning' | 'error';
   message: string;
   sessionId?: string;
@@ -369,6 +369,21 @@ export class PaymentDesk extends EventEmitter {
   /** Money incidents (acceptor events lost) the operator has not closed yet. */
   coinIncidents(): CoinIncident[] {
     return this.ledger.openCoinIncidents();
+  }
+
+  /** The operator checked the cash box against the ledger and refunded whom it had to: the incident is closed (journaled with `by`). */
+  closeCoinIncident(id: number, by: string): CoinIncident {
+    if (!this.ledger.closeCoinIncident(id, this.now(), by)) throw new Error(`no open coin incident ${id}`);
+    const incident = this.ledger.coinIncident(id)!;
+    this.publish({
+      type: 'payment.incident-closed',
+      severity: 'info',
+      ...(incident.sessionId ? { sessionId: incident.sessionId } : {}),
+      message: `coin incident ${id} (${incident.missedEvents} events lost) closed by ${by}`,
+      data: { incidentId: id, missedEvents: incident.missedEvents, by },
+    });
+    this.emit('state', this.state());
+    return incident;
   }
 
   private coinsLostIn(sessionId: string | undefined): PaymentState['coinsLost'] {

@@ -268,6 +268,9 @@ export interface Ledger {
   recordCoinIncident(gap: { serial: string; fromCounter: number; toCounter: number; missed: number; at: string }): CoinIncident;
   /** Money incidents not closed by the operator yet, oldest first. */
   openCoinIncidents(): CoinIncident[];
+  coinIncident(id: number): CoinIncident | undefined;
+  /** The operator checked the cash box and refunded whom it had to: incident `id` closed (false if not open). */
+  closeCoinIncident(id: number, now: Date, by: string): boolean;
   /** The open payment the next coin goes to (the most recently opened). */
   currentSession(): string | null;
   session(sessionId: string): SessionPayment | undefined;
@@ -477,6 +480,7 @@ export function openLedger(store: Store): Ledger {
     ),
     get: db.prepare<[number], IncidentRow>(`SELECT ${incidentColumns} FROM payment_incidents WHERE id = ?`),
     open: db.prepare<[], IncidentRow>(`SELECT ${incidentColumns} FROM payment_incidents WHERE closed_at IS NULL ORDER BY id`),
+    close: db.prepare<[string, string, number]>('UPDATE payment_incidents SET closed_at = ?, closed_by = ? WHERE id = ? AND closed_at IS NULL'),
   };
 
   const ledger: Ledger = {
@@ -490,6 +494,13 @@ export function openLedger(store: Store): Ledger {
     },
     openCoinIncidents() {
       return qi.open.all().map(incidentOf);
+    },
+    coinIncident(id) {
+      const row = qi.get.get(id);
+      return row ? incidentOf(row) : undefined;
+    },
+    closeCoinIncident(id, now, by) {
+      return qi.close.run(iso(now), by, id).changes === 1;
     },
     recordCoin(coin, creditMinutes, testId) {
       return store.transaction(() => {

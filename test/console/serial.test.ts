@@ -182,6 +182,17 @@ t.test('the console over a serial line against the simulated booth', async (t) =
   await run('refunds', /no refund claim owed/);
   await run('refund paid 12345678', /no refund claim due for session 12345678/);
   await run('refund paid 9CAB-ABCD', /usage: refund paid SESSION/);
+  // A coin incident: 8 events the booth never read (more than the acceptor's 5), then closed.
+  await run('incidents', /no coin incident open/);
+  const acceptorSim = booth().parts.sim!.coins!;
+  acceptorSim.setCounter((acceptorSim.status().acceptor.counter + 8 - 1) % 255 + 1);
+  await until('the incident recorded', () => booth().desk.coinIncidents().length === 1);
+  await run('incidents', /#1 .* 3 events lost \(counter \d+ -> \d+\) {2}session -/);
+  await run('incident closed 2', /no open coin incident 2/);
+  await run('incident closed x', /usage: incident closed ID/);
+  await run('incident closed 1', /coin incident #1 closed \(3 events lost\)/);
+  await run('incidents', /no coin incident open/);
+  t.same(booth().desk.coinIncidents(), [], 'closed: no longer counted');
   await run('cash collect', /collection cash-\S+ at .*: 2\.50 EUR[\s\S]*cash-box counters reset/);
   await run('counters', /cash box\s+0\.00 EUR since 20/);
   laptop.type('journal tail 8\r');
@@ -213,8 +224,10 @@ t.test('the console over a serial line against the simulated booth', async (t) =
   t.equal(real.config.printer.jobTimeoutSeconds, 90, 'and the key saved for the restart');
   await run('status', /booth\s+TEST-01 .*up \d+ s[\s\S]*session\s+idle/);
 
-  // Help, paging (12 rows), completion.
+  // Help, paging (12 rows: three pages), completion.
   laptop.type('help\r');
+  await laptop.expect(/--More--/);
+  laptop.type(' ');
   await laptop.expect(/--More--/);
   laptop.type(' ');
   await laptop.expect(/logout\s+end the session/);
