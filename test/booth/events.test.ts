@@ -104,6 +104,13 @@ t.test('without a hopper the payment screen says no change is given', async (t) 
   });
   await customer(booth, async (booth) => {
     t.equal(booth.screen.current().noChange, true, 'no hopper: no change');
+    t.equal(booth.screen.current().coinsLost, undefined, 'no coin incident');
+    // 8 acceptor events the booth never read (more than the 5 it holds): the customer is told.
+    const coins = booth.parts.sim!.coins!;
+    coins.setCounter(((coins.status().acceptor.counter + 8 - 1) % 255) + 1);
+    await until('the payment screen tells of the incident', () => booth.screen.current().coinsLost !== undefined);
+    t.same(booth.screen.current().coinsLost, { incidentId: 1 }, 'quote incident 1 for a refund');
+    t.match(booth.desk.coinIncidents(), [{ id: 1, missedEvents: 3, sessionId: booth.machine.snapshot().sessionId }]);
     booth.machine.send({ type: 'CANCEL' });
     await step(booth, 'idle');
   });
