@@ -157,7 +157,8 @@ export function coinAcceptorContract(t: Test, label: string, transport: { inProc
 
   t.test(`${label}: a silent device is a fault; it recovers, re-applies the inhibits and credits what it took meanwhile`, async (t) => {
     // An acceptor without credit-poll watchdog: it still takes coins while nobody reads it.
-    const rig = await startRig(t, { sim: { pollWatchdogMs: 0 }, link: { replyTimeoutMs: 40 } });
+    // Replies are expected before the silence: a timeout a loaded machine meets (200 ms, not 40).
+    const rig = await startRig(t, { sim: { pollWatchdogMs: 0 }, link: { replyTimeoutMs: 200 } });
     await rig.acceptor.setAcceptance(['EU100A']);
     rig.pty.sim.setSilent(true);
     await until('fault', () => rig.acceptor.status().health === 'fault');
