@@ -56,6 +56,12 @@ async function drive(t: Test, options: {
   return d;
 }
 
+/** The simulated acceptor answers `header` with `reply` (its data bytes, or a NAK) instead. */
+function answering(sim: CctalkBusSimulator, header: number, reply: number[] | 'nak'): void {
+  const answer = sim.acceptor.answer.bind(sim.acceptor);
+  sim.acceptor.answer = (h, data) => (h === header ? reply : answer(h, data));
+}
+
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 /** Without their time, which must be ISO 8601 (else it stays in, and the comparison fails). */
 const timeless = <T extends { at: string }>(events: T[]) => events.map(({ at, ...rest }) => (ISO.test(at) ? rest : { at, ...rest }));
@@ -170,9 +176,8 @@ t.test('a credit on sorter path 0 (an acceptor without a sorter) is a credit', a
   const credits: CoinCreditEvent[] = [];
   acceptor.on('credit', (c: CoinCreditEvent) => credits.push(c));
   await acceptor.start();
-  const answer = sim.acceptor.answer.bind(sim.acceptor);
   // Counter 1; newest event: coin position 3 (EU050A), sorter path 0; the other 4 empty.
-  sim.acceptor.answer = (header, data) => (header === HEADER.readBufferedCredit ? [1, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0] : answer(header, data));
+  answering(sim, HEADER.readBufferedCredit, [1, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
   await until('credit', () => credits.length === 1);
   t.match(credits[0], { coin: 'EU050A', valueCents: 50, channel: 3, sorterPath: 0, counter: 1 });
 });
@@ -266,8 +271,7 @@ t.test('a device that is not a coin acceptor is refused', async (t) => {
     await acceptor.stop();
     sim.stop();
   });
-  const answer = sim.acceptor.answer.bind(sim.acceptor);
-  sim.acceptor.answer = (header, data) => (header === 245 ? [...Buffer.from('Payout')] : answer(header, data));
+  answering(sim, HEADER.requestEquipmentCategory, [...Buffer.from('Payout')]);
   await acceptor.start();
   t.equal(acceptor.status().health, 'absent');
   t.match(acceptor.status().detail, 'device at address 2 is a "Payout", not a coin acceptor');
@@ -296,15 +300,8 @@ t.test('identity as devices send it: padded with spaces or NULs, no software rev
 });
 
 t.test('a serial number reply of the wrong length is refused', async (t) => {
-  const sim = new CctalkBusSimulator();
-  const bus = new CctalkBus('sim', () => openSimulatedPort(sim), silentLogger(), { replyTimeoutMs: 500, retries: 2 });
-  const acceptor = new CctalkCoinAcceptor(bus, { pollMs: 10, simulated: true, logger: silentLogger() });
-  t.teardown(async () => {
-    await acceptor.stop();
-    sim.stop();
-  });
-  const answer = sim.acceptor.answer.bind(sim.acceptor);
-  sim.acceptor.answer = (header, data) => (header === HEADER.requestSerialNumber ? [0x0c, 0x0b] : answer(header, data));
+  const { sim, acceptor } = bare(t);
+  answering(sim, HEADER.requestSerialNumber, [0x0c, 0x0b]);
   await acceptor.start();
   t.equal(acceptor.status().health, 'absent');
   t.equal(acceptor.status().detail, 'coin acceptor not answering: bad serial number reply (2 bytes)');
@@ -417,8 +414,7 @@ t.test('readings before the first connection; sixteen coin positions; no credit 
 
 t.test('a buffered-credit reply of the wrong length is refused', async (t) => {
   const { sim, acceptor } = bare(t);
-  const answer = sim.acceptor.answer.bind(sim.acceptor);
-  sim.acceptor.answer = (header, data) => (header === HEADER.readBufferedCredit ? [0, 0, 0, 0, 0, 0, 0, 0, 0, 0] : answer(header, data));
+  answering(sim, HEADER.readBufferedCredit, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
   await acceptor.start();
   t.equal(acceptor.status().health, 'fault', 'identified, then refused');
   t.equal(acceptor.status().detail, 'coin acceptor not answering: read buffered credit: 10 data bytes, expected 11');

@@ -413,4 +413,8 @@ t.test('a credit listener can unsubscribe; a device reset while the booth was do
   r.sim.insertCoin('EU100A');
   await until('credited', () => r.credits.length === 1);
   t.strictSame(late, [], 'the unsubscribed listener heard nothing');
+  t.strictSame(r.desk.cashbox(), [{ coin: 'EU100A', count: 1, cents: 100 }]);
+  t.strictSame(r.desk.emptyCashbox(), { totalCents: 100, counts: [{ coin: 'EU100A', count: 1, cents: 100 }] });
+  t.strictSame(r.desk.cashbox(), [], 'emptied');
+  t.equal(r.desk.ledger.lastEmptiedAt(), new Date(T0).toISOString(), 'on the desk clock');
 });
