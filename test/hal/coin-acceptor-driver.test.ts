@@ -436,3 +436,18 @@ t.test('refused coins move the stored counter too, so a restart never takes them
   await until('polled', () => (again.acceptor.status().readings?.polls as number) > 2);
   t.strictSame(again.alarms, [], 'no missed-events alarm after the restart');
 });
+
+t.test('stopped while a poll is being processed: no poll scheduled after it', async (t) => {
+  const { sim, acceptor, pending } = bare(t);
+  await acceptor.start();
+  await acceptor.setAcceptance(['EU200A']);
+  let stopping: Promise<void> | undefined;
+  acceptor.once('credit', () => {
+    stopping = acceptor.stop(); // from inside the poll that reported the coin
+  });
+  sim.insertCoin('EU200A');
+  await until('stopping', () => stopping !== undefined);
+  await stopping;
+  t.equal(pending.size, 0);
+  t.equal(acceptor.status().health, 'stopped');
+});
