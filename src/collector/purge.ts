@@ -15,7 +15,7 @@ export interface PurgeOptions {
   /** How long after use the files stay (ms). */
   graceMs: number;
   now?: Date;
-  /** Codes looked at per step of the walk (default 250). */
+  /** Codes looked at per step of the walk (default 50). */
   window?: number;
 }
 
@@ -41,7 +41,7 @@ export function purgeReasonOf(row: PurgeScanRow, now: Date, graceMs: number): 'u
 export async function purgeDue(store: CollectorStore, options: PurgeOptions): Promise<{ used: number; expired: number }> {
   const now = options.now ?? new Date();
   const at = now.toISOString();
-  const window = options.window ?? 250;
+  const window = options.window ?? 50;
   const counts = { used: 0, expired: 0 };
   const yieldToOthers = () => new Promise((resolve) => setImmediate(resolve));
   for (let after = ''; ; ) {
