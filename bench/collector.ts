@@ -123,8 +123,8 @@ async function timed(url: string, headers: Record<string, string> = {}): Promise
   await r.arrayBuffer();
   return [performance.now() - t0, r.status];
 }
-const summary = (name: string, ms: number[], statusCounts: Map<number, number>, goal: number) => {
-  if (ms.length === 0) return void process.stdout.write(`${name}: no request (the pass ended first: use more codes)\n`);
+const summary = (name: string, ms: number[], statusCounts: Map<number, number>, goal: number, none = 'no request') => {
+  if (ms.length === 0) return void process.stdout.write(`${name}: ${none}\n`);
   ms.sort((a, b) => a - b);
   const q = (p: number) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))]!;
   process.stdout.write(
@@ -162,7 +162,7 @@ for (const code of codes.slice(0, pulls)) {
   pullMs.push(ms);
   pullCodes.set(status, (pullCodes.get(status) ?? 0) + 1);
 }
-summary('GET /v1/ephotos/{code} (75 KB of files each)', pullMs, pullCodes, 20);
+summary('GET /v1/ephotos/{code} (75 KB of files each)', pullMs, pullCodes, 20, 'no unused code with files left (remove the directory to pull again)');
 await stopCollector(collector);
 
 // The collector restarted with a grace of 0: its first pass purges the codes just pulled while
@@ -181,7 +181,7 @@ while (!passDone) {
 }
 const purged = await pass;
 process.stdout.write(`purge pass over ${maxRow} codes: ${(purged.ms / 1000).toFixed(1)} s, ${purged.used} used and ${purged.expired} expired purged\n`);
-summary('GET /status/{code} during the purge pass', duringMs, duringCodes, 5);
+summary('GET /status/{code} during the purge pass', duringMs, duringCodes, 5, 'no request (the pass ended first: use more codes)');
 process.stdout.write(`(run again with a fresh dir to pull again: pulled codes are used)\n`);
 await stopCollector(purging);
 sampler.close();
