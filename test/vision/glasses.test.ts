@@ -7,32 +7,23 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { silentLogger } from '../../src/log.ts';
-import type { FaceAnalyser } from '../../src/vision/analysis.ts';
 import { GLASSES_CODE } from '../../src/vision/checks.ts';
 import { readGlasses } from '../../src/vision/glasses.ts';
 import { loadImage } from '../../src/vision/image.ts';
 import { LIMITS } from '../../src/vision/limits.ts';
-import { loadFaceAnalyser } from '../../src/vision/models/analyser.ts';
-import { createValidatorWith, type Validator } from '../../src/vision/validator.ts';
+import { realModels } from './real-models.ts';
 
 const dir = fileURLToPath(new URL('../fixtures/faces/', import.meta.url));
-let analyser: FaceAnalyser;
-let validator: Validator;
-t.before(async () => {
-  analyser = await loadFaceAnalyser();
-  validator = createValidatorWith({ analyser, logger: silentLogger() });
-});
-t.teardown(() => validator?.close());
+const models = realModels(t);
 
 const reading = async (name: string) => {
   const image = await loadImage(readFileSync(dir + name));
-  const { faces } = await analyser.analyse(image, { emotion: false, segmentation: false });
+  const { faces } = await models.analyser.analyse(image, { emotion: false, segmentation: false });
   if (!faces[0]) throw new Error(`${name}: no face`);
   return readGlasses(image, faces[0]);
 };
 const lensChecks = async (name: string) => {
-  const r = await validator.validate(readFileSync(dir + name), { file: name });
+  const r = await models.validator.validate(readFileSync(dir + name), { file: name });
   const tint = r.checks.find((c) => c.id === 'glasses.tint')!;
   const glare = r.checks.find((c) => c.id === 'glasses.glare')!;
   return { tint, glare, glasses: (tint.value as Record<string, number>).glasses };

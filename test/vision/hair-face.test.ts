@@ -9,28 +9,20 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { silentLogger } from '../../src/log.ts';
-import type { FaceAnalyser, FaceAnalysis, RgbImage } from '../../src/vision/analysis.ts';
+import type { FaceAnalysis, RgbImage } from '../../src/vision/analysis.ts';
 import { LM, lm2 } from '../../src/vision/geometry.ts';
 import { hairOverEyes } from '../../src/vision/hair-face.ts';
 import { loadImage } from '../../src/vision/image.ts';
 import { HINTS } from '../../src/vision/hints.ts';
 import { LIMITS } from '../../src/vision/limits.ts';
-import { loadFaceAnalyser } from '../../src/vision/models/analyser.ts';
 import { resizePlane } from '../../src/vision/models/image.ts';
 import { hullPixels, regionStats } from '../../src/vision/photometry.ts';
-import { createValidatorWith, type Validator } from '../../src/vision/validator.ts';
 import { fringe, fringeTo } from '../../tools/fringe.ts';
+import { realModels } from './real-models.ts';
 
 const dir = fileURLToPath(new URL('../fixtures/faces/', import.meta.url));
 
-let analyser: FaceAnalyser;
-let validator: Validator;
-t.before(async () => {
-  analyser = await loadFaceAnalyser();
-  validator = createValidatorWith({ analyser, logger: silentLogger() });
-});
-t.teardown(() => validator?.close());
+const models = realModels(t);
 
 const jpeg = (img: RgbImage) => sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).jpeg({ quality: 92 }).toBuffer();
 
@@ -45,16 +37,16 @@ for (const name of ['london-004.jpg', 'more/london-126.jpg']) {
   t.test(`${name}: a fringe to the brows or above the lids passes, over the eyes fails`, async (t) => {
     t.equal(LIMITS.hairOverEyesMaxReach.value, 0, 'the limit is the upper lid margin');
     const img = await loadImage(readFileSync(dir + name));
-    const analysis = await analyser.analyse(img);
+    const analysis = await models.analyser.analyse(img);
     const face = analysis.faces[0]!;
     const seg = analysis.segmentation!;
     const mask = Float32Array.from(await resizePlane(seg.data, seg.width, seg.height, img.width, img.height), (v) => v / 255);
     const { lid, diameter } = lidAndIris(face);
     const verdict = async (bottom: number) => {
-      const r = await validator.validate(await jpeg(fringe(img, face, mask, bottom, 0)));
+      const r = await models.validator.validate(await jpeg(fringe(img, face, mask, bottom, 0)));
       return r.checks.find((c) => c.id === 'hair.face')!;
     };
-    const original = (await validator.validate(readFileSync(dir + name))).checks.find((c) => c.id === 'hair.face')!;
+    const original = (await models.validator.validate(readFileSync(dir + name))).checks.find((c) => c.id === 'hair.face')!;
     t.ok(original.pass, `no fringe: passes (${JSON.stringify(original.value)})`);
     const brows = await verdict(fringeTo(face, 'brows'));
     t.ok(brows.pass, `a fringe to the middle of the brows passes (${JSON.stringify(brows.value)})`);
@@ -68,7 +60,7 @@ for (const name of ['london-004.jpg', 'more/london-126.jpg']) {
 
 t.test('no hair to judge: no crown, or crown hair within skin\'s own spread of colour', async (t) => {
   const img = await loadImage(readFileSync(dir + 'london-004.jpg'));
-  const face = (await analyser.analyse(img)).faces[0]!;
+  const face = (await models.analyser.analyse(img)).faces[0]!;
   const minSeparation = LIMITS.hairFaceMinSeparation.value;
   t.equal(hairOverEyes({ image: img, face, crown: [], minSeparation }).reach, null, 'bald or cropped: nothing judged');
   // A crown the colour of this sitter's cheeks (a skin-coloured or fair blond crown).

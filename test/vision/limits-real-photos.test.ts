@@ -14,24 +14,16 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { silentLogger } from '../../src/log.ts';
 import type { CheckResult } from '../../src/vision/checks.ts';
 import { HINTS } from '../../src/vision/hints.ts';
-import { loadFaceAnalyser } from '../../src/vision/models/analyser.ts';
-import type { FaceAnalyser } from '../../src/vision/analysis.ts';
-import { createValidatorWith, type Validator, type ValidationReport } from '../../src/vision/validator.ts';
+import type { ValidationReport } from '../../src/vision/validator.ts';
 import { turnHead } from './turn-head.ts';
+import { realModels } from './real-models.ts';
 
 const dir = fileURLToPath(new URL('../fixtures/faces/', import.meta.url));
 const photo = (name: string) => readFileSync(dir + name);
 
-let analyser: FaceAnalyser;
-let validator: Validator;
-t.before(async () => {
-  analyser = await loadFaceAnalyser();
-  validator = createValidatorWith({ analyser, logger: silentLogger() });
-});
-t.teardown(() => validator?.close());
+const models = realModels(t);
 
 const check = (r: ValidationReport, id: string): CheckResult => {
   const c = r.checks.find((x) => x.id === id);
@@ -49,7 +41,7 @@ interface Measured {
 }
 async function measure(buf: Buffer): Promise<Measured> {
   const meta = await sharp(buf).metadata();
-  const r = await validator.validate(buf);
+  const r = await models.validator.validate(buf);
   const centre = check(r, 'face.centre').value as { offsetPct: number; eyeLinePct: number };
   return { width: meta.width!, height: meta.height!, faceMm: check(r, 'face.height').value as number, ...centre };
 }
@@ -81,11 +73,11 @@ t.test('face height (sheet: 32-36 mm): a real photo at 35 mm passes, at 38 mm fa
   const buf = photo('london-004.jpg');
   const m = await measure(buf);
   t.ok(m.faceMm >= 32 && m.faceMm <= 36, `the fixture is compliant (${m.faceMm} mm)`);
-  const inside = await validator.validate(await rescaled(buf, m, 35 / m.faceMm));
+  const inside = await models.validator.validate(await rescaled(buf, m, 35 / m.faceMm));
   const h35 = check(inside, 'face.height');
   t.ok(Math.abs((h35.value as number) - 35) < 0.5, `rescaled to 35 mm reads ${String(h35.value)} mm`);
   t.equal(h35.pass, true, '35 mm passes');
-  const outside = await validator.validate(await rescaled(buf, m, 38 / m.faceMm));
+  const outside = await models.validator.validate(await rescaled(buf, m, 38 / m.faceMm));
   const h38 = check(outside, 'face.height');
   t.ok(Math.abs((h38.value as number) - 38) < 0.5, `rescaled to 38 mm reads ${String(h38.value)} mm`);
   t.equal(h38.pass, false, '38 mm fails');
@@ -96,11 +88,11 @@ t.test('face height (sheet: 32-36 mm): a real photo at 35 mm passes, at 38 mm fa
 t.test('eye line (ISO/IEC 19794-5: 50-70 % from the bottom): a real photo at 65 % passes, at 75 % fails', async (t) => {
   const buf = photo('london-004.jpg');
   const m = await measure(buf);
-  const inside = check(await validator.validate(await eyeLineAt(buf, m, 65)), 'face.centre');
+  const inside = check(await models.validator.validate(await eyeLineAt(buf, m, 65)), 'face.centre');
   const at65 = (inside.value as { eyeLinePct: number }).eyeLinePct;
   t.ok(Math.abs(at65 - 65) < 1, `moved to 65 % reads ${at65} %`);
   t.equal(inside.pass, true, '65 % passes');
-  const outside = check(await validator.validate(await eyeLineAt(buf, m, 75)), 'face.centre');
+  const outside = check(await models.validator.validate(await eyeLineAt(buf, m, 75)), 'face.centre');
   const at75 = (outside.value as { eyeLinePct: number }).eyeLinePct;
   t.ok(Math.abs(at75 - 75) < 1, `moved to 75 % reads ${at75} %`);
   t.equal(outside.pass, false, '75 % fails');
@@ -112,14 +104,14 @@ t.test('yaw (ISO/IEC 19794-5 ±5° ⊕ measured spread): a real head turned by 3
   const buf = photo('london-006.jpg');
   const { data, info } = await sharp(buf).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const image = { data, width: info.width, height: info.height };
-  const face = (await analyser.analyse(image)).faces[0];
+  const face = (await models.analyser.analyse(image)).faces[0];
   if (!face) throw new Error('no face in the fixture');
   const yawOf = (r: ValidationReport) => (check(r, 'head.pose').value as { yawDeg: number }).yawDeg;
-  const original = yawOf(await validator.validate(buf));
+  const original = yawOf(await models.validator.validate(buf));
   t.ok(Math.abs(original) < 2, `the fixture faces the camera (${original}°)`);
   const turned = async (deg: number) => {
     const out = turnHead(image, face, deg).image;
-    return validator.validate(await jpeg(out.data, out.width, out.height));
+    return models.validator.validate(await jpeg(out.data, out.width, out.height));
   };
   const small = await turned(3);
   t.equal(check(small, 'head.pose').pass, true, `turned 3° reads ${yawOf(small)}°: passes`);
