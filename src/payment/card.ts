@@ -65,7 +65,18 @@ export class CardPayments {
 
   start(): void {
     for (const v of this.deps.ledger.interruptCardVends(this.deps.now())) {
-      if (v.state !== 'approved') continue;
+      if (v.state === 'charged') {
+        this.deps.publish({
+          type: 'card.charged',
+          severity: 'info',
+          sessionId: v.sessionId,
+          cents: v.creditedCents,
+          message: `card charged ${v.creditedCents} cents (VEND SUCCESS was sent before the restart)`,
+          data: { vendId: v.id },
+        });
+        continue;
+      }
+      if (v.state !== 'voided') continue;
       this.deps.publish({
         type: 'card.voided',
         severity: 'error',
@@ -111,6 +122,8 @@ export class CardPayments {
       if (v.state !== 'approved') continue;
       let end: CardVendEnd;
       try {
+        // Journaled before the bytes go: a reader that got VEND SUCCESS charges whatever happens next.
+        if (delivered) ledger.markVendSuccessSending(v.id, now());
         const result = await reader.finishVend(delivered, v.item);
         end = result === 'charged' ? 'charged' : result === 'released' ? 'released' : 'voided';
       } catch (err) {

@@ -142,6 +142,10 @@ const MIGRATIONS = [
      closed_at TEXT,
      closed_by TEXT
    );`,
+  // VEND SUCCESS is journaled as being sent before it goes to the reader: a reader that got it
+  // charges the card whatever happens to the booth next, so a vend a restart finds with it set
+  // was charged (not voided).
+  `ALTER TABLE payment_card_vends ADD COLUMN success_sent_at TEXT;`,
 ];
 
 /** Acceptor events lost beyond its buffer: coins may have been taken and not credited. */
@@ -298,8 +302,10 @@ export interface Ledger {
   approveCardVend(id: number, approvedCents: number, now: Date): { sessionId: string; creditedCents: number; late: boolean };
   /** Ends a vend once (no change when it already ended); returns whether it changed. */
   endCardVend(id: number, state: CardVendEnd, reason: string | null, now: Date): boolean;
+  /** VEND SUCCESS is about to be sent for this approved vend (durable before the bytes go). */
+  markVendSuccessSending(id: number, now: Date): void;
   cardVends(sessionId: string): CardVend[];
-  /** Vends a restart interrupted: requested → abandoned, approved → voided (returned). */
+  /** Ends the vends a restart interrupted: requested → abandoned, approved → voided, approved with VEND SUCCESS sent → charged; returns them ended. */
   interruptCardVends(now: Date): CardVend[];
   /** Opens (once) the refund of an undelivered session for its cash credit; returns it. */
   beginRefund(sessionId: string, reason: string, now: Date): RefundRow;
@@ -346,6 +352,7 @@ interface VendRow {
   reader: string;
   requested_at: string;
   ended_at: string | null;
+  success_sent_at: string | null;
 }
 
 const iso = (d: Date) => d.toISOString();
@@ -409,6 +416,7 @@ export function openLedger(store: Store): Ledger {
     vends: db.prepare<[string], VendRow>('SELECT * FROM payment_card_vends WHERE session_id = ? ORDER BY id'),
     openVends: db.prepare<[], VendRow>("SELECT * FROM payment_card_vends WHERE state IN ('requested', 'approved') ORDER BY id"),
     approveVend: db.prepare<[number, number]>("UPDATE payment_card_vends SET state = 'approved', credited_cents = ? WHERE id = ? AND state = 'requested'"),
+    successSending: db.prepare<[string, number]>("UPDATE payment_card_vends SET success_sent_at = ? WHERE id = ? AND state = 'approved'"),
     endVend: db.prepare<[string, string | null, string, number]>(
       "UPDATE payment_card_vends SET state = ?, reason = ?, ended_at = ? WHERE id = ? AND state IN ('requested', 'approved')",
     ),
@@ -673,6 +681,9 @@ export function openLedger(store: Store): Ledger {
         return { sessionId: vend.session_id, creditedCents: credited, late: false };
       });
     },
+    markVendSuccessSending(id, now) {
+      q.successSending.run(iso(now), id);
+    },
     endCardVend(id, state, reason, now) {
       return q.endVend.run(state, reason, iso(now), id).changes > 0;
     },
@@ -725,8 +736,13 @@ export function openLedger(store: Store): Ledger {
     interruptCardVends(now) {
       return store.transaction(() => {
         const rows = q.openVends.all();
-        for (const r of rows) q.endVend.run(r.state === 'approved' ? 'voided' : 'abandoned', 'the booth restarted', iso(now), r.id);
-        return rows.map(toVend);
+        return rows.map((r) => {
+          const charged = r.state === 'approved' && r.success_sent_at !== null;
+          const state: CardVendState = charged ? 'charged' : r.state === 'approved' ? 'voided' : 'abandoned';
+          const reason = charged ? 'the booth restarted after sending VEND SUCCESS: the reader charged it' : 'the booth restarted';
+          q.endVend.run(state, reason, iso(now), r.id);
+          return toVend({ ...r, state, reason, ended_at: iso(now) });
+        });
       });
     },
   };

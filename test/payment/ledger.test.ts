@@ -253,21 +253,27 @@ t.test('card vends: an approval after the payment closed, or one that would over
   t.strictSame(ledger.approveCardVend(unknownSession, 100, at(5)), { sessionId: 'ghost', creditedCents: 0, late: true }, 'no payment at all');
 });
 
-t.test('a restart ends the vends it interrupted: requested → abandoned, approved → voided', async (t) => {
+t.test('a restart ends the vends it interrupted: requested → abandoned, approved → voided, VEND SUCCESS sent → charged', async (t) => {
   const { ledger } = fresh(t);
-  ledger.open('s1', 800, T0);
+  ledger.open('s1', 1800, T0);
   const requested = ledger.requestCardVend('s1', 100, 1, 'mdb', T0);
   const approved = ledger.requestCardVend('s1', 200, 1, 'mdb', T0);
   ledger.approveCardVend(approved, 200, T0);
   const charged = ledger.requestCardVend('s1', 300, 1, 'mdb', T0);
   ledger.approveCardVend(charged, 300, T0);
   ledger.endCardVend(charged, 'charged', null, T0);
+  // Killed between journaling VEND SUCCESS and hearing the reader: the reader charged it.
+  const sending = ledger.requestCardVend('s1', 400, 1, 'mdb', T0);
+  ledger.approveCardVend(sending, 400, T0);
+  ledger.markVendSuccessSending(sending, T0);
+  ledger.markVendSuccessSending(requested, T0); // not approved: no VEND SUCCESS can be sent for it
   const interrupted = ledger.interruptCardVends(at(1));
-  t.strictSame(interrupted.map((v) => [v.id, v.state]), [[requested, 'requested'], [approved, 'approved']], 'returned as they were');
+  t.strictSame(interrupted.map((v) => [v.id, v.state, v.creditedCents]), [[requested, 'abandoned', 0], [approved, 'voided', 200], [sending, 'charged', 400]], 'returned as they ended');
   t.strictSame(ledger.cardVends('s1').map((v) => [v.id, v.state, v.reason, v.endedAt]), [
     [1, 'abandoned', 'the booth restarted', at(1).toISOString()],
     [2, 'voided', 'the booth restarted', at(1).toISOString()],
     [3, 'charged', null, T0.toISOString()],
+    [4, 'charged', 'the booth restarted after sending VEND SUCCESS: the reader charged it', at(1).toISOString()],
   ]);
   t.strictSame(ledger.interruptCardVends(at(2)), []);
 });
@@ -333,11 +339,11 @@ t.test('refunds: the cash a session spent (not the card), paid back by the hoppe
   t.strictSame(ledger.unreportedClaims().map((r) => [r.sessionId, r.state]), [['s1', 'claim-paid'], ['s4', 'claim-paid']], 'a reported claim, once paid, is reported again (refund-paid)');
 });
 
-t.test('the schema is recorded under the owner "payment", versions 1 to 7: how an upgraded booth finds what its database already has', async (t) => {
+t.test('the schema is recorded under the owner "payment", versions 1 to 8: how an upgraded booth finds what its database already has', async (t) => {
   const { store } = fresh(t);
-  t.strictSame(store.db.prepare("SELECT version FROM schema_migrations WHERE owner = 'payment' ORDER BY version").all(), [1, 2, 3, 4, 5, 6, 7].map((version) => ({ version })));
+  t.strictSame(store.db.prepare("SELECT version FROM schema_migrations WHERE owner = 'payment' ORDER BY version").all(), [1, 2, 3, 4, 5, 6, 7, 8].map((version) => ({ version })));
   openLedger(store);
-  t.equal((store.db.prepare("SELECT COUNT(*) AS n FROM schema_migrations WHERE owner = 'payment'").get() as { n: number }).n, 7, 'reopening applies nothing twice');
+  t.equal((store.db.prepare("SELECT COUNT(*) AS n FROM schema_migrations WHERE owner = 'payment'").get() as { n: number }).n, 8, 'reopening applies nothing twice');
 });
 
 t.test('a payment keeps the product it is for (payment records name it)', async (t) => {
