@@ -27,7 +27,8 @@ async function rig(t: Test, watchdogMs: number) {
   t.teardown(async () => {
     for (const c of children.reverse()) {
       if (c.proc.pid && c.proc.exitCode === null) c.proc.kill('SIGCONT');
-      await c.kill('SIGKILL');
+      // The simulator gets its orderly stop (it closes its socat pty pair); a booth is killed.
+      await c.kill(c === sim ? 'SIGTERM' : 'SIGKILL');
     }
     rmSync(dir, { recursive: true, force: true });
   });

@@ -34,7 +34,8 @@ t.test(`kill -9 of the booth at random points between coin and flow, ${CYCLES} c
   const dbPath = join(dir, 'booth.db');
   const children: Child[] = [];
   t.teardown(async () => {
-    for (const c of children.reverse()) await c.kill('SIGKILL');
+    // The simulator gets its orderly stop (it closes its socat pty pair); a booth is killed.
+    for (const c of children.reverse()) await c.kill(c === sim ? 'SIGTERM' : 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
 

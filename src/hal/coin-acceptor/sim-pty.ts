@@ -2,7 +2,7 @@
 // linked ptys, the simulator opens one with `serialport` (as a device would sit on the wire)
 // and the booth, a test or `cabine coin monitor` opens the other. It is driven by JSON lines
 // (stdin, or a script file): coins, faults, status. See docs/cctalk.md.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,13 +73,42 @@ export interface PtyPair {
   close(): Promise<void>;
 }
 
+// socat must end with the process that owns the pair, however that process ends: `close()`
+// is its orderly stop; a process that exits without it ends its pairs in an 'exit' hook; and a
+// process killed outright (SIGKILL, or a signal it does not handle: no JavaScript runs then)
+// has the kernel end socat: `setpriv --pdeathsig` (util-linux) sets PR_SET_PDEATHSIG and execs
+// socat, so socat gets SIGTERM when the thread that spawned it (Node's main thread) dies.
+// Without setpriv (not Linux) the first two still hold.
+let setprivFound: boolean | undefined;
+function socatCommand(args: string[]): [string, string[]] {
+  setprivFound ??= spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status === 0;
+  return setprivFound ? ['setpriv', ['--pdeathsig', 'TERM', '--', 'socat', ...args]] : ['socat', args];
+}
+
+/** Pairs not yet closed, each with the synchronous end it gets if the process exits first. */
+const openPairs = new Set<() => void>();
+let exitHooked = false;
+function endAtExit(end: () => void): () => void {
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once('exit', () => {
+      for (const endPair of openPairs) endPair();
+    });
+  }
+  openPairs.add(end);
+  return () => openPairs.delete(end);
+}
+
 /** Starts `socat` with two linked raw ptys; resolves once both exist. */
 export async function createPtyPair(hostLink?: string): Promise<PtyPair> {
   const dir = mkdtempSync(join(tmpdir(), 'cabine-cctalk-'));
   const hostPath = hostLink ?? join(dir, 'host');
   const devicePath = join(dir, 'device');
-  const socat: ChildProcess = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${devicePath}`, `pty,raw,echo=0,link=${hostPath}`], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+  const [command, args] = socatCommand(['-d', '-d', `pty,raw,echo=0,link=${devicePath}`, `pty,raw,echo=0,link=${hostPath}`]);
+  const socat: ChildProcess = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const forget = endAtExit(() => {
+    if (socat.exitCode === null && socat.signalCode === null) socat.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
   });
   let stderr = '';
   socat.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -88,23 +117,28 @@ export async function createPtyPair(hostLink?: string): Promise<PtyPair> {
   const ready = (async () => {
     for (let i = 0; i < 200; i++) {
       if (existsSync(hostPath) && existsSync(devicePath) && /starting data transfer loop/.test(stderr)) return;
-      if (socat.exitCode !== null) throw new Error(`socat exited: ${stderr.trim()}`);
+      if (socat.exitCode !== null || socat.signalCode !== null) throw new Error(`socat exited: ${stderr.trim()}`);
       await new Promise((r) => setTimeout(r, 25));
     }
     throw new Error(`socat did not create the ptys: ${stderr.trim()}`);
   })();
-  await Promise.race([ready, spawnError]);
-  return {
-    hostPath,
-    devicePath,
-    async close() {
-      if (socat.exitCode === null) {
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= (async () => {
+      if (socat.pid !== undefined && socat.exitCode === null && socat.signalCode === null) {
         socat.kill('SIGTERM');
         await exited;
       }
+      forget();
       rmSync(dir, { recursive: true, force: true });
-    },
-  };
+    })());
+  try {
+    await Promise.race([ready, spawnError]);
+  } catch (err) {
+    await close(); // a pair that never came up is not left running either
+    throw err;
+  }
+  return { hostPath, devicePath, close };
 }
 
 export interface PtySimulator {
