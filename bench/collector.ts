@@ -9,11 +9,13 @@
 // of realistic size (60 KB JPEG-sized, 15 KB PNG-sized), the others small ones (the table size
 // and index depth are what 1,000,000 codes make; 60 GB of photos would only add disk).
 // Status look-ups draw codes at random over the whole million (plus 10 % unknown codes).
+// No collector outlives the bench, however the bench ends (finally, 'exit' and signal hooks).
 // Run: node --import tsx bench/collector.ts [codes=1000000] [pulls=2000] [statuses=5000] [dir=/tmp/cabine-collector-bench]
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { constants } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { generateCode } from '../src/codes/code.ts';
@@ -69,6 +71,21 @@ if (fresh) {
 const maxRow = db.db.prepare<[], { m: number }>('SELECT MAX(rowid) AS m FROM codes').get()?.m ?? 1;
 db.close();
 
+/** The collector processes running now: none outlives the bench, however the bench ends. */
+const running = new Set<ChildProcess>();
+const stopRunning = () => {
+  for (const child of running) child.kill('SIGTERM'); // the collector's own orderly stop
+};
+// process.exit, an uncaught error (the 'finally' below covers a failure in the measurements).
+process.once('exit', stopRunning);
+// A signal's default action ends the bench with no 'exit' event: stop the collectors, then exit as killed.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    stopRunning();
+    process.exit(128 + constants.signals[signal]);
+  });
+}
+
 interface Collector {
   base: string;
   child: ChildProcess;
@@ -83,7 +100,18 @@ async function startCollector(graceHours: number): Promise<Collector> {
     [fileURLToPath(new URL('../bin/cabine.js', import.meta.url)), 'collector', '--data', dir, '--listen', '127.0.0.1:0', '--insecure-http', '--pull-per-minute', '1000000000', '--status-per-minute', '1000000000', '--purge-every', '86400', '--purge-grace-hours', String(graceHours)],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } },
   );
-  const waiting: ((pass: { used: number; expired: number; ms: number }) => void)[] = [];
+  running.add(child);
+  const waiting: { resolve: (pass: { used: number; expired: number; ms: number }) => void; reject: (err: Error) => void }[] = [];
+  // A collector that dies fails the bench (a start, a pass waited for) instead of hanging it.
+  const died = new Promise<never>((_, reject) =>
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      const err = new Error(`cabine collector exited (${signal ?? code})`);
+      for (const w of waiting.splice(0)) w.reject(err);
+      reject(err);
+    }),
+  );
+  died.catch(() => undefined); // a collector stopped on purpose is not a failure
   const passes: { used: number; expired: number; ms: number }[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => {
     let entry: { module?: string; ms?: number; used?: number; expired?: number };
@@ -96,24 +124,27 @@ async function startCollector(graceHours: number): Promise<Collector> {
     if (entry.module !== 'collector.purge' || typeof entry.ms !== 'number') return;
     const pass = { used: entry.used ?? 0, expired: entry.expired ?? 0, ms: entry.ms };
     const next = waiting.shift();
-    if (next) next(pass);
+    if (next) next.resolve(pass);
     else passes.push(pass);
   });
-  const [first] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  const [first] = (await Promise.race([once(createInterface({ input: child.stdout! }), 'line'), died])) as [string];
   const base = (JSON.parse(first) as { listening: string }).listening;
   return {
     base,
     child,
     nextPass: () => {
       const ready = passes.shift();
-      return ready ? Promise.resolve(ready) : new Promise((resolve) => waiting.push(resolve));
+      if (ready) return Promise.resolve(ready);
+      if (!running.has(child)) return Promise.reject(new Error('cabine collector is not running'));
+      return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
     },
   };
 }
 
-async function stopCollector(c: Collector): Promise<void> {
-  const exited = once(c.child, 'exit');
-  c.child.kill('SIGTERM');
+async function stopCollector(child: ChildProcess): Promise<void> {
+  if (!running.has(child)) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
   await exited;
 }
 
@@ -137,51 +168,56 @@ const byRow = sampler.db.prepare<[number], { code: string }>('SELECT code FROM c
 /** A stored code drawn at random over the whole table, or (one time in ten) an unknown one. */
 const someCode = (unknownShare: number) => (Math.random() >= unknownShare ? byRow.get(1 + Math.floor(Math.random() * maxRow))?.code : undefined) ?? generateCode('9PMT');
 
-const collector = await startCollector(24);
-// The pass the collector runs at start (nothing due yet) walks every code: measure after it.
-const startPass = await collector.nextPass();
-process.stdout.write(`collector started; its first purge pass over ${maxRow} codes (nothing due): ${(startPass.ms / 1000).toFixed(1)} s\n`);
-const base = collector.base;
+try {
+  const collector = await startCollector(24);
+  // The pass the collector runs at start (nothing due yet) walks every code: measure after it.
+  const startPass = await collector.nextPass();
+  process.stdout.write(`collector started; its first purge pass over ${maxRow} codes (nothing due): ${(startPass.ms / 1000).toFixed(1)} s\n`);
+  const base = collector.base;
 
-// warm-up (JIT, connection) on unknown codes
-for (let i = 0; i < 200; i++) await timed(`${base}/status/${generateCode('9PMT')}`, { accept: 'application/json' });
+  // warm-up (JIT, connection) on unknown codes
+  for (let i = 0; i < 200; i++) await timed(`${base}/status/${generateCode('9PMT')}`, { accept: 'application/json' });
 
-const statusMs: number[] = [];
-const statusCodes = new Map<number, number>();
-for (let i = 0; i < statuses; i++) {
-  const [ms, status] = await timed(`${base}/status/${someCode(0.1)}`, { accept: 'application/json' });
-  statusMs.push(ms);
-  statusCodes.set(status, (statusCodes.get(status) ?? 0) + 1);
+  const statusMs: number[] = [];
+  const statusCodes = new Map<number, number>();
+  for (let i = 0; i < statuses; i++) {
+    const [ms, status] = await timed(`${base}/status/${someCode(0.1)}`, { accept: 'application/json' });
+    statusMs.push(ms);
+    statusCodes.set(status, (statusCodes.get(status) ?? 0) + 1);
+  }
+  summary('GET /status/{code}', statusMs, statusCodes, 5);
+
+  const pullMs: number[] = [];
+  const pullCodes = new Map<number, number>();
+  for (const code of codes.slice(0, pulls)) {
+    const [ms, status] = await timed(`${base}/v1/ephotos/${code}`);
+    pullMs.push(ms);
+    pullCodes.set(status, (pullCodes.get(status) ?? 0) + 1);
+  }
+  summary('GET /v1/ephotos/{code} (75 KB of files each)', pullMs, pullCodes, 20, 'no unused code with files left (remove the directory to pull again)');
+  await stopCollector(collector.child);
+
+  // The collector restarted with a grace of 0: its first pass purges the codes just pulled while
+  // customers keep asking for their status. The pass walks the million codes in bounded steps
+  // and its commits skip the fsync, so the status answers stay fast.
+  const purging = await startCollector(0);
+  let passDone: { used: number; expired: number; ms: number } | undefined;
+  const pass = purging.nextPass().then((p) => (passDone = p));
+  pass.catch(() => undefined); // awaited below; a collector dying meanwhile fails the loop first
+  for (let i = 0; i < 20; i++) await timed(`${purging.base}/status/${generateCode('9PMT')}`, { accept: 'application/json' });
+  const duringMs: number[] = [];
+  const duringCodes = new Map<number, number>();
+  while (!passDone) {
+    const [ms, status] = await timed(`${purging.base}/status/${someCode(0)}`, { accept: 'application/json' });
+    duringMs.push(ms);
+    duringCodes.set(status, (duringCodes.get(status) ?? 0) + 1);
+  }
+  const purged = await pass;
+  process.stdout.write(`purge pass over ${maxRow} codes: ${(purged.ms / 1000).toFixed(1)} s, ${purged.used} used and ${purged.expired} expired purged\n`);
+  summary('GET /status/{code} during the purge pass', duringMs, duringCodes, 5, 'no request (the pass ended first: use more codes)');
+  process.stdout.write(`(run again with a fresh dir to pull again: pulled codes are used)\n`);
+} finally {
+  // Every exit path of the measurements stops the collectors it started, then the sampler.
+  for (const child of running) await stopCollector(child);
+  sampler.close();
 }
-summary('GET /status/{code}', statusMs, statusCodes, 5);
-
-const pullMs: number[] = [];
-const pullCodes = new Map<number, number>();
-for (const code of codes.slice(0, pulls)) {
-  const [ms, status] = await timed(`${base}/v1/ephotos/${code}`);
-  pullMs.push(ms);
-  pullCodes.set(status, (pullCodes.get(status) ?? 0) + 1);
-}
-summary('GET /v1/ephotos/{code} (75 KB of files each)', pullMs, pullCodes, 20, 'no unused code with files left (remove the directory to pull again)');
-await stopCollector(collector);
-
-// The collector restarted with a grace of 0: its first pass purges the codes just pulled while
-// customers keep asking for their status. The pass walks the million codes in bounded steps
-// and its commits skip the fsync, so the status answers stay fast.
-const purging = await startCollector(0);
-let passDone: { used: number; expired: number; ms: number } | undefined;
-const pass = purging.nextPass().then((p) => (passDone = p));
-for (let i = 0; i < 20; i++) await timed(`${purging.base}/status/${generateCode('9PMT')}`, { accept: 'application/json' });
-const duringMs: number[] = [];
-const duringCodes = new Map<number, number>();
-while (!passDone) {
-  const [ms, status] = await timed(`${purging.base}/status/${someCode(0)}`, { accept: 'application/json' });
-  duringMs.push(ms);
-  duringCodes.set(status, (duringCodes.get(status) ?? 0) + 1);
-}
-const purged = await pass;
-process.stdout.write(`purge pass over ${maxRow} codes: ${(purged.ms / 1000).toFixed(1)} s, ${purged.used} used and ${purged.expired} expired purged\n`);
-summary('GET /status/{code} during the purge pass', duringMs, duringCodes, 5, 'no request (the pass ended first: use more codes)');
-process.stdout.write(`(run again with a fresh dir to pull again: pulled codes are used)\n`);
-await stopCollector(purging);
-sampler.close();
