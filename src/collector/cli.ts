@@ -1,13 +1,14 @@
 // `cabine collector`: the operator's e-photo service on the fleet store (see docs/collector.md).
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
+import { numberUpTo } from '../args.ts';
 import { createLogger } from '../log.ts';
-import { startPurger } from './purge.ts';
+import { purgeSchedule, startScheduledPurger, withPurgeOptions, type PurgeOptionValues } from './purge-options.ts';
 import { startPusher } from './push.ts';
 import { buildCollectorServer } from './server.ts';
 import { openCollectorStore } from './store-open.ts';
 
-interface CollectorOptions {
+interface CollectorOptions extends PurgeOptionValues {
   data: string;
   db?: string;
   listen: string;
@@ -17,19 +18,11 @@ interface CollectorOptions {
   insecureHttp?: boolean;
   pullPerMinute: string;
   statusPerMinute: string;
-  purgeGraceHours: string;
-  purgeEvery: string;
   requestTimeout: string;
   pushUrl?: string;
   pushEvery: string;
   seconds?: string;
 }
-
-const positive = (text: string, what: string, max: number): number => {
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < 0 || n > max) throw new Error(`${what} must be a number from 0 to ${max}, got "${text}"`);
-  return n;
-};
 
 /** HOST:PORT (IPv6 in brackets). */
 export function parseListen(text: string): { host: string; port: number } {
@@ -40,7 +33,7 @@ export function parseListen(text: string): { host: string; port: number } {
 }
 
 export function registerCollectorCommands(program: Command): void {
-  program
+  const collector = program
     .command('collector')
     .description("the operator's e-photo service: pull API for the state's systems (client certificates), public code status, purge")
     .option('--data <dir>', 'directory of the SQLite fleet database (fleet.db), when no --db', 'fleet-data')
@@ -51,9 +44,8 @@ export function registerCollectorCommands(program: Command): void {
     .option('--client-ca <file>', 'CA whose client certificates may pull e-photos (PEM)')
     .option('--insecure-http', 'plain HTTP, clients named by address: local tests only')
     .option('--pull-per-minute <n>', 'pull calls allowed per client per minute', '600')
-    .option('--status-per-minute <n>', 'status look-ups allowed per address per minute', '60')
-    .option('--purge-grace-hours <h>', 'how long photo and signature stay after the code is used', '24')
-    .option('--purge-every <seconds>', 'how often the purge runs', '600')
+    .option('--status-per-minute <n>', 'status look-ups allowed per address per minute', '60');
+  withPurgeOptions(collector)
     .option('--request-timeout <seconds>', 'longest a request may take to arrive whole (slow clients are cut off)', '10')
     .option('--push-url <url>', 'also push every new code to this collector (POST, Idempotency-Key = the code)')
     .option('--push-every <seconds>', 'how often the push queue runs', '5')
@@ -68,32 +60,31 @@ export function registerCollectorCommands(program: Command): void {
         ? undefined
         : { cert: readFileSync(opts.tlsCert as string), key: readFileSync(opts.tlsKey as string), clientCa: readFileSync(opts.clientCa as string) };
       if (opts.pushUrl && !/^https?:\/\//.test(opts.pushUrl)) throw new Error(`--push-url must be http:// or https://, got "${opts.pushUrl}"`);
-      const graceMs = positive(opts.purgeGraceHours, '--purge-grace-hours', 24 * 366) * 3600_000;
-      const everyMs = Math.max(1, positive(opts.purgeEvery, '--purge-every', 86400)) * 1000;
+      const schedule = purgeSchedule(opts);
       const store = await openCollectorStore({ db: opts.db, dataDir: opts.data, logger });
       try {
         const app = await buildCollectorServer({
           store,
           logger,
           ...(tls ? { tls } : { insecureHttp: true }),
-          pullPerMinute: positive(opts.pullPerMinute, '--pull-per-minute', 1e9),
-          statusPerMinute: positive(opts.statusPerMinute, '--status-per-minute', 1e9),
-          requestTimeoutMs: Math.max(0.1, positive(opts.requestTimeout, '--request-timeout', 600)) * 1000,
+          pullPerMinute: numberUpTo(opts.pullPerMinute, '--pull-per-minute', 1e9),
+          statusPerMinute: numberUpTo(opts.statusPerMinute, '--status-per-minute', 1e9),
+          requestTimeoutMs: Math.max(0.1, numberUpTo(opts.requestTimeout, '--request-timeout', 600)) * 1000,
         });
         const url = await app.listen({ host, port });
-        const purger = startPurger(store, { graceMs, everyMs, logger });
+        const purger = startScheduledPurger(store, schedule, logger);
         const pusher = opts.pushUrl
-          ? startPusher(store, { target: { url: opts.pushUrl }, everyMs: Math.max(0.1, positive(opts.pushEvery, '--push-every', 86400)) * 1000, logger })
+          ? startPusher(store, { target: { url: opts.pushUrl }, everyMs: Math.max(0.1, numberUpTo(opts.pushEvery, '--push-every', 86400)) * 1000, logger })
           : undefined;
         process.stdout.write(JSON.stringify({ listening: url, store: store.kind, tls: Boolean(tls) }) + '\n');
         logger.info({ url, store: store.kind }, 'collector running');
         await new Promise<void>((done) => {
           process.once('SIGINT', done);
           process.once('SIGTERM', done);
-          if (opts.seconds) setTimeout(done, positive(opts.seconds, '--seconds', 86400 * 365) * 1000).unref();
+          if (opts.seconds) setTimeout(done, numberUpTo(opts.seconds, '--seconds', 86400 * 365) * 1000).unref();
         });
         await pusher?.stop();
-        await purger.stop();
+        await purger?.stop();
         await app.close();
       } finally {
         await store.close();

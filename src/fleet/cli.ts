@@ -19,7 +19,7 @@ import { createCa, createCsr, issueCertificate, signCsr } from './operator/pki.t
 import { payloadSchemas } from './schemas.ts';
 import { BOOTH_ID_RE } from './topics.ts';
 import { registerSupportCommands } from '../collector/support-cli.ts';
-import { startPurger } from '../collector/purge.ts';
+import { purgeSchedule, startScheduledPurger, withPurgeOptions, type PurgeOptionValues } from '../collector/purge-options.ts';
 import { openCollectorStore } from '../collector/store-open.ts';
 import { loadOrCreateSigningKey } from './signing.ts';
 
@@ -227,20 +227,17 @@ export function registerFleetCommands(program: Command): void {
       }
     });
 
-  dataDirOption(withLink(fleet.command('ingest')))
-    .option('--group <name>', 'shared-subscription group (several ingests split the load)', 'ingest')
-    .option('--seconds <n>', 'stop after this long (default: until SIGINT/SIGTERM)')
-    .option('--workers <n>', 'threads verifying signatures (0: on the main thread); default one per core')
-    .option('--purge-grace-hours <h>', 'how long photo and signature stay after the code is used (as `cabine collector`)', '24')
-    .option('--purge-every <seconds>', 'how often photos and signatures past their time are purged (0: never, when `cabine collector` runs on the same store)', '600')
+  withPurgeOptions(
+    dataDirOption(withLink(fleet.command('ingest')))
+      .option('--group <name>', 'shared-subscription group (several ingests split the load)', 'ingest')
+      .option('--seconds <n>', 'stop after this long (default: until SIGINT/SIGTERM)')
+      .option('--workers <n>', 'threads verifying signatures (0: on the main thread); default one per core'),
+  )
     .description('receive every booth\'s records, verify their signatures, store them once by id, acknowledge them; purge photos and signatures past their time')
-    .action(async (opts: LinkOptions & StoreOptions & { group: string; seconds?: string; workers?: string; purgeGraceHours: string; purgeEvery: string }) => {
+    .action(async (opts: LinkOptions & StoreOptions & PurgeOptionValues & { group: string; seconds?: string; workers?: string }) => {
       const workers = opts.workers === undefined ? defaultVerifyWorkers() : Number(opts.workers);
       if (!Number.isInteger(workers) || workers < 0 || workers > 256) throw new Error(`--workers must be 0 to 256, got "${opts.workers}"`);
-      const graceHours = Number(opts.purgeGraceHours);
-      if (!Number.isFinite(graceHours) || graceHours < 0 || graceHours > 24 * 366) throw new Error(`--purge-grace-hours must be 0 to ${24 * 366}, got "${opts.purgeGraceHours}"`);
-      const purgeEvery = Number(opts.purgeEvery);
-      if (!Number.isFinite(purgeEvery) || purgeEvery < 0 || purgeEvery > 86400) throw new Error(`--purge-every must be 0 to 86400 seconds, got "${opts.purgeEvery}"`);
+      const schedule = purgeSchedule(opts);
       const logger = createLogger().child({ module: 'cli' });
       const link = linkFrom(opts);
       // The collector's view of the same database: the ingest purges too, so an operator who
@@ -251,8 +248,8 @@ export function registerFleetCommands(program: Command): void {
         const conn = await connectOperator(link, logger, 'ingest');
         const ingest = new Ingest(db, conn, logger, { group: opts.group, workers });
         ingest.start();
-        const purger = purgeEvery > 0 ? startPurger(store, { graceMs: graceHours * 3600_000, everyMs: purgeEvery * 1000, logger }) : undefined;
-        logger.info({ db: db.location, booths: (await db.booths()).length, workers, purgeEverySeconds: purgeEvery }, 'ingest running');
+        const purger = startScheduledPurger(store, schedule, logger);
+        logger.info({ db: db.location, booths: (await db.booths()).length, workers, purgeEverySeconds: (schedule.everyMs ?? 0) / 1000 }, 'ingest running');
         await new Promise<void>((done) => {
           const stop = () => done();
           process.once('SIGINT', stop);

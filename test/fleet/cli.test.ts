@@ -131,7 +131,7 @@ t.test('the ingest purges photos past their time, as the collector does (an oper
   t.equal(off.code, 0, off.stderr);
   const bad = await cabine(['fleet', 'ingest', '--data', fleetData, '--seconds', '0.5', '--purge-grace-hours', 'soon', ...link]);
   t.equal(bad.code, 1);
-  t.match(bad.stderr, /--purge-grace-hours must be 0 to 8784, got "soon"/);
+  t.match(bad.stderr, /--purge-grace-hours must be a number from 0 to 8784, got "soon"/);
   const notYet = openSqliteCollectorStore(fleetData);
   t.equal((await notYet.lookup(testCode(0)))?.purgedAt, null, '--purge-every 0: nothing purged');
   await notYet.close();
