@@ -3,6 +3,7 @@
 // report, charged only after delivery, coins and card together, released when unserved,
 // voided (never charged) after a restart.
 import t from 'tap';
+import type { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,6 +120,21 @@ t.test('an approval interrupted by a restart is voided, never charged, and raise
   t.same(second.cards.status().charged, [], 'nothing charged on the new reader session');
 });
 
+t.test('a voided approval whose delivery then fails counts as released card money in the refund', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cabine-card-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const first = await paymentRig(t, { cardReader: true, dir });
+  await first.desk.open('s7', 800);
+  await until('reader enabled', () => first.cards.status().state === 'enabled');
+  first.cards.tap();
+  await until('credited', () => first.credits.length === 1);
+  await first.stop();
+  const second = await paymentRig(t, { cardReader: true, dir });
+  t.same(vendStates(second.store), [{ state: 'voided', credited_cents: 800 }]);
+  const refund = await second.desk.refund('s7', 'printer offline');
+  t.match(refund, { paidBackCents: 0, claimCents: 0, claimCode: null, releasedCardCents: 800 }, 'the card money was never taken: nothing owed, 8 EUR released');
+});
+
 t.test('the reader down does not stop coins; a booth that cannot deliver takes no card', async (t) => {
   const r = await paymentRig(t, { cardReader: true });
   r.health.ok = false;
@@ -167,4 +183,21 @@ t.test('the reader\'s recovery re-enables it at once, between the desk\'s checks
   r.cards.setSilent(false);
   await until('reader enabled again', () => r.reader.status().health === 'ok' && r.cards.status().enabled);
   t.equal(r.desk.state().card?.available, true);
+});
+
+t.test('the card reader tells the desk: a card being authorised inhibits the coins at once (no periodic check to do it)', async (t) => {
+  const r = await paymentRig(t, { cardReader: true, healthCheckMs: 3_600_000 });
+  await r.desk.open('s8', 800);
+  await until('coins and card accepted', () => r.sim.status().acceptor.masterEnabled && r.cards.status().state === 'enabled');
+  r.cards.tap({ delayMs: 3000 });
+  await until('coins inhibited while the card is authorised', () => r.desk.state().inhibitedBecause === 'a card is being authorised' && !r.sim.status().acceptor.masterEnabled);
+  await until('card credited', () => r.credits.length === 1);
+});
+
+t.test('the desk listens to the card reader\'s faults while it runs, and no more once stopped', async (t) => {
+  const r = await paymentRig(t, { cardReader: true });
+  const listeners = () => ['fault', 'recovered'].map((event) => (r.reader as unknown as EventEmitter).listenerCount(event));
+  t.strictSame(listeners(), [1, 1], 'the desk listens to the reader');
+  await r.desk.stop();
+  t.strictSame(listeners(), [0, 0], 'and no more once stopped');
 });

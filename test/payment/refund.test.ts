@@ -74,4 +74,20 @@ t.test('card and coins: the card is released (not charged), only the cash is owe
   t.match(refund, { paidBackCents: 0, claimCents: 200, releasedCardCents: 600 });
   t.same(r.cards.status().charged, [], 'card not charged');
   t.equal(r.cards.status().voided.length, 1);
+  t.same(r.store.db.prepare('SELECT state, reason FROM payment_card_vends').all(), [{ state: 'released', reason: 'delivery failed: printer: no ribbon' }], 'the release names the failed delivery');
+});
+
+t.test('hopper: a refund smaller than its coin journals no payout and asks it for nothing', async (t) => {
+  const r = await paymentRig(t, { hopper: true });
+  await r.desk.open('s5', 50);
+  await until('accepting', () => r.desk.state().accepting.includes('EU050A'));
+  r.sim.insertCoin('EU050A');
+  await until('paid', () => r.credits.length === 1);
+  await r.desk.settle('s5', 50);
+  const before = r.sim.status().hopper?.paid ?? 0;
+  const refund = await r.desk.refund('s5', 'printer offline');
+  t.match(refund, { paidBackCents: 0, claimCents: 50 });
+  t.ok(refund.claimCode, 'owed as a claim');
+  t.equal(r.sim.status().hopper?.paid ?? 0, before, 'the hopper (1 EUR coins) paid nothing');
+  t.same(r.store.db.prepare('SELECT coins FROM payment_payouts').all(), [], 'no payout of 0 coins journaled');
 });
