@@ -9,8 +9,9 @@ const MODULES = {
   ledger: { mutate: ['src/payment/ledger.ts'], tests: ['test/payment/ledger.test.ts', 'test/payment/coin-journal-atomic.test.ts'] },
   // card.test.ts: the desk's card-payment paths (approvals, charge on delivery, release, void);
   // coins-lost.test.ts: the coin-gap incident the desk records (recordGap), across processes;
-  // desk-incidents.test.ts: the same in process (Stryker's per-test coverage sees it).
-  desk: { mutate: ['src/payment/desk.ts'], tests: ['test/payment/desk-rules.test.ts', 'test/payment/desk.test.ts', 'test/payment/refund.test.ts', 'test/payment/coin-journal-atomic.test.ts', 'test/payment/card.test.ts', 'test/payment/coins-lost.test.ts', 'test/payment/desk-incidents.test.ts'] },
+  // desk-incidents.test.ts: the same in process (Stryker's per-test coverage sees it);
+  // desk-apply.test.ts: the acceptance loop (what is re-sent, what the screen hears) and change.
+  desk: { mutate: ['src/payment/desk.ts'], tests: ['test/payment/desk-rules.test.ts', 'test/payment/desk.test.ts', 'test/payment/refund.test.ts', 'test/payment/coin-journal-atomic.test.ts', 'test/payment/card.test.ts', 'test/payment/coins-lost.test.ts', 'test/payment/desk-incidents.test.ts', 'test/payment/desk-apply.test.ts'] },
   acceptor: {
     mutate: ['src/hal/coin-acceptor/acceptor.ts', 'src/hal/coin-acceptor/frame.ts', 'src/hal/coin-acceptor/link.ts'],
     // Fast in-process tests; the contract suite (test/hal/contracts/, also over a real pty) is left out: too slow per mutant.

@@ -201,3 +201,12 @@ t.test('the desk listens to the card reader\'s faults while it runs, and no more
   await r.desk.stop();
   t.strictSame(listeners(), [0, 0], 'and no more once stopped');
 });
+
+t.test('the reader takes no card once the payment is over', async (t) => {
+  const r = await paymentRig(t, { cardReader: true });
+  await r.desk.open('s9', 800);
+  await until('reader enabled', () => r.cards.status().state === 'enabled');
+  await r.desk.keepAsCredit('s9');
+  await until('reader disabled', () => r.cards.status().state !== 'enabled');
+  t.equal(r.cards.tap(), 'disabled', 'a card presented now is not read');
+});
