@@ -93,4 +93,7 @@ t.test('two gaps in one payment add up on the screen; a gap with no payment open
   const closed = r.desk.closeCoinIncident(open.at(-1)!.id, 'tech');
   t.notOk('sessionId' in r.events.at(-1)!, 'its closing names no session either');
   t.equal(closed.missedEvents, 1);
+  t.same(r.desk.coinIncidents().map((i) => i.sessionId), ['s1'], "s1's second incident is still open");
+  await r.desk.open('s3', 800);
+  t.equal(r.desk.state().coinsLost, null, "the next customer's screen does not show s1's incident");
 });
