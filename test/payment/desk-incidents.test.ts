@@ -97,3 +97,17 @@ t.test('two gaps in one payment add up on the screen; a gap with no payment open
   await r.desk.open('s3', 800);
   t.equal(r.desk.state().coinsLost, null, "the next customer's screen does not show s1's incident");
 });
+
+t.test('a gap found with no fault on the line (the booth stalled, not the acceptor) reaches the screen by itself', async (t) => {
+  const r = await paymentRig(t);
+  await r.desk.open('s1', 800);
+  const states: { coinsLost: unknown }[] = [];
+  r.desk.on('state', (s: { coinsLost: unknown }) => states.push(s));
+  // The acceptor's counter moves 8 events on between two polls, its buffer holding the last 5
+  // (null events here): 3 lost. No fault, no coin, no change of acceptance: nothing else tells the screen.
+  r.sim.setCounter((r.sim.status().acceptor.counter + 8) % 256);
+  await until('the gap is told', () => r.events.some((e) => e.type === 'payment.coins-lost'));
+  t.equal(r.acceptor.status().health, 'ok', 'the line never faulted');
+  await until('the screen is told', () => states.some((s) => s.coinsLost !== null));
+  t.match(states.find((s) => s.coinsLost !== null), { coinsLost: { missedEvents: 3 } });
+});
