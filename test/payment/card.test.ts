@@ -2,7 +2,7 @@
 // simulator (byte for byte), beside the real ccTalk driver on its simulator. Journal before
 // report, charged only after delivery, coins and card together, released when unserved,
 // voided (never charged) after a restart.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,16 +103,21 @@ t.test('a session that ends unserved releases the approval (VEND FAILURE); only 
   t.equal(r.desk.storedCreditCents(), 100, 'the coin is stored credit; the card is not money the booth holds');
 });
 
-t.test('an approval interrupted by a restart is voided, never charged, and raises an alarm', async (t) => {
+/** A session paid 8 EUR by card, then the booth goes down before the delivery: the booth started again. */
+async function restartedAfterApproval(t: Test, sessionId: string) {
   const dir = mkdtempSync(join(tmpdir(), 'cabine-card-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const first = await paymentRig(t, { cardReader: true, dir });
-  await first.desk.open('s6', 800);
+  await first.desk.open(sessionId, 800);
   await until('reader enabled', () => first.cards.status().state === 'enabled');
   first.cards.tap();
   await until('credited', () => first.credits.length === 1);
-  await first.stop(); // the booth goes down before the delivery
-  const second = await paymentRig(t, { cardReader: true, dir });
+  await first.stop();
+  return paymentRig(t, { cardReader: true, dir });
+}
+
+t.test('an approval interrupted by a restart is voided, never charged, and raises an alarm', async (t) => {
+  const second = await restartedAfterApproval(t, 's6');
   t.ok(second.events.some((e) => e.type === 'card.voided' && e.sessionId === 's6'), 'alarm at start');
   t.same(vendStates(second.store), [{ state: 'voided', credited_cents: 800 }]);
   t.equal(second.desk.ledger.session('s6')?.creditCents, 800, 'the session stays paid: it is served');
@@ -121,15 +126,7 @@ t.test('an approval interrupted by a restart is voided, never charged, and raise
 });
 
 t.test('a voided approval whose delivery then fails counts as released card money in the refund', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'cabine-card-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const first = await paymentRig(t, { cardReader: true, dir });
-  await first.desk.open('s7', 800);
-  await until('reader enabled', () => first.cards.status().state === 'enabled');
-  first.cards.tap();
-  await until('credited', () => first.credits.length === 1);
-  await first.stop();
-  const second = await paymentRig(t, { cardReader: true, dir });
+  const second = await restartedAfterApproval(t, 's7');
   t.same(vendStates(second.store), [{ state: 'voided', credited_cents: 800 }]);
   const refund = await second.desk.refund('s7', 'printer offline');
   t.match(refund, { paidBackCents: 0, claimCents: 0, claimCode: null, releasedCardCents: 800 }, 'the card money was never taken: nothing owed, 8 EUR released');
