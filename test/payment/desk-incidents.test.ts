@@ -4,7 +4,7 @@
 // coins, so 3 events are lost. The desk journals the gap as an incident naming the open
 // payment, tells the operator (payment.coins-lost), shows it on the payment screen's state,
 // and the operator closes it from the console (payment.incident-closed).
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { until } from '../hal/coin-acceptor-harness.ts';
 import { paymentRig, type PaymentRigOptions } from './helpers.ts';
 import type { PaymentEvent } from '../../src/payment/index.ts';
@@ -12,16 +12,15 @@ import type { PaymentEvent } from '../../src/payment/index.ts';
 type Rig = Awaited<ReturnType<typeof paymentRig<PaymentRigOptions>>>;
 
 /** Drops `coins` 10-cent coins while nobody reads the acceptor (then runs `meanwhile`); resolves on the gap's event. */
-async function coinsWhileUnread(r: Rig, coins: number, meanwhile?: () => Promise<unknown>): Promise<PaymentEvent> {
+async function coinsWhileUnread(t: Test, r: Rig, coins: number, meanwhile?: () => Promise<unknown>): Promise<PaymentEvent> {
   const before = r.events.filter((e) => e.type === 'payment.coins-lost').length;
-  const faults = r.acceptor.status().health;
+  t.equal(r.acceptor.status().health, 'ok', 'the acceptor is read before');
   r.sim.setSilent(true);
   await until('the driver notices the silence', () => r.acceptor.status().health !== 'ok');
   for (let i = 0; i < coins; i++) t.equal(r.sim.insertCoin('EU010A'), 'accepted', `coin ${i + 1} taken while unread`);
   await meanwhile?.();
   r.sim.setSilent(false);
   await until('the gap is told', () => r.events.filter((e) => e.type === 'payment.coins-lost').length > before);
-  t.equal(faults, 'ok');
   return r.events.filter((e) => e.type === 'payment.coins-lost').at(-1)!;
 }
 
@@ -30,7 +29,7 @@ t.test('a gap during a payment: journaled, told, shown on the screen, closed by 
   await r.desk.open('s1', 800);
   const states: unknown[] = [];
   r.desk.on('state', (s) => states.push(s));
-  const lost = await coinsWhileUnread(r, 8);
+  const lost = await coinsWhileUnread(t, r, 8);
   const [incident] = r.desk.coinIncidents();
   t.ok(incident, 'one open incident');
   t.match(incident, { sessionId: 's1', missedEvents: 3 });
@@ -70,8 +69,8 @@ t.test('a gap during a payment: journaled, told, shown on the screen, closed by 
 t.test('two gaps in one payment add up on the screen; a gap with no payment open names none', async (t) => {
   const r = await paymentRig(t);
   await r.desk.open('s1', 800);
-  const first = await coinsWhileUnread(r, 7);
-  const second = await coinsWhileUnread(r, 9);
+  const first = await coinsWhileUnread(t, r, 7);
+  const second = await coinsWhileUnread(t, r, 9);
   const [a, b] = r.desk.coinIncidents();
   t.match(first.data, { missedEvents: 2 });
   t.match(second.data, { missedEvents: 4 });
@@ -84,7 +83,7 @@ t.test('two gaps in one payment add up on the screen; a gap with no payment open
   // The next customer's payment ends (walked away) while the booth cannot read the acceptor:
   // the gap is found once no payment is open, and names none.
   await r.desk.open('s2', 800);
-  const stray = await coinsWhileUnread(r, 6, () => r.desk.keepAsCredit('s2'));
+  const stray = await coinsWhileUnread(t, r, 6, () => r.desk.keepAsCredit('s2'));
   t.notOk('sessionId' in stray, 'no session named');
   t.notMatch(stray.message, /refund the customer/);
   t.match(stray.message, /check the cash box against the ledger \(incident \d+\)$/);
