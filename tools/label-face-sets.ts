@@ -2,7 +2,7 @@
 // (CC BY 4.0) extracted under DIR (docs/vision.md, "Accuracy on real portraits"):
 //   inst/neutral_front  Face Research Lab London Set, neutral fronts: compliant (except the ones
 //                       listed in LONDON_FAULTS, seen by eye: a turned head, ears hidden by
-//                       hair); group = the self-reported
+//                       hair, teeth between parted lips); group = the self-reported
 //                       ethnicity of data-raw/london_info.csv
 //   inst/smiling_front  the same 102 sitters smiling: fault "smile" (expression.neutral, or
 //                       mouth.closed where teeth show: both name it)
@@ -19,25 +19,36 @@ import { join } from 'node:path';
 const dir = process.argv[2];
 if (!dir || !existsSync(join(dir, 'inst'))) throw new Error('usage: tools/label-face-sets.ts DIR (DIR/inst/neutral_front ...)');
 
+/**
+ * Teeth between parted lips ("la bouche doit être fermée"; the issue: visible teeth fail), seen
+ * on contact sheets of every mouth of the sets enlarged (docs/vision.md "Labels corrected").
+ */
+const TEETH: [string, string] = ['teeth-visible', 'mouth.closed'];
+
 /** Canada sitters whose photo breaks a rule (looked at one by one): file → [fault, checks]. */
-const CANADA_FAULTS: Record<string, [string, string]> = { '024f.jpg': ['headband', 'headwear'], '053f.jpg': ['headband', 'headwear'] };
+const CANADA_FAULTS: Record<string, [string, string][]> = {
+  '024f.jpg': [['headband', 'headwear'], TEETH],
+  '053f.jpg': [['headband', 'headwear']],
+  '108m.jpg': [TEETH], // lips parted on his upper incisors
+};
 
 /**
  * London neutral fronts that break a rule although the set calls them neutral fronts (looked at
  * one by one, docs/vision.md "Labels corrected"): sitter → [fault, checks], the reason beside.
  */
-const LONDON_FAULTS: Record<string, [string, string]> = {
+const LONDON_FAULTS: Record<string, [string, string][]> = {
   // The nose tip sits 18 px (of a 500 px wide view) to her right of the midpoint of her two
   // ears, a fifth of the way from the face's middle to its edge: a turn of ≈ 9°, read
   // 8.6°; her head is also bowed (pitch −10.6°).
-  '139': ['head-turned', 'head.pose'],
+  '139': [['head-turned', 'head.pose']],
   // Ears hidden by hair ("Les oreilles doivent être dégagées"): the ear regions of every
   // compliant photo were looked at enlarged; only an ear wholly under hair is a fault (an ear
   // partly under hair with its lobe or rim seen stays compliant: London 016, 030, 039, 041, 067,
   // 081, 087, 092, 123, 129, 131, 143; Canada 045f, 054f, 123m). No check covers it yet ("-").
-  '003': ['ears-covered', '-'], // a bob over both ears
-  '038': ['ears-covered', '-'], // loose hair over both ears, no ear seen
-  '113': ['ears-covered', '-'], // her left ear under her hair
+  '003': [['ears-covered', '-']], // a bob over both ears
+  '038': [['ears-covered', '-']], // loose hair over both ears, no ear seen
+  '113': [['ears-covered', '-'], TEETH], // her left ear under her hair; lips parted on two incisors
+  '103': [TEETH], // lips parted on the tips of his upper incisors
 };
 
 const jpgs = (sub: string) => (existsSync(join(dir, 'inst', sub)) ? readdirSync(join(dir, 'inst', sub)).filter((f) => f.endsWith('.jpg') && !f.startsWith('.')).sort() : []);
@@ -53,8 +64,7 @@ const ethnicity = new Map(
 const rows = ['file,fault,checks,group,split'];
 for (const f of jpgs('neutral_front')) {
   const id = f.slice(0, 3);
-  const fault = LONDON_FAULTS[id];
-  rows.push(`inst/neutral_front/${f},${fault ? `${fault[0]},${fault[1]}` : 'compliant,'},${ethnicity.get(id) ?? '-'},${split(Number(id))}`);
+  for (const [fault, checks] of LONDON_FAULTS[id] ?? [['compliant', '']]) rows.push(`inst/neutral_front/${f},${fault},${checks},${ethnicity.get(id) ?? '-'},${split(Number(id))}`);
 }
 for (const f of jpgs('smiling_front')) {
   const id = f.slice(0, 3);
@@ -62,8 +72,7 @@ for (const f of jpgs('smiling_front')) {
 }
 for (const f of jpgs('canada')) {
   const n = Number.parseInt(f, 10);
-  const fault = CANADA_FAULTS[f];
-  rows.push(`inst/canada/${f},${fault ? `${fault[0]},${fault[1]}` : 'compliant,'},canada,${split(n)}`);
+  for (const [fault, checks] of CANADA_FAULTS[f] ?? [['compliant', '']]) rows.push(`inst/canada/${f},${fault},${checks},canada,${split(n)}`);
 }
 jpgs('3dsk/female').concat(jpgs('3dsk/male').map((f) => `m/${f}`)).forEach((f, i) => {
   const path = f.startsWith('m/') ? `inst/3dsk/male/${f.slice(2)}` : `inst/3dsk/female/${f}`;

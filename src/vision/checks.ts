@@ -5,6 +5,7 @@
 // height, facing the lens) comes before what depends on it.
 import type { FaceAnalysis, ImageAnalysis, Point, RgbImage } from './analysis.ts';
 import {
+  EYE_DISTANCE_MM,
   LM,
   dist,
   eyeCentre,
@@ -85,6 +86,7 @@ export interface CheckContext {
   captured?: readonly Point[];
 }
 
+const r1 = (v: number) => Math.round(v * 10) / 10;
 const r2 = (v: number) => Math.round(v * 100) / 100;
 const r3 = (v: number) => Math.round(v * 1000) / 1000;
 const stops = (a: number, b: number) => Math.abs(Math.log2(Math.max(1e-6, a) / Math.max(1e-6, b)));
@@ -500,9 +502,15 @@ const CHECKS: Record<CheckId, Check> = {
 
   'mouth.closed': (ctx, cache) => {
     if (!ctx.face) return noFace('mouth.closed');
-    const v = cached(cache, 'mouthOpen', () => mouthOpenArea(ctx, ctx.face!));
-    const pass = v <= LIMITS.mouthOpenMax.value;
-    return { id: 'mouth.closed', pass, value: r3(v), limit: LIMITS.mouthOpenMax.value, hint: pass ? null : HINTS.closeMouth };
+    const v = cached(cache, 'mouthOpen', () => betweenTheLips(ctx, ctx.face!));
+    const pass = v.teethMm2 <= LIMITS.teethMaxMm2.value && v.cavity <= LIMITS.mouthOpenMax.value;
+    return {
+      id: 'mouth.closed',
+      pass,
+      value: { teeth: r1(v.teethMm2), cavity: r3(v.cavity) },
+      limit: { teeth: LIMITS.teethMaxMm2.value, cavity: LIMITS.mouthOpenMax.value },
+      hint: pass ? null : HINTS.closeMouth,
+    };
   },
 
   'expression.neutral': (ctx) => {
@@ -881,27 +889,37 @@ function templeColours(ctx: CheckContext, cache: Map<string, unknown>): Lab[] {
 }
 
 /**
- * Teeth or mouth cavity between the lips, as a share of the mouth width squared: pixels inside
- * the inner lip contour that are much brighter and less coloured than the lips (teeth) or much
- * darker (cavity). Closed lips show neither, whatever the landmarks' exact inner contour.
+ * What shows between the lips (inside the inner lip contour), measured against the sitter's own
+ * lips: teeth, in life-size mm² (sized with the eye distance), and mouth cavity, as a share of
+ * the mouth width squared.
+ * - Teeth: pixels whose redness, a* over L*+16, is under half the lips' own. Enamel is near-neutral
+ *   and lips are red; shade scales a* and L*+16 alike (both go with the cube root of the light),
+ *   so a tooth in the mouth's shade is still a tooth and a shaded fold of lip still a lip. The
+ *   colour is compared with this person's lips, so lip and skin colour do not move it.
+ * - Cavity: pixels much darker than the lips (L* 25 below their median).
+ * Closed lips show neither, whatever the landmarks' exact inner contour.
  */
-function mouthOpenArea(ctx: CheckContext, face: FaceAnalysis): number {
+function betweenTheLips(ctx: CheckContext, face: FaceAnalysis): { teethMm2: number; cavity: number } {
   const inner = [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95].map((i) => lm2(face, i));
   const outer = [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146].map((i) => lm2(face, i));
   const width = dist(lm2(face, LM.lips.rightCorner), lm2(face, LM.lips.leftCorner)) || 1;
   const innerPx = new Set(polygonPixels(ctx.image, inner));
   const lipPx = polygonPixels(ctx.image, outer).filter((k) => !innerPx.has(k));
-  if (lipPx.length < 10) return 0;
-  const lips = regionStats(ctx.image, lipPx);
+  if (lipPx.length < 10) return { teethMm2: 0, cavity: 0 };
   const d = ctx.image.data;
-  let open = 0;
+  const labAt = (k: number) => lab(d[k * 3]!, d[k * 3 + 1]!, d[k * 3 + 2]!);
+  const lips = Array.from(lipPx, labAt);
+  const lipL = percentile(lips.map((c) => c[0]), 0.5);
+  const lipRedness = percentile(lips.map((c) => c[1]), 0.5) / (lipL + 16);
+  let teeth = 0;
+  let cavity = 0;
   for (const k of innerPx) {
-    const o = k * 3;
-    const [L, a, b] = lab(d[o]!, d[o + 1]!, d[o + 2]!);
-    const chroma = Math.hypot(a, b);
-    if ((L > lips.l50 + 15 && chroma < 0.6 * lips.chroma) || L < lips.l50 - 25) open++;
+    const [L, a] = labAt(k);
+    if (L < lipL - 25) cavity++;
+    else if (a / (L + 16) < 0.5 * lipRedness) teeth++;
   }
-  return open / (width * width);
+  const mmPerPx = EYE_DISTANCE_MM / faceFrame(face).eyeDistance;
+  return { teethMm2: teeth * mmPerPx * mmPerPx, cavity: cavity / (width * width) };
 }
 
 /**

@@ -50,6 +50,13 @@ const norm3 = (a: Point3): Point3 => {
 const cross = (a: Point3, b: Point3): Point3 => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
 const deg = (rad: number) => (rad * 180) / Math.PI;
 
+/**
+ * Adult interpupillary distance, mm (mean of adults, men and women together: Dodgson 2004,
+ * "Variation and extrema of human interpupillary distance", 63 mm): the ruler that turns pixels
+ * of a face into life-size millimetres.
+ */
+export const EYE_DISTANCE_MM = 63;
+
 /** Centre of an eye: the iris centre when the iris model ran, else the middle of its corners. */
 export function eyeCentre(face: FaceAnalysis, side: EyeSide): Point {
   const iris = face.irises?.[side];

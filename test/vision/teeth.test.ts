@@ -1,0 +1,88 @@
+// mouth.closed's teeth measure from both sides, on real sitters through the real models: the
+// mouth of the photo opened in its own landmarks, and what shows between the lips painted in.
+// The targets are tied to the limit (limits.ts teethMaxMm2: one incisor's width by 1 mm, 8.5 mm²
+// at life size, sized with the eye distance): teeth of 12 mm² fail, 5 mm² pass; teeth in the
+// mouth's deep shade are still teeth; a shaded fold of lip is not; a dark gap is the cavity.
+// Two sitters: light skin and pink lips (London 004), dark skin and dark lips (London 126).
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { FaceAnalysis, Point3, RgbImage } from '../../src/vision/analysis.ts';
+import { buildContext, runChecks, type CheckResult } from '../../src/vision/checks.ts';
+import { EYE_DISTANCE_MM, faceFrame, lm2 } from '../../src/vision/geometry.ts';
+import { HINTS } from '../../src/vision/hints.ts';
+import { loadImage } from '../../src/vision/image.ts';
+import { LIMITS } from '../../src/vision/limits.ts';
+import { polygonPixels } from '../../src/vision/photometry.ts';
+import { realModels } from './real-models.ts';
+
+const dir = fileURLToPath(new URL('../fixtures/faces/', import.meta.url));
+const models = realModels(t);
+
+/** The inner lip contour, upper half then lower half (FaceMesh topology, as checks.ts reads it). */
+const UPPER_INNER = [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308];
+const LOWER_INNER = [324, 318, 402, 317, 14, 87, 178, 88, 95];
+const OUTER = [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146];
+
+type Rgb = [number, number, number];
+const toLinear = (c: number) => ((c /= 255) <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+const toSrgb = (v: number) => Math.round(255 * (v <= 0.0031308 ? 12.92 * v : 1.055 * v ** (1 / 2.4) - 0.055));
+/** The same surface under `k` times the light (linear light, as a shadow does it). */
+const shaded = (c: Rgb, k: number): Rgb => c.map((v) => toSrgb(k * toLinear(v))) as Rgb;
+const IVORY: Rgb = [236, 228, 210];
+
+/** The face with its lower inner lip moved down by `px`: a mouth opened in the landmarks. */
+function opened(face: FaceAnalysis, px: number): FaceAnalysis {
+  const landmarks = face.landmarks.map((p): Point3 => [p[0], p[1], p[2]]);
+  for (const i of LOWER_INNER) landmarks[i]![1] += px * (1 - Math.abs(landmarks[i]![0] - landmarks[14]![0]) / (landmarks[308]![0] - landmarks[78]![0]));
+  return { ...face, landmarks };
+}
+
+function median(values: number[]): number {
+  const v = values.slice().sort((a, b) => a - b);
+  return v[Math.floor(v.length / 2)]!;
+}
+
+for (const name of ['london-004.jpg', 'more/london-126.jpg']) {
+  t.test(`${name}: teeth between the lips fail from one incisor by 1 mm, in light or in shade; shaded lips pass`, async (t) => {
+    t.equal(LIMITS.teethMaxMm2.value, 8.5, 'the limit is one incisor (8.5 mm) by 1 mm');
+    const img = await loadImage(readFileSync(dir + name));
+    const analysis = await models.analyser.analyse(img);
+    const face = analysis.faces[0]!;
+    const mmPerPx = EYE_DISTANCE_MM / faceFrame(face).eyeDistance;
+    const mouthWidth = Math.hypot(...([0, 1] as const).map((k) => lm2(face, 61)[k] - lm2(face, 291)[k]) as [number, number]);
+    const open = opened(face, 0.12 * mouthWidth);
+    const inner = [...UPPER_INNER, ...LOWER_INNER].map((i) => lm2(open, i));
+    // The opening's pixels, nearest the mouth's middle first: the first n are the teeth.
+    const centre = lm2(open, 13);
+    const opening = Array.from(polygonPixels(img, inner)).sort((a, b) => Math.hypot((a % img.width) - centre[0], Math.floor(a / img.width) - centre[1]) - Math.hypot((b % img.width) - centre[0], Math.floor(b / img.width) - centre[1]));
+    const lipPx = Array.from(polygonPixels(img, OUTER.map((i) => lm2(face, i))));
+    const lip = [0, 1, 2].map((c) => median(lipPx.map((k) => img.data[k * 3 + c]!))) as Rgb;
+    t.ok(opening.length * mmPerPx * mmPerPx > 20, `the opening holds more than 20 mm² (${(opening.length * mmPerPx * mmPerPx).toFixed(1)})`);
+
+    /** mouth.closed on the photo with the opening painted: `teethMm2` of `tooth`, the rest `rest`. */
+    const verdict = (teethMm2: number, tooth: Rgb, rest: Rgb): CheckResult => {
+      const data = Buffer.from(img.data);
+      const n = Math.round(teethMm2 / (mmPerPx * mmPerPx));
+      opening.forEach((k, i) => data.set(i < n ? tooth : rest, k * 3));
+      const painted: RgbImage = { data, width: img.width, height: img.height };
+      return runChecks(buildContext(painted, { ...analysis, faces: [open] }), { only: ['mouth.closed'] })[0]!;
+    };
+    const shadedLip = shaded(lip, 0.35);
+    const closed = runChecks(buildContext(img, analysis), { only: ['mouth.closed'] })[0]!;
+    t.ok(closed.pass, `the closed mouth passes (${JSON.stringify(closed.value)})`);
+    const fold = verdict(0, shadedLip, shadedLip);
+    t.ok(fold.pass, `the opening filled with the lips' own colour in shade (×0.35 light) passes (${JSON.stringify(fold.value)})`);
+    const small = verdict(5, IVORY, shadedLip);
+    t.ok(small.pass, `5 mm² of teeth pass (${JSON.stringify(small.value)})`);
+    const teeth = verdict(12, IVORY, shadedLip);
+    t.notOk(teeth.pass, `12 mm² of teeth fail (${JSON.stringify(teeth.value)})`);
+    t.ok(Math.abs((teeth.value as { teeth: number }).teeth - 12) < 1, 'read as 12 mm² at life size');
+    t.same(teeth.hint, HINTS.closeMouth, 'with the hint to close the mouth');
+    const inShade = verdict(12, shaded(IVORY, 0.2), shadedLip);
+    t.notOk(inShade.pass, `12 mm² of teeth in the mouth's shade (×0.2 light) still fail (${JSON.stringify(inShade.value)})`);
+    const cavity = verdict(0, [22, 10, 12], [22, 10, 12]);
+    t.notOk(cavity.pass, `the opening dark as a mouth's cavity fails (${JSON.stringify(cavity.value)})`);
+    t.equal((cavity.value as { teeth: number }).teeth, 0, 'as cavity, not teeth');
+  });
+}
