@@ -888,35 +888,47 @@ function templeColours(ctx: CheckContext, cache: Map<string, unknown>): Lab[] {
   return personColours(ctx, cache, points);
 }
 
+/** The lips, each as its outer contour and the inner contour back (FaceMesh topology). */
+const UPPER_LIP = [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191, 78];
+const LOWER_LIP = [291, 375, 321, 405, 314, 17, 84, 181, 91, 146, 61, 78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308];
+const INNER_LIPS = [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95];
+
 /**
  * What shows between the lips (inside the inner lip contour), measured against the sitter's own
  * lips: teeth, in life-size mm² (sized with the eye distance), and mouth cavity, as a share of
  * the mouth width squared.
- * - Teeth: pixels whose redness, a* over L*+16, is under half the lips' own. Enamel is near-neutral
- *   and lips are red; shade scales a* and L*+16 alike (both go with the cube root of the light),
- *   so a tooth in the mouth's shade is still a tooth and a shaded fold of lip still a lip. The
- *   colour is compared with this person's lips, so lip and skin colour do not move it.
+ * - Teeth: pixels whose redness, a* over L*+16, is under half that of the less red lip, and
+ *   that are not darker than the lips' darkest tenth. Enamel is near-neutral and lips are red;
+ *   shade scales a* and L*+16 alike (both go with the cube root of the light), so a tooth in the
+ *   mouth's shade is still a tooth and a shaded fold of lip still a lip. The less red lip is the
+ *   reference because the two lips often differ (a darker, browner upper lip on dark skin), and
+ *   enamel reflects more light than any lip: a pixel darker than the darkest lip is the lip
+ *   line's crease or the mouth's depth, where colour cannot be read. Comparing with this
+ *   person's lips keeps lip and skin colour out of it.
  * - Cavity: pixels much darker than the lips (L* 25 below their median).
  * Closed lips show neither, whatever the landmarks' exact inner contour.
  */
 function betweenTheLips(ctx: CheckContext, face: FaceAnalysis): { teethMm2: number; cavity: number } {
-  const inner = [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95].map((i) => lm2(face, i));
-  const outer = [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146].map((i) => lm2(face, i));
   const width = dist(lm2(face, LM.lips.rightCorner), lm2(face, LM.lips.leftCorner)) || 1;
-  const innerPx = new Set(polygonPixels(ctx.image, inner));
-  const lipPx = polygonPixels(ctx.image, outer).filter((k) => !innerPx.has(k));
-  if (lipPx.length < 10) return { teethMm2: 0, cavity: 0 };
+  const pixels = (idx: readonly number[]) => polygonPixels(ctx.image, idx.map((i) => lm2(face, i)));
   const d = ctx.image.data;
   const labAt = (k: number) => lab(d[k * 3]!, d[k * 3 + 1]!, d[k * 3 + 2]!);
-  const lips = Array.from(lipPx, labAt);
-  const lipL = percentile(lips.map((c) => c[0]), 0.5);
-  const lipRedness = percentile(lips.map((c) => c[1]), 0.5) / (lipL + 16);
+  const innerPx = new Set(pixels(INNER_LIPS));
+  const lipColours = (idx: readonly number[]) => Array.from(pixels(idx).filter((k) => !innerPx.has(k)), labAt);
+  const upper = lipColours(UPPER_LIP);
+  const lower = lipColours(LOWER_LIP);
+  if (upper.length < 5 || lower.length < 5) return { teethMm2: 0, cavity: 0 };
+  const redness = (lip: Lab[]) => percentile(lip.map((c) => c[1]), 0.5) / (percentile(lip.map((c) => c[0]), 0.5) + 16);
+  const lipRedness = Math.min(redness(upper), redness(lower));
+  const lipLs = upper.concat(lower).map((c) => c[0]);
+  const lipL = percentile(lipLs, 0.5);
+  const darkestLip = percentile(lipLs, 0.1);
   let teeth = 0;
   let cavity = 0;
   for (const k of innerPx) {
     const [L, a] = labAt(k);
     if (L < lipL - 25) cavity++;
-    else if (a / (L + 16) < 0.5 * lipRedness) teeth++;
+    else if (L >= darkestLip && a / (L + 16) < 0.5 * lipRedness) teeth++;
   }
   const mmPerPx = EYE_DISTANCE_MM / faceFrame(face).eyeDistance;
   return { teethMm2: teeth * mmPerPx * mmPerPx, cavity: cavity / (width * width) };

@@ -2,7 +2,9 @@
 // mouth of the photo opened in its own landmarks, and what shows between the lips painted in.
 // The targets are tied to the limit (limits.ts teethMaxMm2: one incisor's width by 1 mm, 8.5 mm²
 // at life size, sized with the eye distance): teeth of 12 mm² fail, 5 mm² pass; teeth in the
-// mouth's deep shade are still teeth; a shaded fold of lip is not; a dark gap is the cavity.
+// mouth's shade, as dark as the lips, are still teeth; a shaded fold of lip is not; a dark gap
+// is the cavity; a lip line between two-tone lips, or a grey crease darker than the lips, is not
+// teeth.
 // Two sitters: light skin and pink lips (London 004), dark skin and dark lips (London 126).
 import t from 'tap';
 import { readFileSync } from 'node:fs';
@@ -23,6 +25,8 @@ const models = realModels(t);
 const UPPER_INNER = [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308];
 const LOWER_INNER = [324, 318, 402, 317, 14, 87, 178, 88, 95];
 const OUTER = [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146];
+const UPPER_LIP = [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191, 78];
+const LOWER_LIP = [291, 375, 321, 405, 314, 17, 84, 181, 91, 146, 61, 78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308];
 
 type Rgb = [number, number, number];
 const toLinear = (c: number) => ((c /= 255) <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
@@ -30,6 +34,16 @@ const toSrgb = (v: number) => Math.round(255 * (v <= 0.0031308 ? 12.92 * v : 1.0
 /** The same surface under `k` times the light (linear light, as a shadow does it). */
 const shaded = (c: Rgb, k: number): Rgb => c.map((v) => toSrgb(k * toLinear(v))) as Rgb;
 const IVORY: Rgb = [236, 228, 210];
+type Lab = [number, number, number];
+/** CIELAB (D65) to 8-bit sRGB, clipped. */
+function fromLab([L, a, b]: Lab): Rgb {
+  const fy = (L + 16) / 116;
+  const f = (t: number) => (t > 6 / 29 ? t ** 3 : 3 * (6 / 29) ** 2 * (t - 4 / 29));
+  const [x, y, z] = [0.95047 * f(fy + a / 500), f(fy), 1.08883 * f(fy - b / 200)];
+  const lin = [3.2406 * x - 1.5372 * y - 0.4986 * z, -0.9689 * x + 1.8758 * y + 0.0415 * z, 0.0557 * x - 0.204 * y + 1.057 * z];
+  return lin.map((v) => Math.max(0, Math.min(255, toSrgb(Math.max(0, v))))) as Rgb;
+}
+const luminance = (c: Rgb) => 0.2126 * toLinear(c[0]) + 0.7152 * toLinear(c[1]) + 0.0722 * toLinear(c[2]);
 
 /** The face with its lower inner lip moved down by `px`: a mouth opened in the landmarks. */
 function opened(face: FaceAnalysis, px: number): FaceAnalysis {
@@ -79,8 +93,34 @@ for (const name of ['london-004.jpg', 'more/london-126.jpg']) {
     t.notOk(teeth.pass, `12 mm² of teeth fail (${JSON.stringify(teeth.value)})`);
     t.ok(Math.abs((teeth.value as { teeth: number }).teeth - 12) < 1, 'read as 12 mm² at life size');
     t.same(teeth.hint, HINTS.closeMouth, 'with the hint to close the mouth');
-    const inShade = verdict(12, shaded(IVORY, 0.2), shadedLip);
-    t.notOk(inShade.pass, `12 mm² of teeth in the mouth's shade (×0.2 light) still fail (${JSON.stringify(inShade.value)})`);
+    // Shaded down to the lips' own luminance: a tooth in the mouth's shade as dark as the lips.
+    const asDarkAsLips = luminance(lip) / luminance(IVORY);
+    const inShade = verdict(12, shaded(IVORY, asDarkAsLips), shadedLip);
+    t.notOk(inShade.pass, `12 mm² of teeth in the mouth's shade, as dark as the lips (×${asDarkAsLips.toFixed(2)} light), still fail (${JSON.stringify(inShade.value)})`);
+    // Both lips painted, then the opening: `upper`, `lower` and `gap` as Lab colours.
+    const openingSet = new Set(opening);
+    const lipOnly = (idx: number[]) => Array.from(polygonPixels(img, idx.map((i) => lm2(open, i)))).filter((k) => !openingSet.has(k));
+    const upperPx = lipOnly(UPPER_LIP);
+    const lowerPx = lipOnly(LOWER_LIP);
+    const lipsAndGap = (upper: Lab, lower: Lab, gap: Lab): CheckResult => {
+      const data = Buffer.from(img.data);
+      for (const k of upperPx) data.set(fromLab(upper), k * 3);
+      for (const k of lowerPx) data.set(fromLab(lower), k * 3);
+      for (const k of opening) data.set(fromLab(gap), k * 3);
+      return runChecks(buildContext({ data, width: img.width, height: img.height }, { ...analysis, faces: [open] }), { only: ['mouth.closed'] })[0]!;
+    };
+    // Redness a*/(L*+16) r at lightness L: the Lab colour (hue of lips: b* = a*/2).
+    const red = (L: number, r: number): Lab => [L, r * (L + 16), (r * (L + 16)) / 2];
+    // Two-tone lips (common on dark skin): a browner upper lip (redness 0.18) over a red lower
+    // lip (0.36). The lip line between them at redness 0.12 is less red than half the lower
+    // lip but not than half the upper: lip, not teeth (the less red lip is the reference).
+    const twoTone = lipsAndGap(red(40, 0.18), red(50, 0.36), red(45, 0.12));
+    t.ok(twoTone.pass, `two-tone lips, a lip line less red than half the red lip: passes (${JSON.stringify(twoTone.value)})`);
+    t.notOk(lipsAndGap(red(40, 0.3), red(50, 0.36), red(45, 0.12)).pass, 'the same lip line between two red lips is teeth-coloured: fails');
+    // Neutral but darker than the darkest lip: the lips' crease, where colour cannot be read.
+    const crease = lipsAndGap(red(50, 0.3), red(50, 0.3), [38, 0, 0]);
+    t.ok(crease.pass, `a grey gap darker than both lips (L* 38 against 50) passes (${JSON.stringify(crease.value)})`);
+    t.notOk(lipsAndGap(red(50, 0.3), red(50, 0.3), [52, 0, 0]).pass, 'the same grey as light as the lips fails');
     const cavity = verdict(0, [22, 10, 12], [22, 10, 12]);
     t.notOk(cavity.pass, `the opening dark as a mouth's cavity fails (${JSON.stringify(cavity.value)})`);
     t.equal((cavity.value as { teeth: number }).teeth, 0, 'as cavity, not teeth');
