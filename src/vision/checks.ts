@@ -25,6 +25,7 @@ import {
 import { photoFrame, type PhotoFrame } from './frame.ts';
 import { readGlasses, type GlassesReading } from './glasses.ts';
 import { hairOverEyes } from './hair-face.ts';
+import { FACE_CONTOURS } from './models/landmarks.ts';
 import { HINTS, type Hint } from './hints.ts';
 import { LIMITS, PHOTO } from './limits.ts';
 import { boxReduce, edgeBlurSigma, fitQuadricSurface, solveNormalEquations, gaussianBlurAt, grayWindow, hullPixels, lab, lightness, luminance, percentile, polygonPixels, regionStats } from './photometry.ts';
@@ -888,11 +889,6 @@ function templeColours(ctx: CheckContext, cache: Map<string, unknown>): Lab[] {
   return personColours(ctx, cache, points);
 }
 
-/** The lips, each as its outer contour and the inner contour back (FaceMesh topology). */
-const UPPER_LIP = [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191, 78];
-const LOWER_LIP = [291, 375, 321, 405, 314, 17, 84, 181, 91, 146, 61, 78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308];
-const INNER_LIPS = [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95];
-
 /**
  * What shows between the lips (inside the inner lip contour), measured against the sitter's own
  * lips: teeth, in life-size mm² (sized with the eye distance), and mouth cavity, as a share of
@@ -913,10 +909,10 @@ function betweenTheLips(ctx: CheckContext, face: FaceAnalysis): { teethMm2: numb
   const pixels = (idx: readonly number[]) => polygonPixels(ctx.image, idx.map((i) => lm2(face, i)));
   const d = ctx.image.data;
   const labAt = (k: number) => lab(d[k * 3]!, d[k * 3 + 1]!, d[k * 3 + 2]!);
-  const innerPx = new Set(pixels(INNER_LIPS));
+  const innerPx = new Set(pixels(FACE_CONTOURS.lipsInner));
   const lipColours = (idx: readonly number[]) => Array.from(pixels(idx).filter((k) => !innerPx.has(k)), labAt);
-  const upper = lipColours(UPPER_LIP);
-  const lower = lipColours(LOWER_LIP);
+  const upper = lipColours(FACE_CONTOURS.upperLip);
+  const lower = lipColours(FACE_CONTOURS.lowerLip);
   if (upper.length < 5 || lower.length < 5) return { teethMm2: 0, cavity: 0 };
   const redness = (lip: Lab[]) => percentile(lip.map((c) => c[1]), 0.5) / (percentile(lip.map((c) => c[0]), 0.5) + 16);
   const lipRedness = Math.min(redness(upper), redness(lower));

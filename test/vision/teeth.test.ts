@@ -15,18 +15,15 @@ import { EYE_DISTANCE_MM, faceFrame, lm2 } from '../../src/vision/geometry.ts';
 import { HINTS } from '../../src/vision/hints.ts';
 import { loadImage } from '../../src/vision/image.ts';
 import { LIMITS } from '../../src/vision/limits.ts';
+import { FACE_CONTOURS } from '../../src/vision/models/landmarks.ts';
 import { polygonPixels } from '../../src/vision/photometry.ts';
 import { realModels } from './real-models.ts';
 
 const dir = fileURLToPath(new URL('../fixtures/faces/', import.meta.url));
 const models = realModels(t);
 
-/** The inner lip contour, upper half then lower half (FaceMesh topology, as checks.ts reads it). */
-const UPPER_INNER = [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308];
+/** The inner lip contour's lower half (FaceMesh topology), the points a mouth opens by. */
 const LOWER_INNER = [324, 318, 402, 317, 14, 87, 178, 88, 95];
-const OUTER = [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146];
-const UPPER_LIP = [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191, 78];
-const LOWER_LIP = [291, 375, 321, 405, 314, 17, 84, 181, 91, 146, 61, 78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308];
 
 type Rgb = [number, number, number];
 const toLinear = (c: number) => ((c /= 255) <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
@@ -66,11 +63,11 @@ for (const name of ['london-004.jpg', 'more/london-126.jpg']) {
     const mmPerPx = EYE_DISTANCE_MM / faceFrame(face).eyeDistance;
     const mouthWidth = Math.hypot(...([0, 1] as const).map((k) => lm2(face, 61)[k] - lm2(face, 291)[k]) as [number, number]);
     const open = opened(face, 0.12 * mouthWidth);
-    const inner = [...UPPER_INNER, ...LOWER_INNER].map((i) => lm2(open, i));
+    const inner = FACE_CONTOURS.lipsInner.map((i) => lm2(open, i));
     // The opening's pixels, nearest the mouth's middle first: the first n are the teeth.
     const centre = lm2(open, 13);
     const opening = Array.from(polygonPixels(img, inner)).sort((a, b) => Math.hypot((a % img.width) - centre[0], Math.floor(a / img.width) - centre[1]) - Math.hypot((b % img.width) - centre[0], Math.floor(b / img.width) - centre[1]));
-    const lipPx = Array.from(polygonPixels(img, OUTER.map((i) => lm2(face, i))));
+    const lipPx = Array.from(polygonPixels(img, FACE_CONTOURS.lipsOuter.map((i) => lm2(face, i))));
     const lip = [0, 1, 2].map((c) => median(lipPx.map((k) => img.data[k * 3 + c]!))) as Rgb;
     t.ok(opening.length * mmPerPx * mmPerPx > 20, `the opening holds more than 20 mm² (${(opening.length * mmPerPx * mmPerPx).toFixed(1)})`);
 
@@ -99,9 +96,9 @@ for (const name of ['london-004.jpg', 'more/london-126.jpg']) {
     t.notOk(inShade.pass, `12 mm² of teeth in the mouth's shade, as dark as the lips (×${asDarkAsLips.toFixed(2)} light), still fail (${JSON.stringify(inShade.value)})`);
     // Both lips painted, then the opening: `upper`, `lower` and `gap` as Lab colours.
     const openingSet = new Set(opening);
-    const lipOnly = (idx: number[]) => Array.from(polygonPixels(img, idx.map((i) => lm2(open, i)))).filter((k) => !openingSet.has(k));
-    const upperPx = lipOnly(UPPER_LIP);
-    const lowerPx = lipOnly(LOWER_LIP);
+    const lipOnly = (idx: readonly number[]) => Array.from(polygonPixels(img, idx.map((i) => lm2(open, i)))).filter((k) => !openingSet.has(k));
+    const upperPx = lipOnly(FACE_CONTOURS.upperLip);
+    const lowerPx = lipOnly(FACE_CONTOURS.lowerLip);
     const lipsAndGap = (upper: Lab, lower: Lab, gap: Lab): CheckResult => {
       const data = Buffer.from(img.data);
       for (const k of upperPx) data.set(fromLab(upper), k * 3);
