@@ -25,7 +25,7 @@ if (!dir || !existsSync(join(dir, 'inst'))) throw new Error('usage: tools/label-
  */
 const TEETH: [string, string] = ['teeth-visible', 'mouth.closed'];
 
-/** Canada sitters whose photo breaks a rule (looked at one by one): file → [fault, checks]. */
+/** Canada sitters whose photo breaks a rule (looked at one by one): file → its [fault, checks] pairs. */
 const CANADA_FAULTS: Record<string, [string, string][]> = {
   '024f.jpg': [['headband', 'headwear'], TEETH],
   '053f.jpg': [['headband', 'headwear']],
@@ -34,7 +34,7 @@ const CANADA_FAULTS: Record<string, [string, string][]> = {
 
 /**
  * London neutral fronts that break a rule although the set calls them neutral fronts (looked at
- * one by one, docs/vision.md "Labels corrected"): sitter → [fault, checks], the reason beside.
+ * one by one, docs/vision.md "Labels corrected"): sitter → its [fault, checks] pairs, the reason beside.
  */
 const LONDON_FAULTS: Record<string, [string, string][]> = {
   // The nose tip sits 18 px (of a 500 px wide view) to her right of the midpoint of her two
