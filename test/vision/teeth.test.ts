@@ -16,7 +16,8 @@ import { HINTS } from '../../src/vision/hints.ts';
 import { loadImage } from '../../src/vision/image.ts';
 import { LIMITS } from '../../src/vision/limits.ts';
 import { FACE_CONTOURS } from '../../src/vision/models/landmarks.ts';
-import { polygonPixels } from '../../src/vision/photometry.ts';
+import { luminance, percentile, polygonPixels } from '../../src/vision/photometry.ts';
+import { toLinear, toSrgb } from '../../tools/srgb.ts';
 import { realModels } from './real-models.ts';
 
 const dir = fileURLToPath(new URL('../fixtures/faces/', import.meta.url));
@@ -26,8 +27,6 @@ const models = realModels(t);
 const LOWER_INNER = [324, 318, 402, 317, 14, 87, 178, 88, 95];
 
 type Rgb = [number, number, number];
-const toLinear = (c: number) => ((c /= 255) <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
-const toSrgb = (v: number) => Math.round(255 * (v <= 0.0031308 ? 12.92 * v : 1.055 * v ** (1 / 2.4) - 0.055));
 /** The same surface under `k` times the light (linear light, as a shadow does it). */
 const shaded = (c: Rgb, k: number): Rgb => c.map((v) => toSrgb(k * toLinear(v))) as Rgb;
 const IVORY: Rgb = [236, 228, 210];
@@ -40,18 +39,12 @@ function fromLab([L, a, b]: Lab): Rgb {
   const lin = [3.2406 * x - 1.5372 * y - 0.4986 * z, -0.9689 * x + 1.8758 * y + 0.0415 * z, 0.0557 * x - 0.204 * y + 1.057 * z];
   return lin.map((v) => Math.max(0, Math.min(255, toSrgb(Math.max(0, v))))) as Rgb;
 }
-const luminance = (c: Rgb) => 0.2126 * toLinear(c[0]) + 0.7152 * toLinear(c[1]) + 0.0722 * toLinear(c[2]);
 
 /** The face with its lower inner lip moved down by `px`: a mouth opened in the landmarks. */
 function opened(face: FaceAnalysis, px: number): FaceAnalysis {
   const landmarks = face.landmarks.map((p): Point3 => [p[0], p[1], p[2]]);
   for (const i of LOWER_INNER) landmarks[i]![1] += px * (1 - Math.abs(landmarks[i]![0] - landmarks[14]![0]) / (landmarks[308]![0] - landmarks[78]![0]));
   return { ...face, landmarks };
-}
-
-function median(values: number[]): number {
-  const v = values.slice().sort((a, b) => a - b);
-  return v[Math.floor(v.length / 2)]!;
 }
 
 for (const name of ['london-004.jpg', 'more/london-126.jpg']) {
@@ -68,7 +61,7 @@ for (const name of ['london-004.jpg', 'more/london-126.jpg']) {
     const centre = lm2(open, 13);
     const opening = Array.from(polygonPixels(img, inner)).sort((a, b) => Math.hypot((a % img.width) - centre[0], Math.floor(a / img.width) - centre[1]) - Math.hypot((b % img.width) - centre[0], Math.floor(b / img.width) - centre[1]));
     const lipPx = Array.from(polygonPixels(img, FACE_CONTOURS.lipsOuter.map((i) => lm2(face, i))));
-    const lip = [0, 1, 2].map((c) => median(lipPx.map((k) => img.data[k * 3 + c]!))) as Rgb;
+    const lip = [0, 1, 2].map((c) => percentile(lipPx.map((k) => img.data[k * 3 + c]!), 0.5)) as Rgb;
     t.ok(opening.length * mmPerPx * mmPerPx > 20, `the opening holds more than 20 mm² (${(opening.length * mmPerPx * mmPerPx).toFixed(1)})`);
 
     /** mouth.closed on the photo with the opening painted: `teethMm2` of `tooth`, the rest `rest`. */
@@ -91,7 +84,7 @@ for (const name of ['london-004.jpg', 'more/london-126.jpg']) {
     t.ok(Math.abs((teeth.value as { teeth: number }).teeth - 12) < 1, 'read as 12 mm² at life size');
     t.same(teeth.hint, HINTS.closeMouth, 'with the hint to close the mouth');
     // Shaded down to the lips' own luminance: a tooth in the mouth's shade as dark as the lips.
-    const asDarkAsLips = luminance(lip) / luminance(IVORY);
+    const asDarkAsLips = luminance(...lip) / luminance(...IVORY);
     const inShade = verdict(12, shaded(IVORY, asDarkAsLips), shadedLip);
     t.notOk(inShade.pass, `12 mm² of teeth in the mouth's shade, as dark as the lips (×${asDarkAsLips.toFixed(2)} light), still fail (${JSON.stringify(inShade.value)})`);
     // Both lips painted, then the opening: `upper`, `lower` and `gap` as Lab colours.
