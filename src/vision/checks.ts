@@ -28,7 +28,7 @@ import { hairOverEyes } from './hair-face.ts';
 import { FACE_CONTOURS } from './models/landmarks.ts';
 import { HINTS, type Hint } from './hints.ts';
 import { LIMITS, PHOTO } from './limits.ts';
-import { boxReduce, edgeBlurSigma, fitQuadricSurface, solveNormalEquations, gaussianBlurAt, grayWindow, hullPixels, lab, lightness, luminance, percentile, polygonPixels, regionStats } from './photometry.ts';
+import { boxReduce, edgeBlurSigma, fitQuadricSurface, solveNormalEquations, gaussianBlurAt, grayWindow, hullPixels, lab, lightness, luminance, percentile, percentiles, polygonPixels, regionStats } from './photometry.ts';
 
 export const CHECK_IDS = [
   'face.count',
@@ -917,8 +917,7 @@ function betweenTheLips(ctx: CheckContext, face: FaceAnalysis): { teethMm2: numb
   const redness = (lip: Lab[]) => percentile(lip.map((c) => c[1]), 0.5) / (percentile(lip.map((c) => c[0]), 0.5) + 16);
   const lipRedness = Math.min(redness(upper), redness(lower));
   const lipLs = upper.concat(lower).map((c) => c[0]);
-  const lipL = percentile(lipLs, 0.5);
-  const darkestLip = percentile(lipLs, 0.1);
+  const [darkestLip, lipL] = percentiles(lipLs, [0.1, 0.5]) as [number, number];
   let teeth = 0;
   let cavity = 0;
   for (const k of innerPx) {
